@@ -1,0 +1,106 @@
+/*
+ * http.h — HTTP server glue over libmicrohttpd (internal thread pool, epoll).
+ *
+ * What every daemon gets for free, so handlers only see decoded requests:
+ *  - a route table matched on the exact path (a trailing '/' is tolerated, §1.2);
+ *    unknown path -> 404, method not in the route's mask -> 405;
+ *  - POST routes flagged HTTP_JSON require Content-Type application/json
+ *    (parameters allowed) -> else 415;
+ *  - request bodies bounded by config max_body (413), decoded from Content-Encoding
+ *    gzip / x-gzip / deflate / identity with zlib, bounded by max_decoded_body
+ *    (413; corrupt data -> 400); the handler sees the decoded NUL-terminated body;
+ *  - CORS headers of §1.4 on every response; OPTIONS on any path answered directly;
+ *  - HEAD on a GET route behaves like GET without body;
+ *  - GET /health (200 "ok" once serving) and GET /metrics (Prometheus text: request
+ *    counters by route and status, latency histograms per route, plus whatever the
+ *    daemon adds with http_server_set_metrics());
+ *  - response gzip for bodies >= 1 KiB when the request accepts gzip (optional in
+ *    the contract; saves bandwidth on services.json), or a pre-compressed rbuf;
+ *  - WebSocket upgrades on paths registered with a ws_server (ws.h).
+ * Response Content-Type defaults to "application/json;charset=UTF-8".
+ */
+#ifndef ARTEMIS_HTTP_H
+#define ARTEMIS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sbuf.h"
+
+#define HTTP_GET	0x01
+#define HTTP_POST	0x02
+#define HTTP_PUT	0x04
+#define HTTP_DELETE	0x08
+
+/* route flags */
+#define HTTP_JSON	0x01	/* POST must carry Content-Type application/json */
+
+struct http_request {
+	const char	*method;
+	int		 method_bit;	/* HTTP_GET etc.; HEAD counts as HTTP_GET */
+	const char	*path;		/* as matched (no query, no trailing '/') */
+	const char	*body;		/* decoded, NUL-terminated; "" when none */
+	size_t		 body_len;
+	int		 has_body;	/* the request carried a (possibly empty) body */
+	const char	*remote_ip;
+	void		*route_arg;
+	void		*conn;		/* struct MHD_Connection * */
+};
+
+struct http_response {
+	int		 status;	/* default 200 */
+	struct sbuf	 body;		/* handler writes here ... */
+	struct rbuf	*shared;	/* ... or hands over a reference (takes ownership) */
+	struct rbuf	*shared_gz;	/* optional gzip of shared, used if accepted */
+	const char	*content_type;	/* default application/json;charset=UTF-8 */
+};
+
+typedef void (*http_handler)(struct http_request *, struct http_response *);
+
+struct http_route {
+	const char	*path;
+	unsigned	 methods;	/* HTTP_GET | HTTP_POST ... */
+	unsigned	 flags;		/* HTTP_JSON */
+	http_handler	 fn;
+	void		*arg;
+	const char	*metric_name;	/* label in /metrics; defaults to path */
+};
+
+struct http_server;
+struct ws_server;
+
+/* Start listening on addr with the given routes (copied). ws may be NULL. */
+struct http_server *http_server_start(const struct config *c, const struct listen_addr *addr,
+		    const struct http_route *routes, size_t nroutes, struct ws_server *ws);
+/* Stop accepting, finish requests in flight, close. ws_server_stop() first. */
+void		 http_server_stop(struct http_server *);
+
+/* Extra lines for /metrics, rendered at scrape time (called from a server thread). */
+void		 http_server_set_metrics(struct http_server *,
+		    void (*fn)(struct sbuf *out, void *arg), void *arg);
+
+/* Query parameter (first occurrence) or NULL. */
+const char	*http_query(struct http_request *, const char *name);
+/* Every occurrence of a query parameter, in order. Returns the count. */
+int		 http_query_each(struct http_request *, const char *name,
+		    void (*fn)(const char *value, void *arg), void *arg);
+const char	*http_header(struct http_request *, const char *name);
+
+/* Plain-text error body with a status (400 malformed JSON, 404, ...). */
+void		 http_error(struct http_response *, int status, const char *message);
+
+/* zlib helpers, exported for tests and for pre-compressing shared responses. */
+/* Decode body per Content-Encoding (NULL/identity = copy). 0 ok, -1 corrupt,
+ * -2 decoded size over max. */
+int		 http_decode_body(const char *encoding, const void *in, size_t inlen,
+		    size_t max, struct sbuf *out);
+struct rbuf	*http_gzip(const void *in, size_t len);
+
+/* Block SIGPIPE, SIGTERM and SIGINT in the calling thread (call first in main, so
+ * every thread inherits the mask), then http_wait_for_signal() returns the signal
+ * number when SIGTERM or SIGINT arrives, or 0 after timeout_ms (<0: forever). */
+void		 http_block_signals(void);
+int		 http_wait_for_signal(int timeout_ms);
+
+#endif

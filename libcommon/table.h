@@ -1,0 +1,213 @@
+/*
+ * table.h — the shared instance table: one file in the state directory, mmap'd
+ * MAP_SHARED; artemis-registryd maps it read-write (the only writer), every other
+ * program read-only. Modelled on Varnish's shared-memory discipline (vsm_int.h).
+ *
+ * FILE LAYOUT (all offsets from the start of the file, little-endian, 4 KiB aligned)
+ *
+ *   header        4096 bytes    struct table_header
+ *   journal       J * 32 bytes  change-journal ring (J = power of two)
+ *   index         I * 8 bytes   open-addressing hash index (I = pow2 >= 2*capacity)
+ *   leases        C * 32 bytes  struct table_lease per slot (dense: expiry scans
+ *                               and renewals touch only this array)
+ *   slots         C * 1024      struct table_slot: instance key, raw serviceId and
+ *                               the instance's canonical wire JSON
+ *
+ * CREATION: the writer builds a new file under "<path>.tmp.<pid>", fills the header
+ * last (magic written after everything else) and rename(2)s it into place, so a
+ * reader never maps a half-initialised table. An existing file is re-attached and
+ * validated (magic, layout version, sizes); a different layout version is refused
+ * with a clear message.
+ *
+ * "ALL-ZERO BYTES NEVER LOOK VALID": magic is non-zero; a slot is live only with
+ * state == SLOT_LIVE (non-zero) and an even, non-zero sequence; a journal record is
+ * valid only when its seq (>= 1) equals the sequence the reader expects.
+ *
+ * SLOTS are guarded by a sequence lock: the writer makes seq odd, writes, makes it
+ * even again (release). Readers copy the slot and retry if seq was odd or changed.
+ * A re-registration never rewrites a live slot in place: it writes a fresh slot,
+ * switches the index to it and frees the old one, so a crash mid-write leaves the
+ * previous version intact (an odd slot found at attach time is discarded).
+ *
+ * LEASES: renewal is one atomic store of renewal_ms (plus local_renewal_ms for
+ * renewals from clients, which the replicator forwards). No lock, no copy.
+ *
+ * INDEX entries are (hash32 << 32 | slot + 1); 0 = empty. Linear probing with
+ * backward-shift deletion. index_seq in the header is a sequence lock over the
+ * whole index: readers that look up by key retry when it moved; a writer that dies
+ * with index_seq odd leaves a flag that makes the next writer rebuild the index
+ * from the slots.
+ *
+ * JOURNAL: every change of an instance's data bumps the global 64-bit change_seq and
+ * writes the record at ring position seq % J: fields first, then seq (release).
+ * A reader expecting seq s finds: rec.seq == s (valid; re-check after copying),
+ * rec.seq < s (not written yet), rec.seq > s (overrun: the reader fell behind the
+ * ring and must rescan the slots). Renewals are not journalled.
+ *
+ * WRITER LIVENESS: writer_pid and writer_beat (incremented by the writer's cleaner
+ * at least once per second); readers use it to report a dead registryd.
+ */
+#ifndef ARTEMIS_TABLE_H
+#define ARTEMIS_TABLE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TABLE_MAGIC		0x314c425453524141ULL	/* "AARSTBL1" */
+#define TABLE_LAYOUT_VERSION	1
+#define TABLE_SLOT_SIZE		1024
+#define TABLE_SLOT_DATA		(TABLE_SLOT_SIZE - 32)	/* key + serviceId + JSON */
+#define TABLE_FILE		"instances.table"
+
+/* Journal record kinds. */
+enum table_change {
+	TC_UPSERT = 1,	/* slot now holds an instance (new registration or replacement) */
+	TC_DELETE = 2,	/* instance removed by the cleaner (expired or unregistered) */
+	TC_EVICT = 3,	/* unregister: lease marked evicted, still visible until cleaned */
+};
+
+enum table_origin { ORIGIN_LOCAL = 1, ORIGIN_PEER = 2 };
+
+#define TABLE_F_LEGACY	0x01	/* metadata.java_registry set: legacy lease manager */
+
+/* Registry status published by registryd for every reader (leases.json etc.). */
+struct table_registry_status {
+	_Atomic int64_t	 started_ms;		/* registryd start, epoch ms */
+	_Atomic int32_t	 is_safe[2];		/* [0] normal, [1] legacy lease manager */
+	_Atomic int32_t	 safe_enabled;
+	_Atomic int64_t	 update_count_window[2];
+	_Atomic int64_t	 update_max_count[2];
+	_Atomic int64_t	 update_max_count_time[2];
+	_Atomic int64_t	 unsafe_since_ms[2];	/* 0 while safe */
+	_Atomic int64_t	 held_expired[2];	/* expired leases kept by protection */
+};
+
+struct table_header {
+	uint64_t	 magic;
+	uint32_t	 layout_version;
+	uint32_t	 capacity;		/* slots */
+	uint32_t	 journal_size;		/* records, power of two */
+	uint32_t	 index_size;		/* entries, power of two */
+	uint64_t	 created_ms;
+	uint64_t	 table_id;		/* random; a new file has a new id */
+	_Atomic uint64_t change_seq;		/* last journalled sequence */
+	_Atomic uint32_t index_seq;		/* seqlock over the index */
+	_Atomic uint32_t hwm;			/* slots [0, hwm) have ever been used */
+	_Atomic uint32_t live;			/* live instances */
+	_Atomic int32_t	 writer_pid;
+	_Atomic uint64_t writer_beat;
+	struct table_registry_status reg;
+};
+
+struct table_journal_rec {
+	_Atomic uint64_t seq;
+	uint8_t		 kind;		/* enum table_change */
+	uint8_t		 origin;	/* enum table_origin */
+	uint16_t	 pad;
+	uint32_t	 slot;
+	uint32_t	 gen;		/* slot generation at the time of the change */
+	uint32_t	 old_slot;	/* TC_UPSERT replacing another slot: that slot + 1, else 0 */
+	uint64_t	 pad2;
+};
+
+struct table_lease {
+	_Atomic int64_t	 renewal_ms;
+	_Atomic int64_t	 local_renewal_ms;	/* last renewal by a client of this node */
+	_Atomic int64_t	 eviction_ms;		/* 0 = not evicted */
+	int64_t		 creation_ms;
+};
+
+struct table_slot {
+	_Atomic uint32_t seq;		/* sequence lock */
+	uint32_t	 state;		/* SLOT_FREE / SLOT_LIVE */
+	uint32_t	 gen;		/* bumped on every (re)use */
+	uint32_t	 hash;
+	uint32_t	 ttl_ms;
+	uint8_t		 flags;		/* TABLE_F_* */
+	uint8_t		 origin;
+	uint16_t	 key_len;
+	uint16_t	 svc_len;
+	uint16_t	 json_len;
+	uint32_t	 pad;
+	char		 data[TABLE_SLOT_DATA];	/* key, serviceId, json (no NULs) */
+};
+
+#define SLOT_FREE	0
+#define SLOT_LIVE	0x4c495645	/* "LIVE" */
+
+/* A consistent copy of one live slot, as readers see it. Strings NUL-terminated. */
+struct table_rec {
+	uint32_t	 slot;
+	uint32_t	 gen;
+	uint32_t	 ttl_ms;
+	uint8_t		 flags;
+	uint8_t		 origin;
+	int64_t		 creation_ms;
+	int64_t		 renewal_ms;
+	int64_t		 local_renewal_ms;
+	int64_t		 eviction_ms;
+	const char	*key;		/* point into buf */
+	size_t		 key_len;
+	const char	*service_id;
+	size_t		 svc_len;
+	const char	*json;
+	size_t		 json_len;
+	char		 buf[TABLE_SLOT_DATA + 3];
+};
+
+struct table;
+
+/* Writer (registryd). Creates the file with the given capacity if it is missing;
+ * otherwise re-attaches (capacity of the existing file wins, a mismatch is logged),
+ * discards half-written slots and rebuilds the index if the last writer died in
+ * the middle of changing it. -1 with a message in err on failure. */
+struct table	*table_open_writer(const char *path, uint32_t capacity, char *err,
+		    size_t errlen);
+/* Reader (everyone else): maps read-only; fails if the file does not exist yet. */
+struct table	*table_open_reader(const char *path, char *err, size_t errlen);
+void		 table_close(struct table *);
+
+struct table_header *table_header(struct table *);
+uint64_t	 table_change_seq(struct table *);
+uint32_t	 table_capacity(struct table *);
+uint32_t	 table_hwm(struct table *);
+uint32_t	 table_live(struct table *);
+/* 1 if the file at the table's path is no longer the one mapped (replaced). */
+int		 table_replaced(struct table *);
+
+/* ---- writer operations (single writer thread or caller-serialised) ---- */
+
+/* Register: fresh lease (creation = renewal = now, not evicted), journals TC_UPSERT.
+ * Returns 0, -E2BIG if key+serviceId+json do not fit a slot, -ENOSPC if full. */
+int	table_upsert(struct table *, const char *key, size_t key_len,
+	    const char *service_id, size_t svc_len, const char *json, size_t json_len,
+	    int64_t now_ms, uint32_t ttl_ms, uint8_t flags, uint8_t origin,
+	    uint64_t *seq_out);
+/* Heartbeat: 0 renewed; -ENOENT if unknown, evicted or expired (now > renewal+ttl;
+ * an expired lease stays expired). Safe to call from several threads at once. */
+int	table_renew(struct table *, const char *key, size_t key_len, int64_t now_ms,
+	    uint8_t origin);
+/* Unregister: marks the lease evicted and journals TC_EVICT; -ENOENT if unknown. */
+int	table_evict(struct table *, const char *key, size_t key_len, int64_t now_ms,
+	    uint8_t origin);
+/* Cleaner: remove a slot (TC_DELETE) if it still has generation gen. */
+int	table_remove(struct table *, uint32_t slot, uint32_t gen, uint8_t origin);
+/* Re-arm every lease with renewal = now (restart grace). */
+void	table_rearm_all(struct table *, int64_t now_ms);
+void	table_writer_beat(struct table *);
+
+/* Direct access for the writer's linear scans (no copy): lease and slot of i. */
+struct table_lease	*table_lease_at(struct table *, uint32_t slot);
+const struct table_slot	*table_slot_at(struct table *, uint32_t slot);
+
+/* ---- reader operations (any process, any thread) ---- */
+
+/* 1 and a consistent copy if slot is live, 0 if free. */
+int	table_read_slot(struct table *, uint32_t slot, struct table_rec *out);
+/* 1 and a copy if key is present, 0 if not. */
+int	table_find(struct table *, const char *key, size_t key_len, struct table_rec *out);
+/* Journal record for sequence seq: 0 ok, 1 not yet written, -1 overrun (rescan). */
+int	table_journal_get(struct table *, uint64_t seq, struct table_journal_rec *out);
+
+#endif

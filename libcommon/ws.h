@@ -1,0 +1,78 @@
+/*
+ * ws.h — WebSocket glue: upgrade through libmicrohttpd (http.c hands the socket
+ * over), RFC 6455 framing with wslay, handshake accept key with libmd SHA-1.
+ *
+ * ONE event-loop thread owns every upgraded socket (epoll). All callbacks run on
+ * that thread, and ws_send_text()/ws_close()/ws_foreach() may only be called from it
+ * (from callbacks, timers or fd handlers registered here). Other threads hand work
+ * to the loop with ws_loop_add_fd() on an eventfd/pipe/nng fd of their own.
+ *
+ *  - text messages delivered whole (fragments reassembled) up to config
+ *    ws_max_message; larger -> close 1009;
+ *  - binary frames -> close 1003;
+ *  - pings answered with pong at once; unsolicited pongs ignored;
+ *  - each connection's outbound queue is bounded (bytes); a connection whose queue
+ *    would overflow is closed (1008) — a slow peer never blocks the others;
+ *  - sessions older than config ws_session_ttl_ms are closed with 1000, checked every
+ *    ws_check_interval_ms;
+ *  - at most config ws_max_connections sessions; beyond that the upgrade is refused
+ *    with HTTP 503; a blacklisted remote IP is refused with 403 (§8.1).
+ */
+#ifndef ARTEMIS_WS_H
+#define ARTEMIS_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct ws_conn;
+struct ws_server;
+
+struct ws_endpoint {
+	const char	*path;		/* e.g. "/ws/registry/heartbeat" */
+	const char	*blacklist;	/* comma-separated IPs, may be NULL */
+	void		(*on_open)(struct ws_conn *, void *arg);
+	void		(*on_text)(struct ws_conn *, const char *msg, size_t len, void *arg);
+	void		(*on_close)(struct ws_conn *, void *arg);
+	void		*arg;
+};
+
+/* Create the server and start its loop thread. Endpoints are copied. */
+struct ws_server *ws_server_start(const struct config *c, const struct ws_endpoint *eps,
+		    size_t neps);
+/* Close every session (1001 going away), stop the loop thread, free. */
+void		 ws_server_stop(struct ws_server *);
+
+/* Used by http.c: index of the endpoint serving path, or -1. */
+int		 ws_server_match(struct ws_server *, const char *path);
+/* Used by http.c: 0 accept, 403 blacklisted, 503 full. */
+int		 ws_server_admit(struct ws_server *, int endpoint, const char *remote_ip);
+/* Used by http.c after the 101: take over the socket. extra = bytes MHD already
+ * read past the handshake. urh is MHD's upgrade handle, closed by ws.c. */
+void		 ws_server_adopt(struct ws_server *, int endpoint, int fd, const char *extra,
+		    size_t extra_len, void *urh, const char *remote_ip);
+
+/* Loop-thread only. Queue a text frame; -1 (and the connection is being closed)
+ * if its outbound queue is over the bound. */
+int		 ws_send_text(struct ws_conn *, const char *msg, size_t len);
+void		 ws_close(struct ws_conn *, uint16_t code, const char *reason);
+void		*ws_conn_data(struct ws_conn *);
+void		 ws_conn_set_data(struct ws_conn *, void *);
+int		 ws_conn_endpoint(struct ws_conn *);
+const char	*ws_conn_remote_ip(struct ws_conn *);
+uint64_t	 ws_conn_id(struct ws_conn *);	/* unique, never reused */
+
+/* Loop-thread only: call fn for every open session of endpoint (-1 = all). */
+void		 ws_foreach(struct ws_server *, int endpoint,
+		    void (*fn)(struct ws_conn *, void *arg), void *arg);
+/* Any thread: open sessions of endpoint (-1 = all). */
+size_t		 ws_count(struct ws_server *, int endpoint);
+
+/* Run fn on the loop thread whenever fd is readable (fn must drain it), or every
+ * interval_ms. Register before or after start; any thread. 0 ok, -1 error. */
+int		 ws_loop_add_fd(struct ws_server *, int fd, void (*fn)(void *arg), void *arg);
+int		 ws_loop_add_timer(struct ws_server *, int64_t interval_ms,
+		    void (*fn)(void *arg), void *arg);
+
+#endif
