@@ -43,7 +43,7 @@ all: deps
 	@mkdir -p bin
 	@for p in $(PROGRAMS); do ln -sf ../$(BIN_OUT)/$$p bin/$$p; done
 
-build: programs units
+build: $(LIB_A) programs units
 
 deps:
 	@./contrib/install-deps
