@@ -1,0 +1,174 @@
+# helpers.bash — shared by every bats file: start real daemons on free ports in a
+# temporary state dir, talk HTTP to them, stop them in teardown.
+#
+#   load helpers
+#   setup()    { artemis_setup; }          # writes $CONF (see artemis_config)
+#   teardown() { artemis_teardown; }
+#   start_daemon artemis-registryd         # waits for GET /health
+#   post_json "$REG" /api/registry/register.json '{"instances":[...]}'
+#
+# Variables after artemis_setup: REPO, BIN, TMP, STATE, CONF, REG, DISC, MGMT, REPL
+# (base URLs), REG_PORT ... REPL_PORT.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${ARTEMIS_BIN:-$REPO/bin}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# artemis_config [extra ini lines...] — (re)write $CONF; extra lines are appended
+# verbatim (use "[section]" lines to open sections; keys may repeat sections).
+artemis_config() {
+	cat > "$CONF" <<EOC
+[node]
+region = sha
+zone = sha-z1
+state-dir = $STATE
+registry-url = $REG
+discovery-url = $DISC
+management-url = $MGMT
+
+[registryd]
+listen = 127.0.0.1:$REG_PORT
+allow-from-other-zone = ${ALLOW_OTHER_ZONE:-true}
+
+[discoveryd]
+listen = 127.0.0.1:$DISC_PORT
+allow-from-other-zone = ${ALLOW_OTHER_ZONE:-true}
+cache-init-delay = 1s
+cache-refresh-interval = 2s
+cache-count = 3
+
+[mgmtd]
+listen = 127.0.0.1:$MGMT_PORT
+database = management.db
+db-sync-wait = 0ms
+
+[replicator]
+listen = 127.0.0.1:$REPL_PORT
+
+[table]
+capacity = ${TABLE_CAPACITY:-20000}
+
+[lease]
+ttl = ${LEASE_TTL:-4s}
+clean-interval = ${CLEAN_INTERVAL:-200ms}
+
+[cluster]
+force-up = ${FORCE_UP:-true}
+peers =
+EOC
+	local l
+	for l in "$@"; do printf '%s\n' "$l" >> "$CONF"; done
+}
+
+artemis_setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/artemis-bats.XXXXXX")
+	STATE=$TMP/state
+	mkdir -p "$STATE"
+	CONF=$TMP/artemis.conf
+	REG_PORT=$(free_port); DISC_PORT=$(free_port)
+	MGMT_PORT=$(free_port); REPL_PORT=$(free_port)
+	REG=http://127.0.0.1:$REG_PORT
+	DISC=http://127.0.0.1:$DISC_PORT
+	MGMT=http://127.0.0.1:$MGMT_PORT
+	REPL=http://127.0.0.1:$REPL_PORT
+	DAEMON_PIDS=()
+	artemis_config
+}
+
+# url_of DAEMON — base URL the daemon listens on
+url_of() {
+	case $1 in
+	artemis-registryd) echo "$REG" ;;
+	artemis-discoveryd) echo "$DISC" ;;
+	artemis-mgmtd) echo "$MGMT" ;;
+	artemis-replicator) echo "$REPL" ;;
+	esac
+}
+
+# wait_http URL [tries] — until GET URL answers 200 (10 ms steps, default 5 s)
+wait_http() {
+	local i tries=${2:-500}
+	for ((i = 0; i < tries; i++)); do
+		curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+		sleep 0.01
+	done
+	echo "not ready: $1" >&2
+	return 1
+}
+
+# start_daemon NAME [args...] — start in background, log to $TMP/NAME.log, wait for /health
+start_daemon() {
+	local name=$1; shift
+	"$BIN/$name" -f "$CONF" "$@" >> "$TMP/$name.log" 2>&1 &
+	local pid=$!
+	DAEMON_PIDS+=("$pid")
+	eval "PID_${name//-/_}=$pid"
+	if ! wait_http "$(url_of "$name")/health"; then
+		echo "--- $name log:" >&2; tail -30 "$TMP/$name.log" >&2
+		return 1
+	fi
+}
+
+# stop_daemon NAME [SIGNAL] — signal it (default TERM) and wait; returns its exit status
+stop_daemon() {
+	local name=$1 sig=${2:-TERM} var="PID_${1//-/_}"
+	local pid=${!var}
+	[ -n "$pid" ] || return 0
+	kill -"$sig" "$pid" 2>/dev/null
+	local rc=0
+	wait "$pid" || rc=$?
+	eval "$var="
+	return $rc
+}
+
+artemis_teardown() {
+	local pid
+	for pid in "${DAEMON_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${DAEMON_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	# sanitizer reports in logs fail the test
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log 2>/dev/null; then
+		grep -hE -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log >&2
+		rm -rf "$TMP"
+		return 1
+	fi
+	rm -rf "$TMP"
+}
+
+# post_json BASE PATH JSON [curl args...] — prints body; status in $HTTP_STATUS
+post_json() {
+	local base=$1 path=$2 body=$3; shift 3
+	local out
+	out=$(curl -sS -w '\n%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "$body" "$@" "$base$path")
+	HTTP_STATUS=${out##*$'\n'}
+	printf '%s' "${out%$'\n'*}"
+}
+
+# get_json BASE PATH [curl args...]
+get_json() {
+	local base=$1 path=$2; shift 2
+	local out
+	out=$(curl -sS -w '\n%{http_code}' "$@" "$base$path")
+	HTTP_STATUS=${out##*$'\n'}
+	printf '%s' "${out%$'\n'*}"
+}
+
+# instance SERVICE ID [extra jq assignments] — an Instance JSON for region sha/sha-z1
+instance() {
+	jq -cn --arg s "$1" --arg i "$2" \
+		'{regionId:"sha",zoneId:"sha-z1",serviceId:$s,instanceId:$i,
+		  url:("http://10.0.0.1:8080/" + $i),ip:"10.0.0.1",port:8080,status:"up"}'"${3:+ | $3}"
+}
+
+# wait_until CMD... — retry a command until it succeeds (10 ms steps, 5 s)
+wait_until() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.01
+	done
+	"$@"
+}
