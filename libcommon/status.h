@@ -1,6 +1,6 @@
 /*
  * status.h — what every HTTP daemon answers from shared state (ARCHITECTURE.md:
- * "Every HTTP daemon also answers /api/cluster/*, /api/status/*"): this node's
+ * "Every HTTP daemon also answers /api/cluster/..., /api/status/..."): this node's
  * status (§9.2), up-registry/discovery-nodes (§5.8), node.json, cluster.json,
  * leases.json and legacy-leases.json (from the table), config.json,
  * deployment.json, message/connections.json (§5.9, §10).

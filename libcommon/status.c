@@ -1,0 +1,693 @@
+/*
+ * status.c — node status (§9.2), /api/cluster/... (§5.8) and /api/status/... (§5.9,
+ * §10), answered by every HTTP daemon from configuration and the shared table.
+ *
+ * Peers' health is not polled here: until the replicator publishes what it saw,
+ * every configured peer is reported with status "unknown" (and therefore never
+ * offered to clients by up-*-nodes).
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "model.h"
+#include "ratelimit.h"
+#include "sbuf.h"
+#include "status.h"
+#include "table.h"
+
+#define MAX_NODES	64
+
+struct node {
+	char	zone[CONFIG_STR];
+	char	url[CONFIG_STR];
+	int	self;
+};
+
+enum node_kind { KIND_REGISTRY, KIND_DISCOVERY };
+
+/* ---------------------------------------------------------------- this node */
+
+static enum node_state
+own_state(const struct node_ctx *n)
+{
+	return n->cfg->force_up ? NODE_UP : NODE_STARTING;
+}
+
+static const char *
+state_name(enum node_state s)
+{
+	switch (s) {
+	case NODE_UP:
+		return "up";
+	case NODE_DOWN:
+		return "down";
+	case NODE_STARTING:
+		return "starting";
+	default:
+		return "unknown";
+	}
+}
+
+int
+node_can_serve_registry(const struct node_ctx *n)
+{
+	return own_state(n) == NODE_UP;
+}
+
+int
+node_can_serve_discovery(const struct node_ctx *n)
+{
+	return own_state(n) == NODE_UP;
+}
+
+static const char *
+tristate(const struct node_ctx *n, int value)
+{
+	/* Java: the capability flags stay null until force-up or the init loop sets them */
+	if (own_state(n) != NODE_UP)
+		return "null";
+	return value ? "true" : "false";
+}
+
+void
+node_status_text(const struct node_ctx *n, struct sbuf *out)
+{
+	struct sbuf node = SBUF_INIT;
+	size_t i;
+
+	sbuf_addf(&node, "%s/%s/%s", n->cfg->region, n->cfg->zone, n->self_url);
+	for (i = 0; i < node.len; i++)
+		if (node.s[i] >= 'A' && node.s[i] <= 'Z')
+			node.s[i] += 'a' - 'A';
+	sbuf_addf(out, "{ node: %s, status: %s, canServiceRegistry: %s, "
+	    "canServiceDiscovery: %s }", node.s, state_name(own_state(n)),
+	    tristate(n, 1), tristate(n, 1));
+	sbuf_free(&node);
+}
+
+static void
+service_node_json(struct sbuf *out, const char *region, const char *zone, const char *url)
+{
+	sbuf_adds(out, "{\"url\":");
+	model_json_string(out, url);
+	sbuf_adds(out, ",\"zone\":{\"metadata\":null,\"regionId\":");
+	model_json_string(out, region);
+	sbuf_adds(out, ",\"zoneId\":");
+	model_json_string(out, zone);
+	sbuf_adds(out, "}}");
+}
+
+static void
+status_json(const struct node_ctx *n, struct sbuf *out, const struct node *nd)
+{
+	const char *region = n->cfg->region;
+
+	if (!nd->self) {
+		sbuf_adds(out, "{\"allowDiscoveryFromOtherZone\":null,"
+		    "\"allowRegistryFromOtherZone\":null,\"canServiceDiscovery\":null,"
+		    "\"canServiceRegistry\":null,\"node\":");
+		service_node_json(out, region, nd->zone, nd->url);
+		sbuf_adds(out, ",\"status\":\"unknown\"}");
+		return;
+	}
+	sbuf_addf(out, "{\"allowDiscoveryFromOtherZone\":%s,\"allowRegistryFromOtherZone\":%s,"
+	    "\"canServiceDiscovery\":%s,\"canServiceRegistry\":%s,\"node\":",
+	    n->cfg->discovery_allow_other_zone ? "true" : "false",
+	    n->cfg->registry_allow_other_zone ? "true" : "false",
+	    tristate(n, 1), tristate(n, 1));
+	service_node_json(out, region, nd->zone, nd->url);
+	sbuf_addf(out, ",\"status\":\"%s\"}", state_name(own_state(n)));
+}
+
+void
+node_status_json(const struct node_ctx *n, struct sbuf *out)
+{
+	struct node self;
+
+	memset(&self, 0, sizeof(self));
+	strlcpy(self.zone, n->cfg->zone, sizeof(self.zone));
+	strlcpy(self.url, n->self_url, sizeof(self.url));
+	self.self = 1;
+	status_json(n, out, &self);
+}
+
+/* ---------------------------------------------------------------- cluster */
+
+/* This node (with the URL of the given kind) and the configured peers: local zone
+ * first, then other zones, in configuration order (§5.8). */
+static size_t
+cluster_nodes(const struct node_ctx *n, enum node_kind kind, struct node *out, size_t max)
+{
+	char peers[CONFIG_LIST], *zp, *zsave = NULL, *up, *usave = NULL, *colon;
+	struct node tmp[MAX_NODES];
+	size_t cnt = 0, total = 0, pass, i;
+
+	memset(&out[0], 0, sizeof(out[0]));
+	strlcpy(out[0].zone, n->cfg->zone, sizeof(out[0].zone));
+	strlcpy(out[0].url, kind == KIND_REGISTRY ? n->cfg->registry_url :
+	    n->cfg->discovery_url, sizeof(out[0].url));
+	out[0].self = 1;
+	total = 1;
+
+	strlcpy(peers, n->cfg->peers, sizeof(peers));
+	for (zp = strtok_r(peers, ";", &zsave); zp; zp = strtok_r(NULL, ";", &zsave)) {
+		if ((colon = strchr(zp, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		for (up = strtok_r(colon + 1, ",", &usave); up;
+		    up = strtok_r(NULL, ",", &usave)) {
+			while (*up == ' ')
+				up++;
+			if (*up == '\0' || cnt >= MAX_NODES)
+				continue;
+			memset(&tmp[cnt], 0, sizeof(tmp[cnt]));
+			strlcpy(tmp[cnt].zone, zp + strspn(zp, " "), sizeof(tmp[cnt].zone));
+			strlcpy(tmp[cnt].url, up, sizeof(tmp[cnt].url));
+			cnt++;
+		}
+	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < cnt && total < max; i++) {
+			int local = strcasecmp(tmp[i].zone, n->cfg->zone) == 0;
+			if ((pass == 0) == local)
+				out[total++] = tmp[i];
+		}
+	return total;
+}
+
+/* Region/zone of a cluster or status request: POST body or GET query. */
+static int
+request_region_zone(struct http_request *req, char **region, char **zone)
+{
+	struct json_object *o;
+	char err[256];
+	const char *q;
+
+	*region = *zone = NULL;
+	if (req->method_bit == HTTP_GET) {
+		if ((q = http_query(req, "regionId")) != NULL)
+			*region = strdup(q);
+		if ((q = http_query(req, "zoneId")) != NULL)
+			*zone = strdup(q);
+		return 0;
+	}
+	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)
+		return -1;
+	if (json_object_is_type(o, json_type_object)) {
+		if (model_get_string(o, "regionId", region, err, sizeof(err)) == -1 ||
+		    model_get_string(o, "zoneId", zone, err, sizeof(err)) == -1) {
+			json_object_put(o);
+			free(*region);
+			free(*zone);
+			*region = *zone = NULL;
+			return -1;
+		}
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static void
+up_nodes(struct http_request *req, struct http_response *resp, enum node_kind kind)
+{
+	struct node_ctx *n = req->route_arg;
+	struct node nodes[MAX_NODES + 1];
+	char *region, *zone;
+	size_t cnt, i, shown = 0;
+	int allow;
+
+	if (request_region_zone(req, &region, &zone) == -1) {
+		http_error(resp, 400, "malformed JSON");
+		return;
+	}
+	if (!ratelimit_allow(n->rl_cluster, kind == KIND_REGISTRY ? "up-registry-nodes" :
+	    "up-discovery-nodes", now_ms())) {
+		sbuf_adds(&resp->body, "{\"nodes\":null,\"responseStatus\":");
+		response_status_fail(&resp->body, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+		sbuf_addc(&resp->body, '}');
+		goto done;
+	}
+	cnt = cluster_nodes(n, kind, nodes, MAX_NODES + 1);
+	allow = kind == KIND_REGISTRY ? n->cfg->registry_allow_other_zone :
+	    n->cfg->discovery_allow_other_zone;
+	for (i = 0; i < cnt; i++) {
+		/* only this node's status is known; peers count as "unknown" */
+		if (!nodes[i].self || own_state(n) != NODE_UP)
+			continue;
+		if (!allow && !(region && zone && strcmp(region, n->cfg->region) == 0 &&
+		    strcmp(zone, nodes[i].zone) == 0))
+			continue;
+		sbuf_adds(&resp->body, shown++ ? "," : "{\"nodes\":[");
+		service_node_json(&resp->body, n->cfg->region, nodes[i].zone, nodes[i].url);
+	}
+	if (shown == 0) {
+		sbuf_adds(&resp->body, "{\"nodes\":null,\"responseStatus\":");
+		response_status_fail(&resp->body, EC_DATA_NOT_FOUND, MSG_NO_NODES);
+	} else {
+		sbuf_adds(&resp->body, "],\"responseStatus\":");
+		response_status_to_json(&RS_SUCCESS, &resp->body);
+	}
+	sbuf_addc(&resp->body, '}');
+done:
+	free(region);
+	free(zone);
+}
+
+static void
+h_up_registry(struct http_request *req, struct http_response *resp)
+{
+	up_nodes(req, resp, KIND_REGISTRY);
+}
+
+static void
+h_up_discovery(struct http_request *req, struct http_response *resp)
+{
+	up_nodes(req, resp, KIND_DISCOVERY);
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* POST endpoints of status take a JSON body ({} from Java clients). */
+static int
+require_json_body(struct http_request *req, struct http_response *resp)
+{
+	struct json_object *o;
+	char err[256];
+
+	if (req->method_bit != HTTP_POST)
+		return 0;
+	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL) {
+		http_error(resp, 400, err);
+		return -1;
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static int
+status_limited(struct http_request *req, struct http_response *resp, const char *identity,
+    const char *failure_fields)
+{
+	struct node_ctx *n = req->route_arg;
+
+	if (ratelimit_allow(n->rl_status, identity, now_ms()))
+		return 0;
+	sbuf_addf(&resp->body, "{%s\"responseStatus\":", failure_fields);
+	response_status_fail(&resp->body, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+	sbuf_addc(&resp->body, '}');
+	return 1;
+}
+
+static void
+h_node(struct http_request *req, struct http_response *resp)
+{
+	struct node_ctx *n = req->route_arg;
+
+	if (require_json_body(req, resp) == -1)
+		return;
+	sbuf_adds(&resp->body, "{\"nodeStatus\":");
+	node_status_json(n, &resp->body);
+	sbuf_adds(&resp->body, ",\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &resp->body);
+	sbuf_addc(&resp->body, '}');
+}
+
+static void
+h_cluster(struct http_request *req, struct http_response *resp)
+{
+	struct node_ctx *n = req->route_arg;
+	struct node nodes[MAX_NODES + 1];
+	size_t cnt, i;
+
+	if (require_json_body(req, resp) == -1 ||
+	    status_limited(req, resp, "get-cluster", "\"nodeCount\":0,\"nodesStatus\":null,"))
+		return;
+	cnt = cluster_nodes(n, KIND_REGISTRY, nodes, MAX_NODES + 1);
+	sbuf_addf(&resp->body, "{\"nodeCount\":%zu,\"nodesStatus\":[", cnt);
+	for (i = 0; i < cnt; i++) {
+		if (i)
+			sbuf_addc(&resp->body, ',');
+		if (nodes[i].self)
+			strlcpy(nodes[i].url, n->self_url, sizeof(nodes[i].url));
+		status_json(n, &resp->body, &nodes[i]);
+	}
+	sbuf_adds(&resp->body, "],\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &resp->body);
+	sbuf_addc(&resp->body, '}');
+}
+
+/* ---- leases.json / legacy-leases.json */
+
+struct lease_filter {
+	char	**ids;
+	size_t	  n;
+};
+
+static void
+filter_add(struct lease_filter *f, const char *v)
+{
+	char *copy, *p, *save = NULL;
+	char **ids;
+
+	if ((copy = strdup(v)) == NULL)
+		fatal("strdup");
+	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0' || f->n >= 10000)
+			continue;
+		if ((ids = reallocarray(f->ids, f->n + 1, sizeof(*ids))) == NULL)
+			fatal("reallocarray");
+		f->ids = ids;
+		if ((f->ids[f->n++] = strdup(p)) == NULL)
+			fatal("strdup");
+	}
+	free(copy);
+}
+
+static void
+filter_add_cb(const char *v, void *arg)
+{
+	filter_add(arg, v);
+}
+
+static void
+filter_free(struct lease_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->ids[i]);
+	free(f->ids);
+}
+
+static int
+filter_match(const struct lease_filter *f, const char *svc)
+{
+	size_t i;
+
+	if (f->n == 0)
+		return 1;
+	for (i = 0; i < f->n; i++)
+		if (strcasecmp(f->ids[i], svc) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+lease_filter_from_request(struct http_request *req, struct lease_filter *f)
+{
+	struct json_object *o, *ids, *e;
+	char err[256];
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	if (req->method_bit == HTTP_GET) {
+		http_query_each(req, "appIds", filter_add_cb, f);
+		return 0;
+	}
+	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)
+		return -1;
+	if (json_object_is_type(o, json_type_object) &&
+	    (ids = model_get(o, "serviceIds", NULL)) != NULL) {
+		if (!json_object_is_type(ids, json_type_array)) {
+			json_object_put(o);
+			return -1;
+		}
+		for (i = 0; i < json_object_array_length(ids); i++) {
+			e = json_object_array_get_idx(ids, i);
+			if (e && json_object_is_type(e, json_type_string))
+				filter_add(f, json_object_get_string(e));
+		}
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static void
+format_time(struct sbuf *out, int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[64];
+
+	localtime_r(&secs, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	sbuf_addf(out, "\"%s.%03d\"", buf, (int)(ms % 1000));
+}
+
+/* Display string of a stored instance: decode its JSON (status path only). */
+static void
+stored_display(const struct table_rec *r, struct sbuf *out)
+{
+	struct json_object *o;
+	struct instance in;
+	char err[128];
+	int is_null = 0;
+
+	memset(&in, 0, sizeof(in));
+	o = json_tokener_parse(r->json);
+	if (o && instance_from_json(o, &in, &is_null, err, sizeof(err)) == 0 && !is_null)
+		instance_display(&in, out);
+	else
+		sbuf_add(out, r->key, r->key_len);
+	instance_free(&in);
+	json_object_put(o);
+}
+
+struct lease_group {
+	char		*service_id;
+	struct sbuf	 items;
+	size_t		 count;
+};
+
+static struct lease_group *
+group_for(struct lease_group **groups, size_t *ngroups, const char *svc)
+{
+	struct lease_group *g;
+	size_t i;
+
+	for (i = 0; i < *ngroups; i++)
+		if (strcmp((*groups)[i].service_id, svc) == 0)
+			return &(*groups)[i];
+	if ((g = reallocarray(*groups, *ngroups + 1, sizeof(*g))) == NULL)
+		fatal("reallocarray");
+	*groups = g;
+	g = &g[(*ngroups)++];
+	memset(g, 0, sizeof(*g));
+	if ((g->service_id = strdup(svc)) == NULL)
+		fatal("strdup");
+	return g;
+}
+
+static void
+leases(struct http_request *req, struct http_response *resp, int legacy)
+{
+	struct node_ctx *n = req->route_arg;
+	struct table_registry_status *rs;
+	struct lease_group *groups = NULL, *g;
+	struct lease_filter f;
+	struct table_rec *r;
+	size_t ngroups = 0, total = 0, i;
+	uint32_t slot, hwm;
+	int m = legacy ? 1 : 0;
+
+	if (status_limited(req, resp, legacy ? "get-legacy-leases" : "get-leases",
+	    "\"isSafe\":false,\"isSafeCheckEnabled\":false,\"leaseCount\":0,"
+	    "\"leaseUpdateCountLastTimeWindow\":0,\"leaseUpdateMaxCount\":0,"
+	    "\"leaseUpdateMaxCountLastUpdateTime\":0,\"leases\":null,"))
+		return;
+	if (lease_filter_from_request(req, &f) == -1) {
+		sbuf_reset(&resp->body);
+		http_error(resp, 400, "malformed JSON");
+		return;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL)
+		fatal("malloc");
+	hwm = n->table ? table_hwm(n->table) : 0;
+	for (slot = 0; slot < hwm; slot++) {
+		if (table_read_slot(n->table, slot, r) != 1)
+			continue;
+		if (((r->flags & TABLE_F_LEGACY) != 0) != legacy || r->eviction_ms != 0)
+			continue;
+		if (!filter_match(&f, r->service_id))
+			continue;
+		g = group_for(&groups, &ngroups, r->service_id);
+		sbuf_adds(&g->items, g->count++ ? ",{\"creationTime\":" : "{\"creationTime\":");
+		format_time(&g->items, r->creation_ms);
+		sbuf_adds(&g->items, ",\"evitionTime\":");
+		format_time(&g->items, r->eviction_ms);
+		sbuf_adds(&g->items, ",\"instance\":\"");
+		stored_display(r, &g->items);
+		sbuf_adds(&g->items, "\",\"renewalTime\":");
+		format_time(&g->items, r->renewal_ms);
+		sbuf_addf(&g->items, ",\"ttl\":%u}", r->ttl_ms);
+		total++;
+	}
+	free(r);
+	filter_free(&f);
+
+	rs = n->table ? &table_header(n->table)->reg : NULL;
+	sbuf_addf(&resp->body, "{\"isSafe\":%s,\"isSafeCheckEnabled\":%s,\"leaseCount\":%zu,"
+	    "\"leaseProtectionHeldCount\":%lld,\"leaseProtectionSince\":%lld,"
+	    "\"leaseUpdateCountLastTimeWindow\":%lld,\"leaseUpdateMaxCount\":%lld,"
+	    "\"leaseUpdateMaxCountLastUpdateTime\":%lld,\"leases\":{",
+	    !rs || rs->is_safe[m] || !rs->safe_enabled ? "true" : "false",
+	    rs && rs->safe_enabled ? "true" : "false", total,
+	    rs ? (long long)rs->held_expired[m] : 0LL,
+	    rs ? (long long)rs->unsafe_since_ms[m] : 0LL,
+	    rs ? (long long)rs->update_count_window[m] : 0LL,
+	    rs ? (long long)rs->update_max_count[m] : 0LL,
+	    rs ? (long long)rs->update_max_count_time[m] : 0LL);
+	for (i = 0; i < ngroups; i++) {
+		if (i)
+			sbuf_addc(&resp->body, ',');
+		model_json_string(&resp->body, groups[i].service_id);
+		sbuf_adds(&resp->body, ":[");
+		sbuf_add(&resp->body, groups[i].items.s, groups[i].items.len);
+		sbuf_addc(&resp->body, ']');
+		free(groups[i].service_id);
+		sbuf_free(&groups[i].items);
+	}
+	free(groups);
+	sbuf_adds(&resp->body, "},\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &resp->body);
+	sbuf_addc(&resp->body, '}');
+}
+
+static void
+h_leases(struct http_request *req, struct http_response *resp)
+{
+	leases(req, resp, 0);
+}
+
+static void
+h_legacy_leases(struct http_request *req, struct http_response *resp)
+{
+	leases(req, resp, 1);
+}
+
+/* ---- config.json, deployment.json, connections.json */
+
+static void
+property(struct sbuf *out, int *first, const char *key, const char *value)
+{
+	struct sbuf v = SBUF_INIT;
+
+	sbuf_addf(&v, "{ key: %s, value: %s, typedValue: %s }", key, value, value);
+	sbuf_adds(out, *first ? "" : ",");
+	*first = 0;
+	model_json_string(out, key);
+	sbuf_addc(out, ':');
+	model_json_string(out, v.s);
+	sbuf_free(&v);
+}
+
+static void
+h_config(struct http_request *req, struct http_response *resp)
+{
+	struct node_ctx *n = req->route_arg;
+	const struct config *c = n->cfg;
+	char buf[64];
+	int first = 1;
+
+	if (require_json_body(req, resp) == -1 ||
+	    status_limited(req, resp, "get-config", "\"properties\":null,"))
+		return;
+	sbuf_adds(&resp->body, "{\"properties\":{");
+	/* sorted by key, like Java */
+	property(&resp->body, &first, "cluster.force-up", c->force_up ? "true" : "false");
+	property(&resp->body, &first, "cluster.peers", c->peers);
+	snprintf(buf, sizeof(buf), "%lld", (long long)c->clean_interval_ms);
+	property(&resp->body, &first, "lease.clean-interval", buf);
+	snprintf(buf, sizeof(buf), "%lld", (long long)c->ttl_ms);
+	property(&resp->body, &first, "lease.ttl", buf);
+	property(&resp->body, &first, "node.region", c->region);
+	property(&resp->body, &first, "node.zone", c->zone);
+	snprintf(buf, sizeof(buf), "%u", c->capacity);
+	property(&resp->body, &first, "table.capacity", buf);
+	sbuf_adds(&resp->body, "},\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &resp->body);
+	sbuf_adds(&resp->body, ",\"sources\":{");
+	model_json_string(&resp->body, c->file);
+	sbuf_adds(&resp->body, ":1}}");
+}
+
+static void
+h_deployment(struct http_request *req, struct http_response *resp)
+{
+	struct node_ctx *n = req->route_arg;
+	const struct config *c = n->cfg;
+	const struct listen_addr *l = NULL;
+	char host[256];
+
+	if (require_json_body(req, resp) == -1 ||
+	    status_limited(req, resp, "get-deployment", "\"appId\":null,\"ip\":null,"
+	    "\"machineName\":null,\"path\":null,\"port\":0,\"properties\":null,"
+	    "\"protocol\":null,\"regionId\":null,"))
+		return;
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	if (strcmp(n->self_url, c->registry_url) == 0)
+		l = &c->registryd_listen;
+	else if (strcmp(n->self_url, c->discovery_url) == 0)
+		l = &c->discoveryd_listen;
+	else
+		l = &c->mgmtd_listen;
+	sbuf_adds(&resp->body, "{\"appId\":\"artemis\",\"ip\":");
+	model_json_string(&resp->body, l->host);
+	sbuf_adds(&resp->body, ",\"machineName\":");
+	model_json_string(&resp->body, host);
+	sbuf_addf(&resp->body, ",\"path\":\"/\",\"port\":%d,\"properties\":{},"
+	    "\"protocol\":\"http\",\"regionId\":", l->port);
+	model_json_string(&resp->body, c->region);
+	sbuf_adds(&resp->body, ",\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &resp->body);
+	sbuf_adds(&resp->body, ",\"sources\":{},\"zoneId\":");
+	model_json_string(&resp->body, c->zone);
+	sbuf_addc(&resp->body, '}');
+}
+
+static void
+h_connections(struct http_request *req, struct http_response *resp)
+{
+	struct node_ctx *n = req->route_arg;
+	size_t reg = 0, disc = 0;
+
+	if (n->ws_counts)
+		n->ws_counts(n->ws_counts_arg, &reg, &disc);
+	sbuf_addf(&resp->body, "{\"registry\":\"%zu\",\"discovery\":\"%zu\"}", reg, disc);
+}
+
+size_t
+status_routes(struct node_ctx *n, struct http_route *out, size_t max)
+{
+	const struct http_route routes[] = {
+		{ "/api/cluster/up-registry-nodes.json", HTTP_GET | HTTP_POST, HTTP_JSON,
+		    h_up_registry, n, NULL },
+		{ "/api/cluster/up-discovery-nodes.json", HTTP_GET | HTTP_POST, HTTP_JSON,
+		    h_up_discovery, n, NULL },
+		{ "/api/status/node.json", HTTP_GET | HTTP_POST, HTTP_JSON, h_node, n, NULL },
+		{ "/api/status/cluster.json", HTTP_GET | HTTP_POST, HTTP_JSON, h_cluster, n, NULL },
+		{ "/api/status/leases.json", HTTP_GET | HTTP_POST, HTTP_JSON, h_leases, n, NULL },
+		{ "/api/status/legacy-leases.json", HTTP_GET | HTTP_POST, HTTP_JSON,
+		    h_legacy_leases, n, NULL },
+		{ "/api/status/config.json", HTTP_GET | HTTP_POST, HTTP_JSON, h_config, n, NULL },
+		{ "/api/status/deployment.json", HTTP_GET | HTTP_POST, HTTP_JSON, h_deployment,
+		    n, NULL },
+		{ "/api/status/message/connections.json", HTTP_GET, 0, h_connections, n, NULL },
+	};
+	size_t i, cnt = sizeof(routes) / sizeof(routes[0]);
+
+	for (i = 0; i < cnt && i < max; i++)
+		out[i] = routes[i];
+	return i;
+}
