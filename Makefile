@@ -43,7 +43,7 @@ all: deps
 	@mkdir -p bin
 	@for p in $(PROGRAMS); do ln -sf ../$(BIN_OUT)/$$p bin/$$p; done
 
-build: $(LIB_A) programs units
+build: $(LIB_A) units programs
 
 deps:
 	@./contrib/install-deps
@@ -83,7 +83,7 @@ $(foreach t,$(UNIT_SRC:test/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 check: all
 	@MAKE="$(MAKE)" ./test/check
 
-check-unit: build
+check-unit: $(LIB_A) units
 	@./test/run-unit $(BUILD) $(UNIT_BIN)
 
 check-bats: build
