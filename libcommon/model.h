@@ -88,8 +88,18 @@ int	model_get_string(struct json_object *obj, const char *name, char **out,
 int	model_get_int64(struct json_object *obj, const char *name, int64_t *out,
 	    char *err, size_t errlen);
 
-/* Parse a request body with json-c, bounded depth. NULL + err on malformed JSON. */
+/* Parse a request body with json-c, bounded depth (MODEL_MAX_DEPTH), strict JSON
+ * (no single quotes, NaN, trailing data, raw control characters in strings).
+ * NULL + err on malformed JSON; the literal null is refused too (Spring: 400). */
 struct json_object *model_parse(const char *body, size_t len, char *err, size_t errlen);
+
+/* The same with relaxations: MODEL_PARSE_ALLOW_CONTROL tolerates raw control
+ * characters in strings (the caravan mapper on WebSocket does); MODEL_PARSE_ALLOW_NULL
+ * returns NULL with err set to "" for the literal null (WebSocket "request is null"). */
+#define MODEL_PARSE_ALLOW_CONTROL	0x01
+#define MODEL_PARSE_ALLOW_NULL		0x02
+struct json_object *model_parse_flags(const char *body, size_t len, int flags,
+	    char *err, size_t errlen);
 
 /* ---- ResponseStatus (§3.7, §4) ---- */
 

@@ -1,0 +1,854 @@
+/*
+ * model.c — the wire model and its JSON codec (see model.h).
+ *
+ * Decoding: json-c parses, a short pre-pass refuses what json-c tolerates even in
+ * strict mode but Jackson does not (single quotes, NaN/Infinity, "1.", raw control
+ * characters in strings), then values are bound with Jackson 2.9's coercions.
+ * Encoding: a small writer straight into an sbuf, keys in Java String.compareTo order.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "model.h"
+
+const struct response_status RS_SUCCESS = { EC_SUCCESS, "", ST_SUCCESS };
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, fmt, arg);
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+/*
+ * Refuse inputs json-c accepts in strict mode although they are not JSON:
+ * single-quoted strings, NaN/Infinity (any upper-case letter other than the 'E' of
+ * an exponent outside strings), a fraction point without digits, and raw control
+ * characters inside strings (Jackson on HTTP refuses them; the WebSocket mapper
+ * tolerates them, hence MODEL_PARSE_ALLOW_CONTROL).
+ */
+static int
+prescan(const char *p, size_t len, int flags, char *err, size_t errlen)
+{
+	size_t i;
+	int in_str = 0;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			else if (c < 0x20 && !(flags & MODEL_PARSE_ALLOW_CONTROL)) {
+				seterr(err, errlen, "%s",
+				    "illegal unquoted control character in string");
+				return -1;
+			}
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '\'' || (c >= 'A' && c <= 'Z' && c != 'E')) {
+			seterr(err, errlen, "%s", "unexpected character");
+			return -1;
+		} else if (c == '.' && (i + 1 >= len || !isdigit((unsigned char)p[i + 1]))) {
+			seterr(err, errlen, "%s", "fraction without digits");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One tokener per thread, reset between documents: creating one costs three
+ * allocations and a tenth of the parse time of an instance.
+ */
+static pthread_key_t	tok_key;
+static pthread_once_t	tok_once = PTHREAD_ONCE_INIT;
+static __thread struct json_tokener *tok_cached;
+
+static void
+tok_destroy(void *p)
+{
+	json_tokener_free(p);
+}
+
+static void
+tok_key_init(void)
+{
+	if (pthread_key_create(&tok_key, tok_destroy) != 0)
+		fatalx("pthread_key_create");
+}
+
+static struct json_tokener *
+tok_get(void)
+{
+	if (tok_cached == NULL) {
+		if (pthread_once(&tok_once, tok_key_init) != 0)
+			fatalx("pthread_once");
+		if ((tok_cached = json_tokener_new_ex(MODEL_MAX_DEPTH)) == NULL)
+			fatal("json_tokener_new_ex");
+		if (pthread_setspecific(tok_key, tok_cached) != 0)
+			fatalx("pthread_setspecific");
+	} else
+		json_tokener_reset(tok_cached);
+	return tok_cached;
+}
+
+/* A tokener keeps its largest string buffer: drop it after a big document. */
+static void
+tok_release_if_big(size_t len)
+{
+	if (len > 256 * 1024 && tok_cached != NULL) {
+		json_tokener_free(tok_cached);
+		tok_cached = NULL;
+		if (pthread_setspecific(tok_key, NULL) != 0)
+			fatalx("pthread_setspecific");
+	}
+}
+
+static struct json_object *
+parse_with(struct json_tokener *tok, const char *body, size_t len, int flags,
+    char *err, size_t errlen)
+{
+	struct json_object *o;
+	enum json_tokener_error jerr;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue && json_tokener_get_parse_end(tok) == len) {
+		/* A top-level literal or number needs to see the end of input. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		if ((jerr = json_tokener_get_error(tok)) == json_tokener_success) {
+			if (o == NULL && !(flags & MODEL_PARSE_ALLOW_NULL))
+				seterr(err, errlen, "%s", "request body is null");
+			return o;
+		}
+	}
+	if (o == NULL && jerr == json_tokener_success &&
+	    json_tokener_get_parse_end(tok) == len) {	/* the literal null */
+		if (!(flags & MODEL_PARSE_ALLOW_NULL))
+			seterr(err, errlen, "%s", "request body is null");
+		return NULL;
+	}
+	if (jerr != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
+		if (jerr == json_tokener_continue)
+			seterr(err, errlen, "%s", "unexpected end of input");
+		else if (jerr == json_tokener_success)
+			seterr(err, errlen, "%s", "trailing data");
+		else
+			seterr(err, errlen, "%s", json_tokener_error_desc(jerr));
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+struct json_object *
+model_parse_flags(const char *body, size_t len, int flags, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (body == NULL || len == 0 || len > INT_MAX) {
+		seterr(err, errlen, "%s", "empty or oversized body");
+		return NULL;
+	}
+	if (prescan(body, len, flags, err, errlen) == -1)
+		return NULL;
+	o = parse_with(tok_get(), body, len, flags, err, errlen);
+	tok_release_if_big(len);
+	return o;
+}
+
+struct json_object *
+model_parse(const char *body, size_t len, char *err, size_t errlen)
+{
+	return model_parse_flags(body, len, 0, err, errlen);
+}
+
+/* ------------------------------------------------------------------ coercions */
+
+struct json_object *
+model_get(struct json_object *obj, const char *name, int *present)
+{
+	struct json_object *found = NULL;
+	int seen = 0;
+
+	if (obj != NULL && json_object_is_type(obj, json_type_object)) {
+		json_object_object_foreach(obj, k, v) {
+			if (strcasecmp(k, name) == 0) {
+				found = v;
+				seen = 1;
+			}
+		}
+	}
+	if (present != NULL)
+		*present = seen;
+	return found;
+}
+
+/* Jackson StringDeserializer: strings as they are, other scalars as their token
+ * text, null as null, containers refused. */
+static int
+coerce_string(struct json_object *v, const char *name, char **out, char *err,
+    size_t errlen)
+{
+	const char *s;
+	size_t n;
+	char *copy;
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		if (memchr(s, '\0', n) != NULL) {
+			seterr(err, errlen, "%s: NUL character in string", name);
+			return -1;
+		}
+		break;
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		s = json_object_get_string(v);
+		n = strlen(s);
+		break;
+	default:
+		seterr(err, errlen, "%s: cannot deserialize a String out of an "
+		    "object or array", name);
+		return -1;
+	}
+	if (n > MODEL_MAX_STRING) {
+		seterr(err, errlen, "%s: string too long", name);
+		return -1;
+	}
+	if ((copy = malloc(n + 1)) == NULL)
+		fatal("coerce_string");
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	*out = copy;
+	return 0;
+}
+
+/* Long.parseLong on a trimmed string: optional sign, then decimal digits only. */
+static int
+parse_long_text(const char *s, size_t n, int64_t *out)
+{
+	char buf[32];
+	char *end;
+	long long v;
+
+	while (n > 0 && (unsigned char)*s <= ' ')
+		s++, n--;
+	while (n > 0 && (unsigned char)s[n - 1] <= ' ')
+		n--;
+	if (n == 0 || (n == 4 && memcmp(s, "null", 4) == 0)) {
+		*out = 0;		/* Jackson: empty or textual null -> 0 */
+		return 0;
+	}
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (!isdigit((unsigned char)buf[buf[0] == '-' || buf[0] == '+' ? 1 : 0]))
+		return -1;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Jackson _parseIntPrimitive/_parseLongPrimitive with default features. */
+static int
+coerce_int64(struct json_object *v, const char *name, int64_t min, int64_t max,
+    int64_t *out, char *err, size_t errlen)
+{
+	double d;
+	int64_t i = 0;
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		i = json_object_get_int64(v);
+		break;
+	case json_type_double:	/* ACCEPT_FLOAT_AS_INT: truncate, range-checked */
+		d = json_object_get_double(v);
+		if (!isfinite(d) || d < (double)min || d > (double)max) {
+			seterr(err, errlen, "%s: numeric value out of range", name);
+			return -1;
+		}
+		i = (int64_t)d;
+		break;
+	case json_type_string:
+		if (parse_long_text(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), &i) == -1) {
+			seterr(err, errlen, "%s: not a valid integer value", name);
+			return -1;
+		}
+		break;
+	default:
+		seterr(err, errlen, "%s: cannot deserialize a number out of this "
+		    "token", name);
+		return -1;
+	}
+	if (i < min || i > max) {
+		seterr(err, errlen, "%s: numeric value out of range", name);
+		return -1;
+	}
+	*out = i;
+	return 0;
+}
+
+int
+model_get_string(struct json_object *obj, const char *name, char **out, char *err,
+    size_t errlen)
+{
+	return coerce_string(model_get(obj, name, NULL), name, out, err, errlen);
+}
+
+int
+model_get_int64(struct json_object *obj, const char *name, int64_t *out, char *err,
+    size_t errlen)
+{
+	return coerce_int64(model_get(obj, name, NULL), name, INT64_MIN, INT64_MAX, out,
+	    err, errlen);
+}
+
+static void
+kv_free(struct kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+/* A Map<String,String>: null -> absent, object -> entries in input order. */
+static int
+decode_string_map(struct json_object *v, const char *name, struct kv **out,
+    size_t *nout, int *has, char *err, size_t errlen)
+{
+	struct kv *kv;
+	size_t n = 0, cap;
+
+	*out = NULL;
+	*nout = 0;
+	*has = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_object)) {
+		seterr(err, errlen, "%s: expected an object", name);
+		return -1;
+	}
+	cap = (size_t)json_object_object_length(v);
+	if (cap > MODEL_MAX_METADATA) {
+		seterr(err, errlen, "%s: too many entries", name);
+		return -1;
+	}
+	if ((kv = calloc(cap ? cap : 1, sizeof(*kv))) == NULL)
+		fatal("decode_string_map");
+	json_object_object_foreach(v, k, val) {
+		size_t klen = strlen(k);
+
+		if (n == cap)
+			break;
+		if (klen > MODEL_MAX_STRING) {
+			seterr(err, errlen, "%s: key too long", name);
+			goto fail;
+		}
+		if (coerce_string(val, name, &kv[n].value, err, errlen) == -1)
+			goto fail;
+		if ((kv[n].key = strdup(k)) == NULL)
+			fatal("decode_string_map");
+		n++;
+	}
+	*out = kv;
+	*nout = n;
+	*has = 1;
+	return 0;
+fail:
+	kv_free(kv, n);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ Instance */
+
+enum ifield {
+	F_GROUP, F_HEALTH, F_INSTANCE, F_IP, F_MACHINE, F_METADATA, F_PORT,
+	F_PROTOCOL, F_REGION, F_SERVICE, F_STATUS, F_URL, F_ZONE, F_NONE
+};
+
+static const char *const ifield_name[] = {
+	"groupId", "healthCheckUrl", "instanceId", "ip", "machineName", "metadata",
+	"port", "protocol", "regionId", "serviceId", "status", "url", "zoneId"
+};
+
+/* Dispatch on the first letter: one strcasecmp per key instead of thirteen. */
+static enum ifield
+ifield_of(const char *k)
+{
+	enum ifield a, b = F_NONE;
+
+	switch (k[0] | 0x20) {
+	case 'g':	a = F_GROUP; break;
+	case 'h':	a = F_HEALTH; break;
+	case 'i':	a = F_INSTANCE; b = F_IP; break;
+	case 'm':	a = F_MACHINE; b = F_METADATA; break;
+	case 'p':	a = F_PORT; b = F_PROTOCOL; break;
+	case 'r':	a = F_REGION; break;
+	case 's':	a = F_SERVICE; b = F_STATUS; break;
+	case 'u':	a = F_URL; break;
+	case 'z':	a = F_ZONE; break;
+	default:	return F_NONE;
+	}
+	if (strcasecmp(k, ifield_name[a]) == 0)
+		return a;
+	if (b != F_NONE && strcasecmp(k, ifield_name[b]) == 0)
+		return b;
+	return F_NONE;
+}
+
+static char **
+istring(struct instance *in, enum ifield f)
+{
+	switch (f) {
+	case F_GROUP:		return &in->group_id;
+	case F_HEALTH:		return &in->health_check_url;
+	case F_INSTANCE:	return &in->instance_id;
+	case F_IP:		return &in->ip;
+	case F_MACHINE:		return &in->machine_name;
+	case F_PROTOCOL:	return &in->protocol;
+	case F_REGION:		return &in->region_id;
+	case F_SERVICE:		return &in->service_id;
+	case F_STATUS:		return &in->status;
+	case F_URL:		return &in->url;
+	case F_ZONE:		return &in->zone_id;
+	default:		return NULL;
+	}
+}
+
+void
+instance_free(struct instance *in)
+{
+	int f;
+
+	if (in == NULL)
+		return;
+	for (f = 0; f < F_NONE; f++) {
+		char **p = istring(in, (enum ifield)f);
+
+		if (p != NULL) {
+			free(*p);
+			*p = NULL;
+		}
+	}
+	kv_free(in->metadata, in->nmetadata);
+	in->metadata = NULL;
+	in->nmetadata = 0;
+	in->has_metadata = 0;
+	in->port = 0;
+}
+
+int
+instance_from_json(struct json_object *o, struct instance *out, int *is_null,
+    char *err, size_t errlen)
+{
+	enum ifield f;
+	char **sp;
+	int64_t port;
+
+	memset(out, 0, sizeof(*out));
+	*is_null = 0;
+	if (o == NULL) {
+		*is_null = 1;
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		seterr(err, errlen, "%s", "instance: expected an object");
+		return -1;
+	}
+	/* One pass over the keys; a later duplicate (any case) replaces the earlier. */
+	json_object_object_foreach(o, k, v) {
+		f = ifield_of(k);
+		if (f == F_NONE)
+			continue;
+		if (f == F_PORT) {
+			if (coerce_int64(v, "port", INT_MIN, INT_MAX, &port, err,
+			    errlen) == -1)
+				goto fail;
+			out->port = (int)port;
+		} else if (f == F_METADATA) {
+			kv_free(out->metadata, out->nmetadata);
+			if (decode_string_map(v, "metadata", &out->metadata,
+			    &out->nmetadata, &out->has_metadata, err, errlen) == -1)
+				goto fail;
+		} else {
+			sp = istring(out, f);
+			free(*sp);
+			if (coerce_string(v, ifield_name[f], sp, err, errlen) == -1)
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	instance_free(out);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ encoding */
+
+/* 0: copy raw; otherwise the character after the backslash ('u' = \u00XX). */
+static const char json_esc[256] = {
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+	[0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
+	[0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+};
+
+void
+model_json_stringn(struct sbuf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+	unsigned char c;
+	char e[6];
+
+	sbuf_reserve(out, n + 2);
+	out->s[out->len++] = '"';
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (json_esc[c] == 0)
+			continue;
+		sbuf_add(out, s + run, i - run);
+		run = i + 1;
+		e[0] = '\\';
+		e[1] = json_esc[c];
+		if (e[1] == 'u') {
+			e[2] = '0';
+			e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 0xf];
+			sbuf_add(out, e, 6);
+		} else
+			sbuf_add(out, e, 2);
+	}
+	sbuf_add(out, s + run, n - run);
+	sbuf_addc(out, '"');
+}
+
+void
+model_json_string(struct sbuf *out, const char *s)
+{
+	if (s == NULL)
+		sbuf_add(out, "null", 4);
+	else
+		model_json_stringn(out, s, strlen(s));
+}
+
+/* Append ,"key": (first = no comma); key is a trusted literal. */
+#define KEY(out, lit)	sbuf_add((out), lit, sizeof(lit) - 1)
+
+static void
+metadata_to_json(struct sbuf *out, const struct kv *kv, size_t n)
+{
+	size_t i;
+
+	sbuf_addc(out, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sbuf_addc(out, ',');
+		model_json_string(out, kv[i].key ? kv[i].key : "null");
+		sbuf_addc(out, ':');
+		model_json_string(out, kv[i].value);
+	}
+	sbuf_addc(out, '}');
+}
+
+void
+instance_to_json(const struct instance *in, struct sbuf *out)
+{
+	KEY(out, "{\"groupId\":");
+	model_json_string(out, in->group_id);
+	KEY(out, ",\"healthCheckUrl\":");
+	model_json_string(out, in->health_check_url);
+	KEY(out, ",\"instanceId\":");
+	model_json_string(out, in->instance_id);
+	KEY(out, ",\"ip\":");
+	model_json_string(out, in->ip);
+	KEY(out, ",\"machineName\":");
+	model_json_string(out, in->machine_name);
+	KEY(out, ",\"metadata\":");
+	if (in->has_metadata)
+		metadata_to_json(out, in->metadata, in->nmetadata);
+	else
+		KEY(out, "null");
+	KEY(out, ",\"port\":");
+	sbuf_addi64(out, in->port);
+	KEY(out, ",\"protocol\":");
+	model_json_string(out, in->protocol);
+	KEY(out, ",\"regionId\":");
+	model_json_string(out, in->region_id);
+	KEY(out, ",\"serviceId\":");
+	model_json_string(out, in->service_id);
+	KEY(out, ",\"status\":");
+	model_json_string(out, in->status);
+	KEY(out, ",\"url\":");
+	model_json_string(out, in->url);
+	KEY(out, ",\"zoneId\":");
+	model_json_string(out, in->zone_id);
+	sbuf_addc(out, '}');
+}
+
+/* ------------------------------------------------------------------ keys, display */
+
+/* Java toLowerCase, restricted to ASCII: multi-byte UTF-8 passes unchanged. */
+static void
+add_lower(struct sbuf *out, const char *s)
+{
+	size_t n = strlen(s), i;
+	char *d;
+
+	sbuf_reserve(out, n);
+	d = out->s + out->len;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		d[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	out->len += n;
+	out->s[out->len] = '\0';
+}
+
+void
+instance_key(const struct instance *in, struct sbuf *out)
+{
+	add_lower(out, in->region_id ? in->region_id : "");
+	sbuf_addc(out, '\x1f');
+	add_lower(out, in->service_id ? in->service_id : "");
+	sbuf_addc(out, '\x1f');
+	add_lower(out, in->instance_id ? in->instance_id : "");
+}
+
+void
+instance_display(const struct instance *in, struct sbuf *out)
+{
+	add_lower(out, in->region_id ? in->region_id : "null");
+	sbuf_addc(out, '/');
+	add_lower(out, in->zone_id ? in->zone_id : "null");
+	sbuf_addc(out, '/');
+	add_lower(out, in->service_id ? in->service_id : "null");
+	if (!str_blank(in->group_id)) {
+		sbuf_addc(out, '/');
+		add_lower(out, in->group_id);
+	}
+	sbuf_addc(out, '/');
+	add_lower(out, in->instance_id ? in->instance_id : "null");
+}
+
+/* Length of the Java whitespace character (Character.isWhitespace) at s, or 0. */
+static size_t
+java_space(const unsigned char *s)
+{
+	if ((s[0] >= 0x09 && s[0] <= 0x0d) || (s[0] >= 0x1c && s[0] <= 0x20))
+		return 1;
+	if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)		/* U+1680 */
+		return 3;
+	if (s[0] == 0xe2 && s[1] == 0x80 &&			/* U+2000..200A */
+	    ((s[2] >= 0x80 && s[2] <= 0x8a && s[2] != 0x87) ||	/* not U+2007 */
+	    s[2] == 0xa8 || s[2] == 0xa9))			/* U+2028/2029 */
+		return 3;
+	if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)		/* U+205F */
+		return 3;
+	if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)		/* U+3000 */
+		return 3;
+	return 0;
+}
+
+int
+str_blank(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (p == NULL)
+		return 1;
+	while (*p != '\0') {
+		if ((n = java_space(p)) == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ ResponseStatus */
+
+void
+response_status_to_json(const struct response_status *rs, struct sbuf *out)
+{
+	KEY(out, "{\"errorCode\":");
+	model_json_string(out, rs->error_code);
+	KEY(out, ",\"message\":");
+	model_json_string(out, rs->message);
+	KEY(out, ",\"status\":");
+	model_json_string(out, rs->status);
+	sbuf_addc(out, '}');
+}
+
+void
+response_status_fail(struct sbuf *out, const char *error_code, const char *message)
+{
+	struct response_status rs = { error_code, message, ST_FAIL };
+
+	response_status_to_json(&rs, out);
+}
+
+/* ------------------------------------------------------------------ InstanceChange */
+
+void
+change_to_json(struct sbuf *out, int64_t change_time, const char *type,
+    const char *instance_json, size_t instance_len)
+{
+	KEY(out, "{\"changeTime\":");
+	sbuf_addi64(out, change_time);
+	KEY(out, ",\"changeType\":");
+	model_json_string(out, type);
+	KEY(out, ",\"instance\":");
+	if (instance_json == NULL)
+		KEY(out, "null");
+	else
+		sbuf_add(out, instance_json, instance_len);
+	sbuf_addc(out, '}');
+}
+
+void
+reload_instance_json(struct sbuf *out, const char *service_id)
+{
+	struct instance in;
+	struct sbuf url = SBUF_INIT;
+
+	memset(&in, 0, sizeof(in));
+	sbuf_adds(&url, "http://");
+	sbuf_adds(&url, service_id ? service_id : "null");
+	sbuf_adds(&url, "/reload");
+	in.instance_id = (char *)"reload";
+	in.ip = (char *)"0.0.0.0";
+	in.url = url.s;
+	in.service_id = (char *)service_id;
+	instance_to_json(&in, out);
+	sbuf_free(&url);
+}
+
+/* ------------------------------------------------------------------ DiscoveryConfig */
+
+void
+discovery_config_free(struct discovery_config *dc)
+{
+	if (dc == NULL)
+		return;
+	free(dc->service_id);
+	free(dc->region_id);
+	free(dc->zone_id);
+	kv_free(dc->discovery_data, dc->ndiscovery_data);
+	memset(dc, 0, sizeof(*dc));
+}
+
+int
+discovery_config_from_json(struct json_object *o, struct discovery_config *out,
+    int *is_null, char *err, size_t errlen)
+{
+	char **sp;
+
+	memset(out, 0, sizeof(*out));
+	*is_null = 0;
+	if (o == NULL) {
+		*is_null = 1;
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		seterr(err, errlen, "%s", "discoveryConfig: expected an object");
+		return -1;
+	}
+	json_object_object_foreach(o, k, v) {
+		const char *name;
+
+		sp = NULL;
+		if (strcasecmp(k, "serviceId") == 0)
+			sp = &out->service_id, name = "serviceId";
+		else if (strcasecmp(k, "regionId") == 0)
+			sp = &out->region_id, name = "regionId";
+		else if (strcasecmp(k, "zoneId") == 0)
+			sp = &out->zone_id, name = "zoneId";
+		else if (strcasecmp(k, "discoveryData") == 0) {
+			kv_free(out->discovery_data, out->ndiscovery_data);
+			if (decode_string_map(v, "discoveryData",
+			    &out->discovery_data, &out->ndiscovery_data,
+			    &out->has_discovery_data, err, errlen) == -1)
+				goto fail;
+			continue;
+		} else
+			continue;
+		free(*sp);
+		if (coerce_string(v, name, sp, err, errlen) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	discovery_config_free(out);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ Service */
+
+static void
+add_raw_or_null(struct sbuf *out, const char *json)
+{
+	if (json == NULL)
+		KEY(out, "null");
+	else
+		sbuf_adds(out, json);
+}
+
+void
+service_to_json(const struct service_json *sv, struct sbuf *out)
+{
+	KEY(out, "{\"instances\":");
+	add_raw_or_null(out, sv->instances);
+	KEY(out, ",\"logicInstances\":");
+	add_raw_or_null(out, sv->logic_instances);
+	KEY(out, ",\"metadata\":");
+	add_raw_or_null(out, sv->metadata);
+	KEY(out, ",\"routeRules\":");
+	add_raw_or_null(out, sv->route_rules);
+	KEY(out, ",\"serviceId\":");
+	model_json_string(out, sv->service_id);
+	sbuf_addc(out, '}');
+}

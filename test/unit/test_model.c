@@ -1,0 +1,593 @@
+/* test_model.c — golden tests of the wire model codec (libcommon/model.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "model.h"
+#include "tap.h"
+
+#define INSTANCE_A "{\"groupId\":null,\"healthCheckUrl\":\"http://10.32.20.15:8080/checkhealth.json\",\"instanceId\":\"10.32.20.15:8080\",\"ip\":\"10.32.20.15\",\"machineName\":\"app-host-015\",\"metadata\":{\"appid\":\"100001\"},\"port\":8080,\"protocol\":\"http\",\"regionId\":\"sha\",\"serviceId\":\"framework.soa.testservice\",\"status\":\"up\",\"url\":\"http://10.32.20.15:8080/testservice/\",\"zoneId\":\"sha-z1\"}"
+
+#define SUCCESS "{\"errorCode\":\"success\",\"message\":\"\",\"status\":\"success\"}"
+
+/* Decode one instance from text; 0 ok, -1 refused (err filled). */
+static int
+decode(const char *text, struct instance *in, char *err, size_t errlen)
+{
+	struct json_object *o;
+	int is_null, rc;
+
+	memset(in, 0, sizeof(*in));
+	if ((o = model_parse(text, strlen(text), err, errlen)) == NULL)
+		return -1;
+	rc = instance_from_json(o, in, &is_null, err, errlen);
+	json_object_put(o);
+	return rc;
+}
+
+/* Decode and re-encode; returns a malloc'ed string or NULL. */
+static char *
+roundtrip(const char *text)
+{
+	struct instance in;
+	struct sbuf b = SBUF_INIT;
+	char err[256];
+
+	if (decode(text, &in, err, sizeof(err)) == -1)
+		return NULL;
+	instance_to_json(&in, &b);
+	instance_free(&in);
+	return sbuf_steal(&b, NULL);
+}
+
+static int
+roundtrip_is(const char *in, const char *want)
+{
+	char *got = roundtrip(in);
+	int same = got != NULL && strcmp(got, want) == 0;
+
+	if (!same)
+		printf("# in:   %s\n# want: %s\n# got:  %s\n", in, want, got ? got : "(refused)");
+	free(got);
+	return same;
+}
+
+static int
+refused(const char *text)
+{
+	struct instance in;
+	char err[256] = "";
+	int rc = decode(text, &in, err, sizeof(err));
+
+	if (rc == 0)
+		instance_free(&in);
+	return rc == -1 && err[0] != '\0';
+}
+
+static void
+test_fixtures(void)
+{
+	FILE *f = fopen("test/fixtures/model/instances.txt", "r");
+	char *line = NULL, *input = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int count = 0;
+
+	ok(f != NULL, "fixtures file opens");
+	if (f == NULL)
+		return;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[0] == '#')
+			continue;
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (input == NULL) {
+			input = strdup(line);
+			continue;
+		}
+		ok(roundtrip_is(input, line), "fixture %d round-trips byte for byte", ++count);
+		free(input);
+		input = NULL;
+	}
+	ok(count >= 10, "fixtures: %d instances checked", count);
+	free(input);
+	free(line);
+	fclose(f);
+}
+
+static void
+test_golden(void)
+{
+	struct instance in;
+	struct sbuf b = SBUF_INIT, d = SBUF_INIT;
+	struct response_status partial = { EC_PARTIAL_FAIL, "", ST_PARTIAL_FAIL };
+	struct service_json sv;
+	char err[256];
+
+	ok(roundtrip_is(INSTANCE_A, INSTANCE_A), "INSTANCE_A round-trips");
+
+	/* §3.5 change */
+	ok(decode(INSTANCE_A, &in, err, sizeof(err)) == 0, "INSTANCE_A decodes");
+	instance_to_json(&in, &d);
+	change_to_json(&b, 1718000123456LL, CHANGE_NEW, d.s, d.len);
+	ok(strcmp(b.s, "{\"changeTime\":1718000123456,\"changeType\":\"new\",\"instance\":"
+	    INSTANCE_A "}") == 0, "§3.5 InstanceChange: %s", b.s);
+	sbuf_reset(&b);
+	instance_display(&in, &b);
+	ok(strcmp(b.s, "sha/sha-z1/framework.soa.testservice/10.32.20.15:8080") == 0,
+	    "§3.1 display: %s", b.s);
+	sbuf_reset(&b);
+
+	/* §5.4 lookup response, assembled */
+	memset(&sv, 0, sizeof(sv));
+	sbuf_reset(&b);
+	sbuf_adds(&b, "{\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, &b);
+	sbuf_adds(&b, ",\"services\":[");
+	{
+		struct sbuf arr = SBUF_INIT;
+
+		sbuf_addc(&arr, '[');
+		sbuf_add(&arr, d.s, d.len);
+		sbuf_addc(&arr, ']');
+		sv.service_id = "framework.soa.testservice";
+		sv.instances = arr.s;
+		sv.logic_instances = "[]";
+		sv.route_rules = "[]";
+		service_to_json(&sv, &b);
+		sbuf_free(&arr);
+	}
+	sbuf_adds(&b, "]}");
+	ok(strcmp(b.s, "{\"responseStatus\":" SUCCESS ",\"services\":[{\"instances\":["
+	    INSTANCE_A "],\"logicInstances\":[],\"metadata\":null,\"routeRules\":[],"
+	    "\"serviceId\":\"framework.soa.testservice\"}]}") == 0, "§5.4 lookup response");
+	instance_free(&in);
+
+	/* §5.5 unknown service placeholder */
+	sbuf_reset(&b);
+	memset(&sv, 0, sizeof(sv));
+	sv.service_id = "x";
+	service_to_json(&sv, &b);
+	ok(strcmp(b.s, "{\"instances\":null,\"logicInstances\":null,\"metadata\":null,"
+	    "\"routeRules\":null,\"serviceId\":\"x\"}") == 0, "service placeholder");
+
+	/* §3.7 and §6.8 */
+	sbuf_reset(&b);
+	response_status_to_json(&RS_SUCCESS, &b);
+	ok(strcmp(b.s, SUCCESS) == 0, "§3.7 success status");
+	sbuf_reset(&b);
+	response_status_fail(&b, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+	ok(strcmp(b.s, "{\"errorCode\":\"rate-limited\",\"message\":\"Request is rate "
+	    "limited.\",\"status\":\"fail\"}") == 0, "§6.8 rate limited: %s", b.s);
+	sbuf_reset(&b);
+	response_status_fail(&b, EC_INTERNAL, NULL);
+	ok(strcmp(b.s, "{\"errorCode\":\"internal-service-error\",\"message\":null,"
+	    "\"status\":\"fail\"}") == 0, "null message: %s", b.s);
+
+	/* java-exchanges #8: heartbeat with an unknown instance, assembled */
+	sbuf_reset(&b);
+	sbuf_reset(&d);
+	ok(decode("{\"regionId\":\"SHA\",\"zoneId\":\"sha-z1\",\"serviceId\":\"demo.service\","
+	    "\"instanceId\":\"never-registered\",\"machineName\":\"host-never-registered\","
+	    "\"ip\":\"127.0.0.1\",\"port\":9999,\"protocol\":\"http\",\"url\":"
+	    "\"http://127.0.0.1:9999/never-registered\",\"healthCheckUrl\":"
+	    "\"http://127.0.0.1:9999/never-registered/health\",\"status\":\"up\","
+	    "\"metadata\":{\"k\":\"v\"}}", &in, err, sizeof(err)) == 0, "#8 decodes");
+	instance_display(&in, &d);
+	sbuf_adds(&b, "{\"failedInstances\":[{\"errorCode\":\"data-not-found\",\"errorMessage\":");
+	sbuf_adds(&d, ": " MSG_NOT_EXISTING);
+	model_json_string(&b, d.s);
+	sbuf_adds(&b, ",\"instance\":");
+	instance_to_json(&in, &b);
+	sbuf_adds(&b, "}],\"responseStatus\":");
+	response_status_to_json(&partial, &b);
+	sbuf_addc(&b, '}');
+	ok(strcmp(b.s, "{\"failedInstances\":[{\"errorCode\":\"data-not-found\",\"errorMessage\":\"sha/sha-z1/demo.service/never-registered: Instance is not exising! Need re-register.\",\"instance\":{\"groupId\":null,\"healthCheckUrl\":\"http://127.0.0.1:9999/never-registered/health\",\"instanceId\":\"never-registered\",\"ip\":\"127.0.0.1\",\"machineName\":\"host-never-registered\",\"metadata\":{\"k\":\"v\"},\"port\":9999,\"protocol\":\"http\",\"regionId\":\"SHA\",\"serviceId\":\"demo.service\",\"status\":\"up\",\"url\":\"http://127.0.0.1:9999/never-registered\",\"zoneId\":\"sha-z1\"}}],\"responseStatus\":{\"errorCode\":\"partial_fail\",\"message\":\"\",\"status\":\"partial_fail\"}}") == 0,
+	    "java-exchanges #8 heartbeat response byte for byte");
+	instance_free(&in);
+
+	/* java-exchanges #9: display with a null instanceId */
+	sbuf_reset(&d);
+	ok(decode("{\"regionId\":\"SHA\",\"zoneId\":\"sha-z1\",\"serviceId\":\"demo.service\"}",
+	    &in, err, sizeof(err)) == 0, "#9 decodes");
+	instance_display(&in, &d);
+	ok(strcmp(d.s, "sha/sha-z1/demo.service/null") == 0, "#9 display: %s", d.s);
+	instance_free(&in);
+
+	sbuf_free(&b);
+	sbuf_free(&d);
+}
+
+static void
+test_reload(void)
+{
+	struct sbuf b = SBUF_INIT;
+
+	reload_instance_json(&b, "svc.a");
+	ok(strcmp(b.s, "{\"groupId\":null,\"healthCheckUrl\":null,\"instanceId\":\"reload\","
+	    "\"ip\":\"0.0.0.0\",\"machineName\":null,\"metadata\":null,\"port\":0,"
+	    "\"protocol\":null,\"regionId\":null,\"serviceId\":\"svc.a\",\"status\":null,"
+	    "\"url\":\"http://svc.a/reload\",\"zoneId\":null}") == 0, "reload instance: %s",
+	    b.s);
+	sbuf_free(&b);
+}
+
+static void
+test_case_and_unknown(void)
+{
+	struct instance in;
+	struct sbuf b = SBUF_INIT;
+	char err[256];
+
+	ok(roundtrip_is("{\"SERVICEID\":\"S\",\"InstanceId\":\"i\",\"PORT\":1,\"MetaData\":"
+	    "{\"K\":\"V\"},\"unknown\":{\"deep\":[1,2,{}]},\"zoneid\":\"z\"}",
+	    "{\"groupId\":null,\"healthCheckUrl\":null,\"instanceId\":\"i\",\"ip\":null,"
+	    "\"machineName\":null,\"metadata\":{\"K\":\"V\"},\"port\":1,\"protocol\":null,"
+	    "\"regionId\":null,\"serviceId\":\"S\",\"status\":null,\"url\":null,"
+	    "\"zoneId\":\"z\"}"), "case-insensitive names, unknown fields ignored");
+	ok(decode("{\"serviceId\":\"a\",\"ServiceID\":\"b\"}", &in, err, sizeof(err)) == 0 &&
+	    strcmp(in.service_id, "b") == 0, "last duplicate (any case) wins");
+	instance_free(&in);
+	ok(decode("{\"metadata\":{\"a\":\"1\",\"b\":null,\"c\":2}}", &in, err,
+	    sizeof(err)) == 0 && in.nmetadata == 3 && in.metadata[1].value == NULL &&
+	    strcmp(in.metadata[2].value, "2") == 0, "metadata null values kept, coerced");
+	instance_free(&in);
+	ok(decode("{\"metadata\":null}", &in, err, sizeof(err)) == 0 && !in.has_metadata,
+	    "metadata null");
+	instance_free(&in);
+	ok(decode("{\"metadata\":{}}", &in, err, sizeof(err)) == 0 && in.has_metadata &&
+	    in.nmetadata == 0, "metadata empty");
+	instance_to_json(&in, &b);
+	ok(strstr(b.s, "\"metadata\":{},") != NULL, "empty metadata encodes {}");
+	instance_free(&in);
+	sbuf_free(&b);
+
+	{
+		struct json_object *o = model_parse("{\"a\":1,\"A\":2}", 13, err, sizeof(err));
+		int present = 0;
+
+		ok(o != NULL && json_object_get_int(model_get(o, "a", &present)) == 2 &&
+		    present, "model_get: last case-insensitive match");
+		ok(model_get(o, "b", &present) == NULL && !present, "model_get: absent");
+		json_object_put(o);
+		o = model_parse("{\"v\":null}", 10, err, sizeof(err));
+		ok(model_get(o, "V", &present) == NULL && present, "model_get: null present");
+		json_object_put(o);
+	}
+}
+
+static int
+string_coerces(const char *json_value, const char *want)
+{
+	char text[256];
+	struct instance in;
+	char err[256];
+	int good;
+
+	snprintf(text, sizeof(text), "{\"status\":%s}", json_value);
+	if (decode(text, &in, err, sizeof(err)) == -1)
+		return want == NULL;
+	good = want == NULL ? 0 : in.status != NULL && strcmp(in.status, want) == 0;
+	if (want != NULL && !good)
+		printf("# %s -> %s\n", json_value, in.status ? in.status : "NULL");
+	instance_free(&in);
+	return good;
+}
+
+static int
+port_is(const char *json_value, int want, int refuse)
+{
+	char text[256];
+	struct instance in;
+	char err[256];
+	int good;
+
+	snprintf(text, sizeof(text), "{\"port\":%s}", json_value);
+	if (decode(text, &in, err, sizeof(err)) == -1)
+		return refuse;
+	good = !refuse && in.port == want;
+	instance_free(&in);
+	return good;
+}
+
+static void
+test_coercions(void)
+{
+	struct instance in;
+	char err[256];
+
+	ok(string_coerces("\"x\"", "x"), "string field: string");
+	ok(string_coerces("12", "12"), "string field: int -> \"12\"");
+	ok(string_coerces("-7", "-7"), "string field: negative int");
+	ok(string_coerces("1.5", "1.5"), "string field: double -> \"1.5\"");
+	ok(string_coerces("1.5E3", "1.5E3"), "string field: double keeps its token text");
+	ok(string_coerces("true", "true"), "string field: true");
+	ok(string_coerces("false", "false"), "string field: false");
+	ok(string_coerces("{}", NULL), "string field: object refused");
+	ok(string_coerces("[\"a\"]", NULL), "string field: array refused");
+	ok(decode("{\"status\":null}", &in, err, sizeof(err)) == 0 && in.status == NULL,
+	    "string field: null -> NULL");
+	instance_free(&in);
+
+	ok(port_is("8080", 8080, 0), "port: int");
+	ok(port_is("\"8080\"", 8080, 0), "port: numeric string");
+	ok(port_is("\" 80 \"", 80, 0), "port: string trimmed");
+	ok(port_is("\"\"", 0, 0), "port: empty string -> 0");
+	ok(port_is("null", 0, 0), "port: null -> 0");
+	ok(port_is("80.9", 80, 0), "port: double truncated");
+	ok(port_is("-1", -1, 0), "port: negative");
+	ok(port_is("true", 0, 1), "port: boolean refused");
+	ok(port_is("\"http\"", 0, 1), "port: non-numeric string refused");
+	ok(port_is("\"1.5\"", 0, 1), "port: fractional string refused");
+	ok(port_is("2147483648", 0, 1), "port: int overflow refused");
+	ok(port_is("\"2147483648\"", 0, 1), "port: string overflow refused");
+	ok(port_is("2147483647", 2147483647, 0), "port: INT_MAX");
+	ok(port_is("1e10", 0, 1), "port: double out of range refused");
+	ok(port_is("{}", 0, 1), "port: object refused");
+	ok(port_is("[1]", 0, 1), "port: array refused");
+
+	ok(refused("{\"metadata\":\"x\"}"), "metadata: string refused");
+	ok(refused("{\"metadata\":[]}"), "metadata: array refused");
+	ok(refused("{\"metadata\":{\"a\":{}}}"), "metadata: object value refused");
+	ok(refused("[]"), "instance: array refused");
+	{
+		struct json_object *o = model_parse("{\"v\":\"17\",\"w\":true}", 19, err,
+		    sizeof(err));
+		int64_t v = 0;
+		char *s = NULL;
+
+		ok(model_get_int64(o, "V", &v, err, sizeof(err)) == 0 && v == 17,
+		    "model_get_int64 numeric string");
+		ok(model_get_int64(o, "w", &v, err, sizeof(err)) == -1,
+		    "model_get_int64 boolean refused");
+		ok(model_get_int64(o, "missing", &v, err, sizeof(err)) == 0 && v == 0,
+		    "model_get_int64 absent -> 0");
+		ok(model_get_string(o, "W", &s, err, sizeof(err)) == 0 && s != NULL &&
+		    strcmp(s, "true") == 0, "model_get_string boolean");
+		free(s);
+		json_object_put(o);
+	}
+	{
+		struct json_object *o = model_parse("null", 4, err, sizeof(err));
+		int is_null = 0;
+
+		ok(o == NULL && err[0] != '\0', "model_parse: null body refused");
+		ok(instance_from_json(NULL, &in, &is_null, err, sizeof(err)) == 0 &&
+		    is_null, "instance_from_json: null element");
+	}
+}
+
+static int
+escapes_to(const char *raw, const char *want)
+{
+	struct sbuf b = SBUF_INIT;
+	int good;
+
+	model_json_string(&b, raw);
+	good = strcmp(b.s, want) == 0;
+	if (!good)
+		printf("# want %s got %s\n", want, b.s);
+	sbuf_free(&b);
+	return good;
+}
+
+static void
+test_escapes(void)
+{
+	char all[33];
+	int i;
+
+	ok(escapes_to("a\"b\\c", "\"a\\\"b\\\\c\""), "quote and backslash escaped");
+	ok(escapes_to("a/b", "\"a/b\""), "slash raw");
+	ok(escapes_to("\b\t\n\f\r", "\"\\b\\t\\n\\f\\r\""), "short forms");
+	ok(escapes_to("\x01\x1f\x0b", "\"\\u0001\\u001F\\u000B\""), "\\u00XX upper-case hex");
+	ok(escapes_to("\x7f", "\"\x7f\""), "DEL raw");
+	ok(escapes_to("h\xc3\xa9 \xe4\xb8\xad", "\"h\xc3\xa9 \xe4\xb8\xad\""), "UTF-8 raw");
+	ok(escapes_to(NULL, "null"), "NULL -> null");
+	ok(escapes_to("", "\"\""), "empty string");
+	for (i = 1; i < 32; i++)
+		all[i - 1] = (char)i;
+	all[31] = '\0';
+	ok(escapes_to(all, "\"\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n"
+	    "\\u000B\\f\\r\\u000E\\u000F\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016"
+	    "\\u0017\\u0018\\u0019\\u001A\\u001B\\u001C\\u001D\\u001E\\u001F\""),
+	    "every control character");
+	{
+		struct sbuf b = SBUF_INIT;
+
+		model_json_stringn(&b, "a\0b", 3);
+		ok(strcmp(b.s, "\"a\\u0000b\"") == 0 && b.len == 10, "NUL escaped");
+		sbuf_free(&b);
+	}
+	/* decode escapes, re-encode */
+	ok(roundtrip_is("{\"status\":\"\\u0001\\/\\u00e9\\t\\\"\"}",
+	    "{\"groupId\":null,\"healthCheckUrl\":null,\"instanceId\":null,\"ip\":null,"
+	    "\"machineName\":null,\"metadata\":null,\"port\":0,\"protocol\":null,"
+	    "\"regionId\":null,\"serviceId\":null,\"status\":\"\\u0001/\xc3\xa9\\t\\\"\","
+	    "\"url\":null,\"zoneId\":null}"), "decoded escapes re-encode the Jackson way");
+}
+
+static void
+test_refusals(void)
+{
+	char big[MODEL_MAX_STRING + 64], bomb[256], err[256];
+	struct sbuf b = SBUF_INIT;
+	struct json_object *o;
+	int i;
+
+	ok(refused("{\"a\":1} x"), "trailing garbage refused");
+	ok(refused("{\"a\":1}{}"), "second document refused");
+	ok(refused("{'serviceId':'x'}"), "single quotes refused");
+	ok(refused("{\"port\":NaN}"), "NaN refused");
+	ok(refused("{\"port\":-Infinity}"), "Infinity refused");
+	ok(refused("{\"port\":1.}"), "fraction without digits refused");
+	ok(refused("{\"a\":1,}"), "trailing comma refused");
+	ok(refused("/*c*/{}"), "comment refused");
+	ok(refused("{\"status\":\"a\tb\"}"), "raw control character refused");
+	ok(refused("{\"status\":\"\xff\"}"), "invalid UTF-8 refused");
+	ok(refused("{\"status\":\"a"), "truncated refused");
+	ok(refused("{\"status\":\"\\u0000\"}"), "embedded NUL refused");
+	ok(refused(""), "empty body refused");
+	o = model_parse_flags("{\"status\":\"a\tb\"}", 16, MODEL_PARSE_ALLOW_CONTROL, err,
+	    sizeof(err));
+	ok(o != NULL, "raw control character tolerated with ALLOW_CONTROL");
+	json_object_put(o);
+	o = model_parse_flags("null", 4, MODEL_PARSE_ALLOW_NULL, err, sizeof(err));
+	ok(o == NULL && err[0] == '\0', "null literal with ALLOW_NULL");
+	ok(roundtrip_is("{\"status\":\"UP\",\"port\":1E2}",
+	    "{\"groupId\":null,\"healthCheckUrl\":null,\"instanceId\":null,\"ip\":null,"
+	    "\"machineName\":null,\"metadata\":null,\"port\":100,\"protocol\":null,"
+	    "\"regionId\":null,\"serviceId\":null,\"status\":\"UP\",\"url\":null,"
+	    "\"zoneId\":null}"), "upper case inside strings and exponent E accepted");
+
+	/* depth */
+	bomb[0] = '\0';
+	for (i = 0; i < 40; i++)
+		strcat(bomb, "[");
+	for (i = 0; i < 40; i++)
+		strcat(bomb, "]");
+	ok(model_parse(bomb, strlen(bomb), err, sizeof(err)) == NULL, "depth bomb refused");
+	bomb[0] = '\0';
+	for (i = 0; i < 20; i++)
+		strcat(bomb, "[");
+	for (i = 0; i < 20; i++)
+		strcat(bomb, "]");
+	o = model_parse(bomb, strlen(bomb), err, sizeof(err));
+	ok(o != NULL, "depth 20 accepted");
+	json_object_put(o);
+
+	/* sizes */
+	memset(big, 'x', sizeof(big));
+	sbuf_adds(&b, "{\"status\":\"");
+	sbuf_add(&b, big, MODEL_MAX_STRING);
+	sbuf_adds(&b, "\"}");
+	{
+		char *got = roundtrip(b.s);
+
+		ok(got != NULL, "string of MODEL_MAX_STRING accepted");
+		free(got);
+	}
+	sbuf_reset(&b);
+	sbuf_adds(&b, "{\"status\":\"");
+	sbuf_add(&b, big, MODEL_MAX_STRING + 1);
+	sbuf_adds(&b, "\"}");
+	ok(refused(b.s), "oversize string refused");
+	sbuf_reset(&b);
+	sbuf_adds(&b, "{\"metadata\":{\"");
+	sbuf_add(&b, big, MODEL_MAX_STRING + 1);
+	sbuf_adds(&b, "\":\"v\"}}");
+	ok(refused(b.s), "oversize metadata key refused");
+	sbuf_reset(&b);
+	sbuf_adds(&b, "{\"metadata\":{");
+	for (i = 0; i <= MODEL_MAX_METADATA; i++)
+		sbuf_addf(&b, "%s\"k%d\":\"v\"", i ? "," : "", i);
+	sbuf_adds(&b, "}}");
+	ok(refused(b.s), "metadata over MODEL_MAX_METADATA refused");
+	sbuf_free(&b);
+}
+
+static void
+test_keys_display(void)
+{
+	struct instance in;
+	struct sbuf b = SBUF_INIT;
+	char err[256];
+
+	ok(decode("{\"regionId\":\"SHA\",\"zoneId\":\"Z1\",\"serviceId\":\"Svc.A\","
+	    "\"groupId\":\"G1\",\"instanceId\":\"I-1\"}", &in, err, sizeof(err)) == 0,
+	    "decodes");
+	instance_key(&in, &b);
+	ok(b.len == 13 && memcmp(b.s, "sha\x1f" "svc.a\x1f" "i-1", 13) == 0, "key lower-cased");
+	sbuf_reset(&b);
+	instance_display(&in, &b);
+	ok(strcmp(b.s, "sha/z1/svc.a/g1/i-1") == 0, "display with group: %s", b.s);
+	free(in.group_id);
+	in.group_id = strdup(" \t");
+	sbuf_reset(&b);
+	instance_display(&in, &b);
+	ok(strcmp(b.s, "sha/z1/svc.a/i-1") == 0, "display with blank group: %s", b.s);
+	instance_free(&in);
+
+	ok(str_blank(NULL) && str_blank("") && str_blank(" \t\r\n\x0b\x0c\x1c") &&
+	    str_blank("\xe3\x80\x80") && !str_blank(" a ") && !str_blank("\xc2\xa0"),
+	    "str_blank follows Java whitespace");
+	sbuf_free(&b);
+}
+
+static void
+test_discovery_config(void)
+{
+	struct json_object *o;
+	struct discovery_config dc;
+	char err[256];
+	int is_null;
+	const char *t = "{\"discoveryData\":{\"appid\":\"1\"},\"regionId\":null,"
+	    "\"SERVICEID\":\"framework.soa.testservice\",\"zoneId\":5}";
+
+	o = model_parse(t, strlen(t), err, sizeof(err));
+	ok(o != NULL && discovery_config_from_json(o, &dc, &is_null, err,
+	    sizeof(err)) == 0, "discovery config decodes");
+	ok(dc.service_id && strcmp(dc.service_id, "framework.soa.testservice") == 0 &&
+	    dc.region_id == NULL && strcmp(dc.zone_id, "5") == 0 &&
+	    dc.has_discovery_data && dc.ndiscovery_data == 1, "discovery config fields");
+	discovery_config_free(&dc);
+	json_object_put(o);
+	o = model_parse("{\"serviceId\":[]}", 16, err, sizeof(err));
+	ok(discovery_config_from_json(o, &dc, &is_null, err, sizeof(err)) == -1,
+	    "discovery config: array serviceId refused");
+	json_object_put(o);
+}
+
+static double
+secs(struct timespec a, struct timespec b)
+{
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* Rough throughput, printed as TAP comments (real numbers come from make bench). */
+static void
+test_speed(void)
+{
+	struct timespec t0, t1;
+	struct instance in;
+	struct sbuf b = SBUF_INIT;
+	char err[256];
+	int i, n = 20000;
+
+	ok(decode(INSTANCE_A, &in, err, sizeof(err)) == 0, "speed: decodes");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		sbuf_reset(&b);
+		instance_to_json(&in, &b);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# encode: %.0f instances/s\n", n / secs(t0, t1));
+	instance_free(&in);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		decode(INSTANCE_A, &in, err, sizeof(err));
+		instance_free(&in);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# decode: %.0f instances/s\n", n / secs(t0, t1));
+	sbuf_free(&b);
+}
+
+int
+main(void)
+{
+	test_fixtures();
+	test_golden();
+	test_reload();
+	test_case_and_unknown();
+	test_coercions();
+	test_escapes();
+	test_refusals();
+	test_keys_display();
+	test_discovery_config();
+	test_speed();
+	return done_testing();
+}
