@@ -73,8 +73,11 @@ struct ws_server;
 /* Start listening on addr with the given routes (copied). ws may be NULL. */
 struct http_server *http_server_start(const struct config *c, const struct listen_addr *addr,
 		    const struct http_route *routes, size_t nroutes, struct ws_server *ws);
-/* Stop accepting, finish requests in flight, close. ws_server_stop() first. */
+/* Stop accepting, finish requests in flight (bounded wait), close the WebSocket
+ * sessions of ws (1001), close. Either order with ws_server_stop() is safe. */
 void		 http_server_stop(struct http_server *);
+/* The port actually bound (useful when the listen port was 0). */
+int		 http_server_port(struct http_server *);
 
 /* Extra lines for /metrics, rendered at scrape time (called from a server thread). */
 void		 http_server_set_metrics(struct http_server *,

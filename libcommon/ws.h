@@ -53,6 +53,14 @@ int		 ws_server_admit(struct ws_server *, int endpoint, const char *remote_ip);
 void		 ws_server_adopt(struct ws_server *, int endpoint, int fd, const char *extra,
 		    size_t extra_len, void *urh, const char *remote_ip);
 
+/* Used by http.c: an http_server holds the ws_server while it may still call
+ * the functions above (so ws_server_stop() and http_server_stop() may run in
+ * either order). detach closes every session now (MHD owns the sockets and is
+ * about to stop) and refuses new ones; release drops the hold. */
+struct ws_server *ws_server_hold(struct ws_server *);
+void		 ws_server_detach(struct ws_server *);
+void		 ws_server_release(struct ws_server *);
+
 /* Loop-thread only. Queue a text frame; -1 (and the connection is being closed)
  * if its outbound queue is over the bound. */
 int		 ws_send_text(struct ws_conn *, const char *msg, size_t len);

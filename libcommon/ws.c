@@ -1,0 +1,938 @@
+/*
+ * ws.c — WebSocket sessions on one epoll loop thread, framing by wslay.
+ *
+ * http.c answers the handshake and hands the upgraded socket over with
+ * ws_server_adopt() from an MHD thread: a bounded, mutex-protected hand-off
+ * list plus an eventfd wakes the loop, which then owns the connection. Every
+ * session callback, timer and fd handler runs on the loop thread, so sessions
+ * need no locks.
+ *
+ * Closing: when wslay has nothing left to read or write (close frames
+ * exchanged, a fatal error, or our close went unanswered for LINGER_MS) the
+ * socket is half-closed and briefly drained (so unread input does not turn our
+ * close frame into a reset), then on_close runs and MHD closes the socket.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <wslay/wslay.h>
+
+#include "log.h"
+#include "sbuf.h"
+#include "ws.h"
+
+#define WS_MAX_QUEUED	(4u << 20)	/* outbound bytes per session */
+#define PENDING_MAX	1024		/* adoptions waiting for the loop */
+#define MAX_FDS		32
+#define MAX_TIMERS	32
+#define LINGER_MS	1000
+#define MAX_EVENTS	256
+
+enum wtype { W_WAKE, W_FD, W_CONN };
+
+struct watcher {
+	enum wtype	 type;
+};
+
+struct fdwatch {
+	struct watcher	 w;
+	int		 fd;
+	void		(*fn)(void *);
+	void		*arg;
+};
+
+struct timer {
+	int64_t		 interval;
+	int64_t		 next;		/* loop thread only; 0 = not scheduled yet */
+	void		(*fn)(void *);
+	void		*arg;
+};
+
+struct pending {
+	TAILQ_ENTRY(pending) link;
+	int		 ep;
+	int		 fd;
+	void		*urh;
+	char		*extra;
+	size_t		 extra_len;
+	char		 ip[64];
+};
+
+struct ws_conn {
+	struct watcher	 w;
+	struct ws_server *s;
+	wslay_event_context_ptr ctx;
+	int		 fd;
+	void		*urh;
+	int		 ep;
+	uint64_t	 id;
+	int64_t		 opened_ms;
+	char		 ip[64];
+	char		*extra;		/* bytes MHD read past the handshake */
+	size_t		 extra_len, extra_off;
+	void		*data;
+	uint32_t	 events;	/* registered with epoll */
+	int		 closing;	/* we queued a close frame */
+	int		 lingering;	/* half-closed, draining input */
+	int64_t		 deadline;	/* closing/lingering: give up then */
+	int		 dirty;
+	int		 dead;
+	LIST_ENTRY(ws_conn) link;	/* endpoint's open sessions */
+	LIST_ENTRY(ws_conn) dlink;	/* dirty or dead */
+	LIST_ENTRY(ws_conn) clink;	/* closing or lingering */
+};
+
+LIST_HEAD(conn_list, ws_conn);
+
+struct ws_server {
+	_Atomic int		 refs;
+	struct ws_endpoint	*eps;
+	size_t			 neps;
+	int64_t			 ttl_ms;
+	int64_t			 check_ms;
+	size_t			 max_message;
+	int			 max_conns;
+
+	int			 epfd;
+	struct watcher		 wake;
+	int			 evfd;
+	pthread_t		 thread;
+	int			 running;
+
+	pthread_mutex_t		 mtx;		/* guards the fields below */
+	pthread_cond_t		 cond;
+	TAILQ_HEAD(, pending)	 pending;
+	int			 npending;
+	int			 stop_req;
+	int			 detach_req;
+	int			 detached;	/* refuse new sessions */
+	struct fdwatch		 fds[MAX_FDS];
+	struct timer		 timers[MAX_TIMERS];
+	_Atomic int		 nfds;
+	_Atomic int		 ntimers;
+
+	_Atomic uint64_t	 next_id;
+	_Atomic size_t		*counts;	/* open sessions per endpoint */
+	_Atomic int		 nadmitted;	/* open + pending */
+
+	/* loop thread only */
+	struct conn_list	*open;		/* per endpoint */
+	struct conn_list	 dirty;
+	struct conn_list	 dead;
+	struct conn_list	 closing;
+	struct sbuf		 scratch;
+};
+
+static void	conn_finish(struct ws_conn *);
+static void	conn_service(struct ws_conn *);
+
+/* ------------------------------------------------------------------ plumbing */
+
+static void
+wake_loop(struct ws_server *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->evfd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("ws: eventfd write");
+}
+
+static void
+mark_dirty(struct ws_conn *c)
+{
+	if (!c->dirty && !c->dead) {
+		c->dirty = 1;
+		LIST_INSERT_HEAD(&c->s->dirty, c, dlink);
+	}
+}
+
+static void
+set_events(struct ws_conn *c, uint32_t ev)
+{
+	struct epoll_event e;
+
+	if (ev == c->events)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.ptr = &c->w;
+	if (epoll_ctl(c->s->epfd, EPOLL_CTL_MOD, c->fd, &e) == -1)
+		log_warn("ws: epoll_ctl mod");
+	c->events = ev;
+}
+
+static void
+close_urh(int fd, void *urh)
+{
+	shutdown(fd, SHUT_RDWR);
+	if (MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE) != MHD_YES)
+		log_warnx("ws: MHD_upgrade_action close failed");
+}
+
+/* ------------------------------------------------------------------ wslay callbacks */
+
+static ssize_t
+recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+	struct ws_conn *c = user;
+	ssize_t n;
+
+	(void)flags;
+	if (c->extra_off < c->extra_len) {
+		n = (ssize_t)(c->extra_len - c->extra_off);
+		if ((size_t)n > len)
+			n = (ssize_t)len;
+		memcpy(buf, c->extra + c->extra_off, (size_t)n);
+		c->extra_off += (size_t)n;
+		if (c->extra_off == c->extra_len) {
+			free(c->extra);
+			c->extra = NULL;
+			c->extra_len = c->extra_off = 0;
+		}
+		return n;
+	}
+	for (;;) {
+		n = recv(c->fd, buf, len, 0);
+		if (n > 0)
+			return n;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		else
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+}
+
+static ssize_t
+send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+    void *user)
+{
+	struct ws_conn *c = user;
+	ssize_t n;
+	int f = MSG_NOSIGNAL;
+
+	if (flags & WSLAY_MSG_MORE)
+		f |= MSG_MORE;
+	for (;;) {
+		n = send(c->fd, data, len, f);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		else
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+}
+
+static void
+msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
+    void *user)
+{
+	struct ws_conn *c = user;
+	struct ws_server *s = c->s;
+	const struct ws_endpoint *ep = &s->eps[c->ep];
+
+	(void)ctx;
+	if (c->closing || c->dead)
+		return;
+	switch (m->opcode) {
+	case WSLAY_TEXT_FRAME:
+		if (ep->on_text == NULL)
+			break;
+		/* Handlers get a NUL-terminated copy (wslay's buffer is not). */
+		sbuf_reset(&s->scratch);
+		sbuf_add(&s->scratch, m->msg, m->msg_length);
+		ep->on_text(c, s->scratch.s, m->msg_length, ep->arg);
+		break;
+	case WSLAY_BINARY_FRAME:
+		ws_close(c, 1003, "binary messages are not supported");
+		break;
+	default:
+		break;		/* ping answered by wslay; pongs ignored */
+	}
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static void
+conn_adopt(struct ws_server *s, struct pending *p)
+{
+	struct wslay_event_callbacks cb = {
+		recv_cb, send_cb, NULL, NULL, NULL, NULL, msg_cb
+	};
+	struct epoll_event e;
+	struct ws_conn *c;
+	int fl, one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("ws: conn");
+	c->w.type = W_CONN;
+	c->s = s;
+	c->fd = p->fd;
+	c->urh = p->urh;
+	c->ep = p->ep;
+	c->id = atomic_fetch_add(&s->next_id, 1);
+	c->opened_ms = mono_ms();
+	strlcpy(c->ip, p->ip, sizeof(c->ip));
+	c->extra = p->extra;
+	c->extra_len = p->extra_len;
+	p->extra = NULL;
+	if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0)
+		fatalx("ws: wslay init");
+	wslay_event_config_set_max_recv_msg_length(c->ctx, s->max_message);
+	if ((fl = fcntl(c->fd, F_GETFL)) == -1 ||
+	    fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("ws: nonblocking");
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&e, 0, sizeof(e));
+	e.events = c->events = EPOLLIN;
+	e.data.ptr = &c->w;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fd, &e) == -1) {
+		log_warn("ws: epoll_ctl add");
+		wslay_event_context_free(c->ctx);
+		free(c->extra);
+		close_urh(c->fd, c->urh);
+		free(c);
+		atomic_fetch_sub(&s->nadmitted, 1);
+		return;
+	}
+	LIST_INSERT_HEAD(&s->open[c->ep], c, link);
+	atomic_fetch_add(&s->counts[c->ep], 1);
+	if (s->eps[c->ep].on_open != NULL)
+		s->eps[c->ep].on_open(c, s->eps[c->ep].arg);
+	/* Frames may already sit in extra: read them now. */
+	if (!c->closing && wslay_event_recv(c->ctx) != 0) {
+		conn_finish(c);
+		return;
+	}
+	mark_dirty(c);
+}
+
+/* Half-close and drain so the peer reads our close frame, then finish. */
+static void
+conn_linger(struct ws_conn *c)
+{
+	if (c->lingering)
+		return;
+	if (!c->closing)
+		LIST_INSERT_HEAD(&c->s->closing, c, clink);
+	c->closing = c->lingering = 1;
+	c->deadline = mono_ms() + LINGER_MS;
+	shutdown(c->fd, SHUT_WR);
+	set_events(c, EPOLLIN);
+}
+
+static void
+conn_drain(struct ws_conn *c)
+{
+	char buf[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		break;		/* EOF or error */
+	}
+	if (i < 16)
+		conn_finish(c);
+}
+
+/* The session is over: on_close, then MHD closes the socket. Freed later. */
+static void
+conn_finish(struct ws_conn *c)
+{
+	struct ws_server *s = c->s;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+		log_warn("ws: epoll_ctl del");
+	LIST_REMOVE(c, link);
+	if (c->closing)
+		LIST_REMOVE(c, clink);
+	if (c->dirty)
+		LIST_REMOVE(c, dlink);
+	c->dirty = 0;
+	LIST_INSERT_HEAD(&s->dead, c, dlink);
+	atomic_fetch_sub(&s->counts[c->ep], 1);
+	atomic_fetch_sub(&s->nadmitted, 1);
+	if (s->eps[c->ep].on_close != NULL)
+		s->eps[c->ep].on_close(c, s->eps[c->ep].arg);
+	close_urh(c->fd, c->urh);
+}
+
+static void
+conn_free(struct ws_conn *c)
+{
+	wslay_event_context_free(c->ctx);
+	free(c->extra);
+	free(c);
+}
+
+/* Push queued output, then decide what to wait for. */
+static void
+conn_service(struct ws_conn *c)
+{
+	uint32_t ev = 0;
+
+	if (c->dead || c->lingering)
+		return;
+	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
+		conn_finish(c);
+		return;
+	}
+	if (wslay_event_get_close_sent(c->ctx) && !c->closing) {
+		/* wslay closed on its own (1009, protocol error): bound the wait. */
+		c->closing = 1;
+		c->deadline = mono_ms() + LINGER_MS;
+		LIST_INSERT_HEAD(&c->s->closing, c, clink);
+	}
+	if (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx)) {
+		conn_linger(c);
+		return;
+	}
+	if (wslay_event_want_read(c->ctx))
+		ev |= EPOLLIN;
+	if (wslay_event_want_write(c->ctx))
+		ev |= EPOLLOUT;
+	set_events(c, ev);
+}
+
+static void
+conn_event(struct ws_conn *c, uint32_t events)
+{
+	if (c->lingering) {
+		conn_drain(c);
+		return;
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ctx) &&
+	    wslay_event_recv(c->ctx) != 0) {
+		conn_finish(c);
+		return;
+	}
+	if ((events & (EPOLLHUP | EPOLLERR)) && !wslay_event_want_read(c->ctx)) {
+		conn_finish(c);
+		return;
+	}
+	conn_service(c);
+}
+
+int
+ws_send_text(struct ws_conn *c, const char *msg, size_t len)
+{
+	struct wslay_event_msg m;
+
+	if (c->closing || c->dead)
+		return -1;
+	if (wslay_event_get_queued_msg_length(c->ctx) + len > WS_MAX_QUEUED) {
+		log_debug("ws: session %llu from %s too slow, dropped",
+		    (unsigned long long)c->id, c->ip);
+		ws_close(c, 1008, "outbound queue full");
+		return -1;
+	}
+	m.opcode = WSLAY_TEXT_FRAME;
+	m.msg = (const uint8_t *)msg;
+	m.msg_length = len;
+	if (wslay_event_queue_msg(c->ctx, &m) != 0) {
+		ws_close(c, 1011, "queue failed");
+		return -1;
+	}
+	mark_dirty(c);
+	return 0;
+}
+
+void
+ws_close(struct ws_conn *c, uint16_t code, const char *reason)
+{
+	size_t rlen = reason ? strlen(reason) : 0;
+
+	if (c->closing || c->dead)
+		return;
+	c->closing = 1;
+	c->deadline = mono_ms() + LINGER_MS;
+	LIST_INSERT_HEAD(&c->s->closing, c, clink);
+	if (rlen > 122)
+		rlen = 122;
+	if (wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, rlen) != 0)
+		wslay_event_shutdown_read(c->ctx);	/* already closing */
+	mark_dirty(c);
+}
+
+void *
+ws_conn_data(struct ws_conn *c)
+{
+	return c->data;
+}
+
+void
+ws_conn_set_data(struct ws_conn *c, void *p)
+{
+	c->data = p;
+}
+
+int
+ws_conn_endpoint(struct ws_conn *c)
+{
+	return c->ep;
+}
+
+const char *
+ws_conn_remote_ip(struct ws_conn *c)
+{
+	return c->ip;
+}
+
+uint64_t
+ws_conn_id(struct ws_conn *c)
+{
+	return c->id;
+}
+
+void
+ws_foreach(struct ws_server *s, int ep, void (*fn)(struct ws_conn *, void *), void *arg)
+{
+	struct ws_conn *c;
+	size_t i;
+
+	for (i = 0; i < s->neps; i++) {
+		if (ep >= 0 && (size_t)ep != i)
+			continue;
+		LIST_FOREACH(c, &s->open[i], link)
+			if (!c->closing && !c->dead)
+				fn(c, arg);
+	}
+}
+
+size_t
+ws_count(struct ws_server *s, int ep)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->neps; i++)
+		if (ep < 0 || (size_t)ep == i)
+			n += atomic_load(&s->counts[i]);
+	return n;
+}
+
+/* ------------------------------------------------------------------ http.c side */
+
+int
+ws_server_match(struct ws_server *s, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->neps; i++)
+		if (strcmp(s->eps[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+ws_server_admit(struct ws_server *s, int ep, const char *ip)
+{
+	const char *bl = s->eps[ep].blacklist;
+	int refuse;
+
+	if (bl != NULL && *bl != '\0' && config_list_contains(bl, ip))
+		return 403;
+	pthread_mutex_lock(&s->mtx);
+	refuse = s->detached || s->stop_req || !s->running;
+	pthread_mutex_unlock(&s->mtx);
+	if (refuse || atomic_load(&s->nadmitted) >= s->max_conns)
+		return 503;
+	return 0;
+}
+
+void
+ws_server_adopt(struct ws_server *s, int ep, int fd, const char *extra, size_t extra_len,
+    void *urh, const char *ip)
+{
+	struct pending *p;
+
+	pthread_mutex_lock(&s->mtx);
+	if (s->detached || s->stop_req || !s->running || s->npending >= PENDING_MAX) {
+		pthread_mutex_unlock(&s->mtx);
+		close_urh(fd, urh);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("ws: adopt");
+	p->ep = ep;
+	p->fd = fd;
+	p->urh = urh;
+	strlcpy(p->ip, ip ? ip : "-", sizeof(p->ip));
+	if (extra_len > 0) {
+		if ((p->extra = malloc(extra_len)) == NULL)
+			fatal("ws: adopt");
+		memcpy(p->extra, extra, extra_len);
+		p->extra_len = extra_len;
+	}
+	TAILQ_INSERT_TAIL(&s->pending, p, link);
+	s->npending++;
+	atomic_fetch_add(&s->nadmitted, 1);
+	pthread_mutex_unlock(&s->mtx);
+	wake_loop(s);
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static void
+ttl_check(void *arg)
+{
+	struct ws_server *s = arg;
+	struct ws_conn *c;
+	int64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < s->neps; i++)
+		LIST_FOREACH(c, &s->open[i], link)
+			if (!c->closing && now - c->opened_ms >= s->ttl_ms)
+				ws_close(c, 1000, "session expired");
+}
+
+/* Close every session now (going away); no lingering: MHD may stop next. */
+static void
+close_all(struct ws_server *s)
+{
+	struct ws_conn *c;
+	size_t i;
+
+	for (i = 0; i < s->neps; i++) {
+		while ((c = LIST_FIRST(&s->open[i])) != NULL) {
+			if (!c->closing)
+				ws_close(c, 1001, "server going away");
+			if (!c->lingering && wslay_event_want_write(c->ctx))
+				wslay_event_send(c->ctx);
+			conn_finish(c);
+		}
+	}
+}
+
+static void
+take_pending(struct ws_server *s, int refuse)
+{
+	TAILQ_HEAD(, pending) list = TAILQ_HEAD_INITIALIZER(list);
+	struct pending *p;
+
+	pthread_mutex_lock(&s->mtx);
+	TAILQ_CONCAT(&list, &s->pending, link);
+	s->npending = 0;
+	pthread_mutex_unlock(&s->mtx);
+	while ((p = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, p, link);
+		if (refuse) {
+			close_urh(p->fd, p->urh);
+			atomic_fetch_sub(&s->nadmitted, 1);
+		} else
+			conn_adopt(s, p);
+		free(p->extra);
+		free(p);
+	}
+}
+
+/* Returns 1 when the loop must end. */
+static int
+on_wake(struct ws_server *s)
+{
+	uint64_t v;
+	int stop, detach;
+
+	if (read(s->evfd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_warn("ws: eventfd read");
+	pthread_mutex_lock(&s->mtx);
+	stop = s->stop_req;
+	detach = s->detach_req && !s->detached;
+	pthread_mutex_unlock(&s->mtx);
+	if (detach || stop) {
+		take_pending(s, 1);
+		close_all(s);
+		pthread_mutex_lock(&s->mtx);
+		s->detached = 1;
+		pthread_cond_broadcast(&s->cond);
+		pthread_mutex_unlock(&s->mtx);
+		return stop;
+	}
+	take_pending(s, 0);
+	return 0;
+}
+
+static int
+run_timers(struct ws_server *s)
+{
+	int64_t now = mono_ms(), wait = -1, left;
+	int i, n = atomic_load(&s->ntimers);
+
+	for (i = 0; i < n; i++) {
+		struct timer *t = &s->timers[i];
+
+		if (t->next == 0)
+			t->next = now + t->interval;
+		if (now >= t->next) {
+			t->fn(t->arg);
+			now = mono_ms();
+			t->next = now + t->interval;
+		}
+		left = t->next - now;
+		if (wait < 0 || left < wait)
+			wait = left;
+	}
+	if (!LIST_EMPTY(&s->closing) && (wait < 0 || wait > 100))
+		wait = 100;
+	return (int)wait;
+}
+
+static void
+reap(struct ws_server *s)
+{
+	struct ws_conn *c, *tmp;
+	int64_t now = mono_ms();
+
+	LIST_FOREACH_SAFE(c, &s->closing, clink, tmp)
+		if (now >= c->deadline)
+			conn_finish(c);
+	while ((c = LIST_FIRST(&s->dirty)) != NULL) {
+		LIST_REMOVE(c, dlink);
+		c->dirty = 0;
+		conn_service(c);
+	}
+	while ((c = LIST_FIRST(&s->dead)) != NULL) {
+		LIST_REMOVE(c, dlink);
+		conn_free(c);
+	}
+}
+
+static void *
+loop_main(void *arg)
+{
+	struct ws_server *s = arg;
+	struct epoll_event ev[MAX_EVENTS];
+	int i, n, timeout, done = 0;
+
+	while (!done) {
+		reap(s);
+		timeout = run_timers(s);
+		reap(s);
+		n = epoll_wait(s->epfd, ev, MAX_EVENTS, timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("ws: epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			struct watcher *w = ev[i].data.ptr;
+
+			switch (w->type) {
+			case W_WAKE:
+				done |= on_wake(s);
+				break;
+			case W_FD:
+				((struct fdwatch *)(void *)w)->fn(((struct fdwatch *)(void *)w)->arg);
+				break;
+			case W_CONN:
+				conn_event((struct ws_conn *)(void *)w, ev[i].events);
+				break;
+			}
+		}
+	}
+	reap(s);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int
+ws_loop_add_fd(struct ws_server *s, int fd, void (*fn)(void *), void *arg)
+{
+	struct epoll_event e;
+	struct fdwatch *f;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->mtx);
+	if (atomic_load(&s->nfds) < MAX_FDS) {
+		f = &s->fds[atomic_load(&s->nfds)];
+		f->w.type = W_FD;
+		f->fd = fd;
+		f->fn = fn;
+		f->arg = arg;
+		memset(&e, 0, sizeof(e));
+		e.events = EPOLLIN;
+		e.data.ptr = &f->w;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) == 0) {
+			atomic_fetch_add(&s->nfds, 1);
+			rc = 0;
+		} else
+			log_warn("ws: epoll_ctl add fd %d", fd);
+	}
+	pthread_mutex_unlock(&s->mtx);
+	return rc;
+}
+
+int
+ws_loop_add_timer(struct ws_server *s, int64_t interval_ms, void (*fn)(void *), void *arg)
+{
+	struct timer *t;
+	int rc = -1;
+
+	if (interval_ms <= 0)
+		return -1;
+	pthread_mutex_lock(&s->mtx);
+	if (atomic_load(&s->ntimers) < MAX_TIMERS) {
+		t = &s->timers[atomic_load(&s->ntimers)];
+		t->interval = interval_ms;
+		t->next = 0;
+		t->fn = fn;
+		t->arg = arg;
+		atomic_fetch_add(&s->ntimers, 1);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->mtx);
+	if (rc == 0)
+		wake_loop(s);	/* recompute the epoll timeout */
+	return rc;
+}
+
+static void
+server_free(struct ws_server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->neps; i++) {
+		free((char *)(uintptr_t)s->eps[i].path);
+		free((char *)(uintptr_t)s->eps[i].blacklist);
+	}
+	free(s->eps);
+	free(s->open);
+	free((void *)(uintptr_t)s->counts);
+	sbuf_free(&s->scratch);
+	close(s->epfd);
+	close(s->evfd);
+	pthread_mutex_destroy(&s->mtx);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+struct ws_server *
+ws_server_start(const struct config *c, const struct ws_endpoint *eps, size_t neps)
+{
+	struct epoll_event e;
+	struct ws_server *s;
+	size_t i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->eps = calloc(neps + 1, sizeof(*eps))) == NULL ||
+	    (s->open = calloc(neps + 1, sizeof(*s->open))) == NULL ||
+	    (s->counts = calloc(neps + 1, sizeof(*s->counts))) == NULL)
+		fatal("ws_server_start");
+	atomic_init(&s->refs, 1);
+	atomic_init(&s->next_id, 1);
+	s->neps = neps;
+	for (i = 0; i < neps; i++) {
+		s->eps[i] = eps[i];
+		if ((s->eps[i].path = strdup(eps[i].path)) == NULL ||
+		    (eps[i].blacklist != NULL &&
+		    (s->eps[i].blacklist = strdup(eps[i].blacklist)) == NULL))
+			fatal("ws_server_start");
+		LIST_INIT(&s->open[i]);
+	}
+	s->ttl_ms = c->ws_session_ttl_ms > 0 ? c->ws_session_ttl_ms : 360000;
+	s->check_ms = c->ws_check_interval_ms > 0 ? c->ws_check_interval_ms : 1000;
+	s->max_message = c->ws_max_message > 0 ? c->ws_max_message : 65536;
+	s->max_conns = c->ws_max_connections > 0 ? c->ws_max_connections : 10000;
+	LIST_INIT(&s->dirty);
+	LIST_INIT(&s->dead);
+	LIST_INIT(&s->closing);
+	TAILQ_INIT(&s->pending);
+	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("ws: epoll_create1");
+	if ((s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("ws: eventfd");
+	s->wake.type = W_WAKE;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.ptr = &s->wake;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &e) == -1)
+		fatal("ws: epoll_ctl");
+	if (ws_loop_add_timer(s, s->check_ms, ttl_check, s) == -1)
+		fatalx("ws: timer");
+	s->running = 1;
+	if ((errno = pthread_create(&s->thread, NULL, loop_main, s)) != 0)
+		fatal("ws: pthread_create");
+	return s;
+}
+
+struct ws_server *
+ws_server_hold(struct ws_server *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void
+ws_server_release(struct ws_server *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
+		server_free(s);
+}
+
+void
+ws_server_detach(struct ws_server *s)
+{
+	pthread_mutex_lock(&s->mtx);
+	if (s->running && !s->detached) {
+		s->detach_req = 1;
+		wake_loop(s);
+		while (!s->detached)
+			pthread_cond_wait(&s->cond, &s->mtx);
+	}
+	s->detached = 1;
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void
+ws_server_stop(struct ws_server *s)
+{
+	int running;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mtx);
+	running = s->running;
+	s->stop_req = 1;
+	pthread_mutex_unlock(&s->mtx);
+	if (running) {
+		wake_loop(s);
+		if ((errno = pthread_join(s->thread, NULL)) != 0)
+			fatal("ws: pthread_join");
+		pthread_mutex_lock(&s->mtx);
+		s->running = 0;
+		pthread_mutex_unlock(&s->mtx);
+	}
+	ws_server_release(s);
+}
