@@ -21,7 +21,8 @@ struct bus_sub;
 
 struct bus_hint {
 	uint64_t	seq;		/* publisher's sequence (table change_seq, DB version) */
-	int		gap;		/* 1: messages were missed or the publisher restarted */
+	int		gap;		/* 1: messages were missed, the publisher restarted,
+					 * or this is the first message heard */
 };
 
 struct bus_pub	*bus_pub_open(const char *state_dir, const char *name);
