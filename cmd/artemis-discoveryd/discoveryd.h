@@ -1,0 +1,167 @@
+/*
+ * discoveryd.h — artemis-discoveryd internals.
+ *
+ * Threads: the ws.h loop thread owns the follower (journal -> in-memory services),
+ * the snapshot refresher and every WebSocket session; libmicrohttpd threads answer
+ * HTTP from immutable rendered services (cache.c) and snapshots (snapshot.c), taking
+ * references under short locks. Nothing on the request path parses or re-encodes an
+ * instance.
+ */
+#ifndef DISCOVERYD_H
+#define DISCOVERYD_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/tree.h>
+
+#include "config.h"
+#include "http.h"
+#include "sbuf.h"
+#include "status.h"
+#include "ws.h"
+
+struct table;
+struct ws_server;
+
+/* WebSocket endpoint indexes, in the order given to ws_server_start(). */
+#define EP_INSTANCE_CHANGE	0
+#define EP_ALL_INSTANCE_CHANGE	1
+
+struct discoveryd {
+	struct config		*cfg;
+	struct node_ctx		 node;
+	struct table		*table;
+	char			 table_path[PATH_MAX];
+	struct ws_server	*ws;		/* NULL until started: no pushes */
+};
+
+extern struct discoveryd *env;
+
+/* libbsd's RB_GENERATE_STATIC needs __unused, which libbsd leaves undefined. */
+#define RB_GENERATE_LOCAL(name, type, field, cmp)			\
+	RB_GENERATE_INTERNAL(name, type, field, cmp, __attribute__((__unused__)) static)
+
+static inline struct rbuf *
+rbuf_ref_null(struct rbuf *r)
+{
+	return r != NULL ? rbuf_ref(r) : NULL;
+}
+
+/* ---- filter.c: the discovery filter chain (§7.5) ---- */
+
+struct filter_inst {
+	const char	*key;		/* lower-cased identity */
+	const char	*json;		/* canonical instance JSON, never re-encoded */
+	size_t		 len;
+	int		 keep;		/* a filter clears it to hide the instance */
+};
+
+struct filter_service {
+	const char		*service_id;
+	struct filter_inst	*inst;		/* sorted by key */
+	size_t			 ninst;
+	struct sbuf		 logic_instances;	/* JSON array text */
+	struct sbuf		 route_rules;		/* JSON array text */
+};
+
+/* A filter may clear inst[i].keep and rewrite logic_instances / route_rules.
+ * Filters run on the loop thread (rendering) and on HTTP threads (lookup of an
+ * unknown service), so they must be thread-safe. */
+typedef void (*discovery_filter_fn)(struct filter_service *, void *arg);
+
+int	filter_register(const char *name, discovery_filter_fn fn, void *arg);
+void	filter_service_init(struct filter_service *, const char *service_id,
+	    struct filter_inst *inst, size_t ninst);
+void	filter_run(struct filter_service *);
+void	filter_service_free(struct filter_service *);
+
+/* ---- cache.c: rendered services, shared by reference ---- */
+
+struct rinst {
+	const char	*key;		/* into rendered.keys */
+	uint32_t	 off;		/* instance JSON at body->data + off */
+	uint32_t	 len;
+};
+
+struct rendered {
+	_Atomic long		 refs;
+	char			*service_id;
+	/* {"responseStatus":...,"services":[<Service>]}: the answer to a one-config
+	 * lookup; the Service JSON alone is body->data[svc_off .. svc_off+svc_len). */
+	struct rbuf		*body;
+	_Atomic(struct rbuf *)	 gz;		/* gzip of body, made on first demand */
+	size_t			 svc_off;
+	size_t			 svc_len;
+	struct rinst		*inst;		/* instances after filtering, by key */
+	size_t			 ninst;
+	char			*keys;
+};
+
+struct rendered	*rendered_build(struct filter_service *);
+struct rendered	*rendered_ref(struct rendered *);
+void		 rendered_unref(struct rendered *);
+struct rbuf	*rendered_gz(struct rendered *);	/* new reference or NULL */
+
+void		 cache_init(void);
+void		 cache_clear(void);
+/* Replace the rendering of a service (takes over the caller's reference; NULL
+ * removes the service). Loop thread. */
+void		 cache_put(const char *service_id, struct rendered *);
+/* A reference to the service's rendering, or NULL. Any thread. */
+struct rendered	*cache_get(const char *service_id);
+/* References to every rendering with at least one instance, sorted by service id.
+ * Caller unrefs each and frees the array. Returns the count. */
+size_t		 cache_collect(struct rendered ***out);
+
+/* Append a gzip rbuf to a response when the client accepts gzip. */
+int		 accepts_gzip(struct http_request *);
+
+/* ---- follower.c: the table journal -> services ---- */
+
+int	follower_init(void);		/* initial scan (before serving) */
+void	follower_start(struct ws_server *);	/* timers and bus fd on the loop */
+void	follower_pass(void);		/* loop thread */
+uint64_t follower_seq(void);
+void	follower_refilter_all(void);	/* management changed: re-render all */
+
+/* ---- push.c: WebSocket subscriptions ---- */
+
+extern const size_t push_nendpoints;
+void	push_endpoints(struct ws_endpoint *out);	/* push_nendpoints entries */
+/* Loop thread: one InstanceChange frame to subscribers of service_id and to every
+ * all-instance-change session. */
+void	push_change(const char *service_id, const char *type, const char *json,
+	    size_t len);
+size_t	push_subscriber_count(void);
+
+/* ---- snapshot.c: versioned services.json cache and deltas (§7.2, §7.3) ---- */
+
+struct snap_svc {
+	const char		*service_id;
+	struct rendered		*r;
+};
+
+void	snapshot_init(void);
+void	snapshot_tick(void);		/* loop thread: refresh when due */
+/* Loop thread (and tests): make a new version from the given sorted services. */
+void	snapshot_refresh(struct rendered **svcs, size_t n, int64_t now);
+void	snapshot_clear(void);
+/* Any thread: the current services.json answer (rbuf refs), or 0 if not built. */
+int	snapshot_services(struct rbuf **body, struct rbuf **gz, int want_gz);
+/* Any thread: delta answer for version v (rbuf ref), or NULL if not found. */
+struct rbuf *snapshot_delta(int64_t v);
+struct rbuf *snapshot_live_body(void);	/* version 0 answer, built now */
+
+/* Delta between two sorted service lists (exported for unit tests): appends the
+ * "delta" object body {"svc":[changes...],...} to out. Returns number of changes. */
+size_t	delta_render(struct rendered **old, size_t nold, struct rendered **cur,
+	    size_t ncur, int64_t change_time, struct sbuf *out);
+
+/* ---- lookup.c: HTTP handlers ---- */
+
+size_t	lookup_routes(struct http_route *out, size_t max);
+
+#endif
