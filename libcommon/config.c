@@ -263,24 +263,24 @@ set_value(struct config *c, const struct key *k, const char *v, char *why, size_
 		return 0;
 	case K_DUR:
 		if (config_parse_duration(v, &n) == -1) {
-			snprintf(why, wl, "bad duration '%s' (use e.g. 500ms, 20s, 5m)", v);
+			snprintf(why, wl, "bad duration '%.64s' (use e.g. 500ms, 20s, 5m)", v);
 			return -1;
 		}
 		break;
 	case K_SIZE:
 		if (config_parse_size(v, &sz) == -1) {
-			snprintf(why, wl, "bad size '%s' (use e.g. 512k, 8m)", v);
+			snprintf(why, wl, "bad size '%.64s' (use e.g. 512k, 8m)", v);
 			return -1;
 		}
 		if ((int64_t)sz < k->min || (int64_t)sz > k->max) {
-			snprintf(why, wl, "size '%s' out of range", v);
+			snprintf(why, wl, "size '%.64s' out of range", v);
 			return -1;
 		}
 		*(size_t *)p = sz;
 		return 0;
 	case K_BOOL:
 		if (config_parse_bool(v, (int *)p) == -1) {
-			snprintf(why, wl, "bad boolean '%s' (use true or false)", v);
+			snprintf(why, wl, "bad boolean '%.64s' (use true or false)", v);
 			return -1;
 		}
 		return 0;
@@ -289,7 +289,7 @@ set_value(struct config *c, const struct key *k, const char *v, char *why, size_
 	case K_U32:
 		n = strtonum(v, k->min, k->max, &errstr);
 		if (errstr != NULL) {
-			snprintf(why, wl, "number '%s' is %s (range %lld..%lld)", v,
+			snprintf(why, wl, "number '%.64s' is %s (range %lld..%lld)", v,
 			    errstr, (long long)k->min, (long long)k->max);
 			return -1;
 		}
@@ -302,14 +302,14 @@ set_value(struct config *c, const struct key *k, const char *v, char *why, size_
 		return 0;
 	case K_LISTEN:
 		if (config_parse_listen(v, (struct listen_addr *)p) == -1) {
-			snprintf(why, wl, "bad listen address '%s' (use HOST:PORT)", v);
+			snprintf(why, wl, "bad listen address '%.64s' (use HOST:PORT)", v);
 			return -1;
 		}
 		return 0;
 	}
 	/* durations */
 	if (n < k->min || n > k->max) {
-		snprintf(why, wl, "duration '%s' out of range (%lldms..%lldms)", v,
+		snprintf(why, wl, "duration '%.64s' out of range (%lldms..%lldms)", v,
 		    (long long)k->min, (long long)k->max);
 		return -1;
 	}
