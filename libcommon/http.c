@@ -99,6 +99,7 @@ struct req {
 	int			 has_body;
 	int			 started;	/* header checks done */
 	int			 answered;	/* a response was queued early */
+	int			 upgraded;	/* handed to ws.c */
 	int			 too_big;	/* body over max_body: discarding */
 	size_t			 discarded;
 	struct sbuf		 body;
@@ -686,6 +687,10 @@ upgrade_cb(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra
 
 	(void)c;
 	ws_server_adopt(s->ws, rq->ws_ep, sock, extra, extra_len, urh, rq->ip);
+	/* The session lives on in ws.c: no longer a request in flight (only
+	 * now, so http_server_stop() sees it adopted before detaching ws). */
+	rq->upgraded = 1;
+	atomic_fetch_sub(&s->inflight, 1);
 }
 
 static enum MHD_Result
@@ -721,8 +726,8 @@ ws_handshake(struct MHD_Connection *c, struct req *rq, const char *method)
 	ws_accept_key(key, accept);
 	if ((r = MHD_create_response_for_upgrade(upgrade_cb, s)) == NULL)
 		return MHD_NO;
+	/* MHD adds "Connection: Upgrade" itself. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
 	return send_response(c, rq, 101, r);
 }
@@ -947,10 +952,11 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (rq == NULL)
 		return;
+	if (!rq->upgraded)
+		atomic_fetch_sub(&s->inflight, 1);
 	sbuf_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->inflight, 1);
 }
 
 static void

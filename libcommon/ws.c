@@ -669,7 +669,8 @@ on_wake(struct ws_server *s)
 	detach = s->detach_req && !s->detached;
 	pthread_mutex_unlock(&s->mtx);
 	if (detach || stop) {
-		take_pending(s, 1);
+		/* Sessions already answered 101 get a proper 1001 too. */
+		take_pending(s, 0);
 		close_all(s);
 		pthread_mutex_lock(&s->mtx);
 		s->detached = 1;
