@@ -6,7 +6,9 @@
  *   first call     header checks (OPTIONS, route, method, 415, 413 by length);
  *                  an error is answered at once and MHD closes the connection
  *                  without reading the rest of the body;
- *   upload calls   body accumulated up to max_body (413 beyond);
+ *   upload calls   body accumulated up to max_body; beyond it MHD 0.9.75 cannot
+ *                  answer mid-body, so up to DISCARD_MAX more bytes are read and
+ *                  dropped, then 413 (past that the connection is just closed);
  *   last call      decode Content-Encoding, run the handler, queue the response.
  * Metrics are plain atomics indexed by route and status slot: no lock on the
  * request path.
