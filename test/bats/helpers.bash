@@ -144,7 +144,13 @@ post_json() {
 	out=$(curl -sS -w '\n%{http_code}' -H 'Content-Type: application/json' \
 		--data-binary "$body" "$@" "$base$path")
 	HTTP_STATUS=${out##*$'\n'}
+	echo "$HTTP_STATUS" > "$TMP/.http_status"
 	printf '%s' "${out%$'\n'*}"
+}
+
+# last_status — HTTP status of the last post_json/get_json, also when it ran in $(...)
+last_status() {
+	cat "$TMP/.http_status"
 }
 
 # get_json BASE PATH [curl args...]
@@ -153,6 +159,7 @@ get_json() {
 	local out
 	out=$(curl -sS -w '\n%{http_code}' "$@" "$base$path")
 	HTTP_STATUS=${out##*$'\n'}
+	echo "$HTTP_STATUS" > "$TMP/.http_status"
 	printf '%s' "${out%$'\n'*}"
 }
 

@@ -1,0 +1,195 @@
+/*
+ * routes.c — HTTP doors of registryd: /api/registry/... (clients) and
+ * /api/replication/registry/... (peers, §5.10).
+ */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "log.h"
+#include "model.h"
+#include "registryd.h"
+#include "table.h"
+
+static void
+run(struct http_request *req, struct http_response *resp, enum reg_op op, enum reg_path path)
+{
+	struct registryd *d = req->route_arg;
+	struct sbuf out = SBUF_INIT;
+	int status;
+
+	status = registry_process(d, op, path, req->body, req->body_len, &out);
+	if (status != 200)
+		http_error(resp, status, out.s ? out.s : "bad request");
+	else
+		sbuf_add(&resp->body, out.s, out.len);
+	sbuf_free(&out);
+}
+
+static void
+h_register(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_REGISTER, PATH_CLIENT);
+}
+
+static void
+h_heartbeat(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_HEARTBEAT, PATH_CLIENT);
+}
+
+static void
+h_unregister(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_UNREGISTER, PATH_CLIENT);
+}
+
+static void
+h_repl_register(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_REGISTER, PATH_REPLICATION);
+}
+
+static void
+h_repl_heartbeat(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_HEARTBEAT, PATH_REPLICATION);
+}
+
+static void
+h_repl_unregister(struct http_request *req, struct http_response *resp)
+{
+	run(req, resp, OP_UNREGISTER, PATH_REPLICATION);
+}
+
+/* ---- replication services.json: raw registry contents for a bootstrapping peer */
+
+struct service_acc {
+	char		*service_id;
+	struct sbuf	 instances;
+};
+
+static struct service_acc *
+acc_for(struct service_acc **v, size_t *n, const char *svc)
+{
+	struct service_acc *a;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i].service_id, svc) == 0)
+			return &(*v)[i];
+	if ((a = reallocarray(*v, *n + 1, sizeof(*a))) == NULL)
+		fatal("reallocarray");
+	*v = a;
+	a = &a[(*n)++];
+	memset(a, 0, sizeof(*a));
+	if ((a->service_id = strdup(svc)) == NULL)
+		fatal("strdup");
+	return a;
+}
+
+static void
+render_services(struct registryd *d, struct sbuf *out)
+{
+	struct service_acc *svcs = NULL, *a;
+	struct table_rec *r;
+	struct service_json sj;
+	struct sbuf list = SBUF_INIT;
+	size_t n = 0, i;
+	uint32_t slot, hwm = table_hwm(d->table);
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		fatal("malloc");
+	for (slot = 0; slot < hwm; slot++) {
+		if (table_read_slot(d->table, slot, r) != 1)
+			continue;
+		a = acc_for(&svcs, &n, r->service_id);
+		sbuf_addc(&a->instances, a->instances.len ? ',' : '[');
+		sbuf_add(&a->instances, r->json, r->json_len);
+	}
+	free(r);
+	sbuf_adds(out, "{\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, out);
+	sbuf_adds(out, ",\"services\":[");
+	for (i = 0; i < n; i++) {
+		sbuf_addc(&svcs[i].instances, ']');
+		memset(&sj, 0, sizeof(sj));
+		sj.service_id = svcs[i].service_id;
+		sj.instances = svcs[i].instances.s;
+		if (i)
+			sbuf_addc(out, ',');
+		service_to_json(&sj, out);
+		free(svcs[i].service_id);
+		sbuf_free(&svcs[i].instances);
+	}
+	sbuf_adds(out, "]}");
+	free(svcs);
+	sbuf_free(&list);
+}
+
+static void
+h_repl_services(struct http_request *req, struct http_response *resp)
+{
+	struct registryd *d = req->route_arg;
+	struct json_object *o = NULL;
+	char *region = NULL, err[256];
+	const char *q;
+
+	if (req->method_bit == HTTP_GET) {
+		if ((q = http_query(req, "regionId")) == NULL) {
+			http_error(resp, 400, "Required String parameter 'regionId' is not present");
+			return;
+		}
+		region = strdup(q);
+	} else {
+		if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL ||
+		    (json_object_is_type(o, json_type_object) &&
+		    model_get_string(o, "regionId", &region, err, sizeof(err)) == -1)) {
+			json_object_put(o);
+			http_error(resp, 400, err);
+			return;
+		}
+		json_object_put(o);
+	}
+	if (!ratelimit_allow(d->rl_replication, "get-services", now_ms())) {
+		sbuf_adds(&resp->body, "{\"responseStatus\":");
+		response_status_fail(&resp->body, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+		sbuf_adds(&resp->body, ",\"services\":null}");
+	} else if (str_blank(region) || strcasecmp(region, d->cfg.region) != 0) {
+		struct sbuf msg = SBUF_INIT;
+
+		sbuf_addf(&msg, "regionId is not the same as the registry node. regionId: %s, "
+		    "registry node.regionId: %s", region ? region : "null", d->cfg.region);
+		sbuf_adds(&resp->body, "{\"responseStatus\":");
+		response_status_fail(&resp->body, EC_NO_PERMISSION, msg.s);
+		sbuf_adds(&resp->body, ",\"services\":null}");
+		sbuf_free(&msg);
+	} else
+		render_services(d, &resp->body);
+	free(region);
+}
+
+size_t
+registry_routes(struct registryd *d, struct http_route *out, size_t max)
+{
+	const struct http_route routes[] = {
+		{ "/api/registry/register.json", HTTP_POST, HTTP_JSON, h_register, d, NULL },
+		{ "/api/registry/heartbeat.json", HTTP_POST, HTTP_JSON, h_heartbeat, d, NULL },
+		{ "/api/registry/unregister.json", HTTP_POST, HTTP_JSON, h_unregister, d, NULL },
+		{ "/api/replication/registry/register.json", HTTP_POST, HTTP_JSON,
+		    h_repl_register, d, NULL },
+		{ "/api/replication/registry/heartbeat.json", HTTP_POST, HTTP_JSON,
+		    h_repl_heartbeat, d, NULL },
+		{ "/api/replication/registry/unregister.json", HTTP_POST, HTTP_JSON,
+		    h_repl_unregister, d, NULL },
+		{ "/api/replication/registry/services.json", HTTP_GET | HTTP_POST, HTTP_JSON,
+		    h_repl_services, d, NULL },
+	};
+	size_t i, n = sizeof(routes) / sizeof(routes[0]);
+
+	for (i = 0; i < n && i < max; i++)
+		out[i] = routes[i];
+	return i;
+}
