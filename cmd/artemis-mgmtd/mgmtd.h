@@ -1,0 +1,160 @@
+/*
+ * mgmtd.h — artemis-mgmtd: the management API (everything under /api/management/) on SQLite.
+ * Shared state of the daemon and the helpers every handler file uses.
+ */
+#ifndef ARTEMIS_MGMTD_H
+#define ARTEMIS_MGMTD_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "http.h"
+#include "sbuf.h"
+
+struct json_object;
+struct store;
+struct node_ctx;
+struct bus_pub;
+struct ratelimit;
+struct mgmt_view;
+struct table;
+
+struct mgmtd {
+	const struct config	*cfg;
+	struct store		*store;
+	struct node_ctx		*node;
+	struct bus_pub		*bus;		/* NULL if the bus could not be opened */
+	struct ratelimit	*rl_group;	/* get-groups, get-route-rules, ... */
+};
+
+extern struct mgmtd *mgmtd;
+
+/* ---- request helpers (request.c) ---- */
+
+/* Parse the body; NULL after answering 400 (empty, malformed, literal null). */
+struct json_object *req_json(struct http_request *, struct http_response *);
+/* A string field, trimmed when trim is set; *out NULL when absent or null.
+ * -1 after answering 400 (object or array where a string was expected). */
+int	req_str(struct json_object *, const char *name, int trim, char **out,
+	    struct http_response *);
+/* An integer field in [min, max]; *present 0 when absent or null. -1 after 400. */
+int	req_int(struct json_object *, const char *name, int64_t min, int64_t max,
+	    int64_t *out, int *present, struct http_response *);
+/* A boolean (Jackson: true/false, numbers, "true"/"false"); absent/null = 0. */
+int	req_bool(struct json_object *, const char *name, int *out,
+	    struct http_response *);
+/* An array field: NULL if absent or null; -1 after 400 if not an array. */
+int	req_array(struct json_object *, const char *name, struct json_object **out,
+	    struct http_response *);
+/* An object field: NULL if absent or null; -1 after 400 if not an object. */
+int	req_object(struct json_object *, const char *name, struct json_object **out,
+	    struct http_response *);
+
+/* The operation context of §0.6. */
+struct op_ctx {
+	char	*operator_id;
+	char	*token;
+	char	*operation;
+	char	*reason;
+	char	*extensions;	/* "{}" when absent */
+	int	 extensions_null;	/* explicit null */
+};
+int	ctx_decode(struct json_object *, struct op_ctx *, struct http_response *);
+/* BusinessDao.checkOperationContextArgument: operator, token, operation and
+ * extensions non-blank. 1 valid, 0 not. */
+int	ctx_valid(const struct op_ctx *);
+void	ctx_free(struct op_ctx *);
+
+/* ---- responses ---- */
+
+/* {"responseStatus":{...}} */
+void	reply_status(struct http_response *, const char *code, const char *msg);
+void	reply_ok(struct http_response *);
+/* Append "responseStatus":{...} (no braces around) for composite answers. */
+void	add_status(struct sbuf *, const char *code, const char *msg);
+void	add_ok(struct sbuf *);
+/* Node-up check of write endpoints: 1 up; 0 after answering service-unavailable
+ * (with the extra members of the response, e.g. "groups":null, in pre/post). */
+int	node_up(struct http_response *);
+/* After a committed write: publish the hint; wait db-sync-wait if wait is set. */
+void	write_done(uint64_t version, int wait);
+/* A failed read: {"field":null,"responseStatus":..} with the member placed in
+ * alphabetical order ("down" is a primitive: false). */
+void	reply_fail_field(struct http_response *, const char *field, const char *code,
+	    const char *msg);
+/* Internal error: the endpoint's fixed message (rolled back already). */
+void	reply_ise(struct http_response *, const char *msg);
+
+/* ---- handlers ---- */
+
+/* instance_ops.c */
+void	h_operate_instance(struct http_request *, struct http_response *);
+void	h_operate_server(struct http_request *, struct http_response *);
+void	h_instance_operations(struct http_request *, struct http_response *);
+void	h_server_operations(struct http_request *, struct http_response *);
+void	h_all_instance_operations(struct http_request *, struct http_response *);
+void	h_all_server_operations(struct http_request *, struct http_response *);
+void	h_instance_down(struct http_request *, struct http_response *);
+void	h_server_down(struct http_request *, struct http_response *);
+/* views.c */
+void	h_services(struct http_request *, struct http_response *);
+void	h_service(struct http_request *, struct http_response *);
+/* The current snapshot of the DB (refs + 1; mgmt_view_unref when done). */
+struct mgmt_view *views_current(void);
+void	views_init(const struct config *);
+void	views_fini(void);
+/* logs.c */
+void	h_log(struct http_request *, struct http_response *);	/* arg: kind */
+extern const int log_kind_arg[];
+/* route_rules.c */
+void	h_insert_route_rules(struct http_request *, struct http_response *);
+void	h_update_route_rules(struct http_request *, struct http_response *);
+void	h_delete_route_rules(struct http_request *, struct http_response *);
+void	h_get_route_rules(struct http_request *, struct http_response *);
+void	h_get_all_route_rules(struct http_request *, struct http_response *);
+void	h_create_route_rule(struct http_request *, struct http_response *);
+void	h_insert_rrgs(struct http_request *, struct http_response *);
+void	h_update_rrgs(struct http_request *, struct http_response *);
+void	h_release_rrgs(struct http_request *, struct http_response *);
+void	h_delete_rrgs(struct http_request *, struct http_response *);
+void	h_get_rrgs(struct http_request *, struct http_response *);
+void	h_get_all_rrgs(struct http_request *, struct http_response *);
+/* groups.c */
+void	h_insert_groups(struct http_request *, struct http_response *);
+void	h_update_groups(struct http_request *, struct http_response *);
+void	h_delete_groups(struct http_request *, struct http_response *);
+void	h_get_groups(struct http_request *, struct http_response *);
+void	h_get_all_groups(struct http_request *, struct http_response *);
+void	h_insert_group_tags(struct http_request *, struct http_response *);
+void	h_update_group_tags(struct http_request *, struct http_response *);
+void	h_delete_group_tags(struct http_request *, struct http_response *);
+void	h_get_group_tags(struct http_request *, struct http_response *);
+void	h_get_all_group_tags(struct http_request *, struct http_response *);
+void	h_operate_group_operations(struct http_request *, struct http_response *);
+void	h_operate_group_operation(struct http_request *, struct http_response *);
+void	h_get_group_operations(struct http_request *, struct http_response *);
+void	h_get_all_group_operations(struct http_request *, struct http_response *);
+void	h_insert_group_instances(struct http_request *, struct http_response *);
+void	h_delete_group_instances(struct http_request *, struct http_response *);
+void	h_get_group_instances(struct http_request *, struct http_response *);
+void	h_insert_service_instances(struct http_request *, struct http_response *);
+void	h_delete_service_instances(struct http_request *, struct http_response *);
+void	h_get_service_instances(struct http_request *, struct http_response *);
+/* Rate limit shared by get-groups, get-route-rules and get-route-rule-groups:
+ * 1 allowed; 0 after answering rate-limited with field null. */
+int	group_rate_ok(struct http_response *, const char *identity, const char *field);
+/* Group JSON (§1.3.1) shared by groups.c and route_rules.c. */
+struct group_row;
+void	group_to_json(const struct group_row *, struct sbuf *);
+/* zone_ops.c */
+void	h_operate_zone_operations(struct http_request *, struct http_response *);
+void	h_get_zone_operations(struct http_request *, struct http_response *);
+void	h_get_all_zone_operations(struct http_request *, struct http_response *);
+void	h_get_zone_operations_list(struct http_request *, struct http_response *);
+void	h_is_zone_down(struct http_request *, struct http_response *);
+/* canary.c */
+void	h_update_canary_ips(struct http_request *, struct http_response *);
+
+#endif

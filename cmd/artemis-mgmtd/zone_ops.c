@@ -1,0 +1,347 @@
+/*
+ * zone_ops.c — zone operations (management-contract §1.4): pull every instance of
+ * one service out of one (region, zone).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "mgmt_view.h"
+#include "mgmtd.h"
+#include "model.h"
+#include "store.h"
+
+#define ZFAIL	"operate zone-operations failed."
+
+struct zkey {
+	char	*v[3];		/* region, service, zone (store key order) */
+};
+
+static void
+zkey_free(struct zkey *k)
+{
+	free(k->v[0]);
+	free(k->v[1]);
+	free(k->v[2]);
+	memset(k, 0, sizeof(*k));
+}
+
+/* zoneKey of o: 0 ok, 1 absent, -1 answered 400. */
+static int
+zkey_decode(struct json_object *o, struct zkey *k, struct http_response *res)
+{
+	struct json_object *ko;
+
+	memset(k, 0, sizeof(*k));
+	if (req_object(o, "zoneKey", &ko, res) == -1)
+		return -1;
+	if (ko == NULL)
+		return 1;
+	if (req_str(ko, "regionId", 0, &k->v[0], res) == -1 ||
+	    req_str(ko, "serviceId", 0, &k->v[1], res) == -1 ||
+	    req_str(ko, "zoneId", 0, &k->v[2], res) == -1) {
+		zkey_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+void
+h_operate_zone_operations(struct http_request *req, struct http_response *res)
+{
+	struct json_object *o, *list, *e, *ops, *oe;
+	struct zkey *keys = NULL;
+	struct log_row lr;
+	struct sbuf m = SBUF_INIT;
+	char *operator_id = NULL, *token = NULL;
+	const char *why = NULL, *name;
+	size_t i, j, n = 0, pairs = 0;
+	uint64_t version;
+	int complete, rc, ok = 1;
+
+	if (!node_up(res) || (o = req_json(req, res)) == NULL)
+		return;
+	if (req_array(o, "zoneOperationsList", &list, res) == -1 ||
+	    req_bool(o, "operationComplete", &complete, res) == -1 ||
+	    req_str(o, "operatorId", 0, &operator_id, res) == -1 ||
+	    req_str(o, "token", 0, &token, res) == -1)
+		goto out;
+	n = list ? json_object_array_length(list) : 0;
+	keys = calloc(n + 1, sizeof(*keys));
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(list, i);
+		if (e == NULL || !json_object_is_type(e, json_type_object))
+			continue;
+		if ((rc = zkey_decode(e, &keys[i], res)) == -1 ||
+		    req_array(e, "operations", &ops, res) == -1)
+			goto out;
+		if (rc == 1 || ops == NULL)
+			continue;
+		for (j = 0; j < json_object_array_length(ops); j++) {
+			oe = json_object_array_get_idx(ops, j);
+			if (oe != NULL && (json_object_is_type(oe, json_type_object) ||
+			    json_object_is_type(oe, json_type_array))) {
+				http_error(res, 400, "operations: strings expected");
+				goto out;
+			}
+			if (oe == NULL || str_blank(json_object_get_string(oe)))
+				continue;
+			pairs++;
+			if (str_blank(keys[i].v[0]) || str_blank(keys[i].v[1]) ||
+			    str_blank(keys[i].v[2]))
+				why = "zoneKey has a blank regionId, serviceId or zoneId";
+		}
+	}
+	if (pairs == 0)
+		why = "no zone operation given";
+	if (why != NULL || store_begin(mgmtd->store) == -1) {
+		sbuf_addf(&m, "%s%s", ZFAIL, why ? why : "database error");
+		reply_ise(res, m.s);
+		goto out;
+	}
+	for (i = 0; i < n && ok; i++) {
+		e = json_object_array_get_idx(list, i);
+		if (keys[i].v[1] == NULL || (ops = model_get(e, "operations",
+		    NULL)) == NULL)
+			continue;
+		for (j = 0; j < json_object_array_length(ops) && ok; j++) {
+			oe = json_object_array_get_idx(ops, j);
+			name = oe ? json_object_get_string(oe) : NULL;
+			if (str_blank(name))
+				continue;
+			rc = complete ? store_op_end(mgmtd->store, OPK_ZONE,
+			    (const char *const *)keys[i].v, name) :
+			    store_op_start(mgmtd->store, OPK_ZONE,
+			    (const char *const *)keys[i].v, name, NULL, NULL);
+			memset(&lr, 0, sizeof(lr));
+			lr.s[LS_REGION] = keys[i].v[0];
+			lr.s[LS_SERVICE] = keys[i].v[1];
+			lr.s[LS_ZONE] = keys[i].v[2];
+			lr.s[LS_OPERATION] = name;
+			lr.s[LS_OPERATOR] = operator_id;	/* null -> "" (§2.6) */
+			lr.s[LS_TOKEN] = token;
+			lr.n[LN_COMPLETE] = complete;
+			lr.has_n = 1u << LN_COMPLETE;
+			ok = rc == 0 && store_log_insert(mgmtd->store, LOG_ZONE, &lr) == 0;
+		}
+	}
+	if (!ok) {
+		sbuf_addf(&m, "%s%s", ZFAIL, store_error(mgmtd->store));
+		store_rollback(mgmtd->store);
+		reply_ise(res, m.s);
+		goto out;
+	}
+	if (store_commit(mgmtd->store, &version) == -1) {
+		sbuf_addf(&m, "%s%s", ZFAIL, "commit failed");
+		reply_ise(res, m.s);
+		goto out;
+	}
+	write_done(version, 0);		/* no wait, as in Java */
+	reply_ok(res);
+out:
+	for (i = 0; keys && i < n; i++)
+		zkey_free(&keys[i]);
+	free(keys);
+	free(operator_id);
+	free(token);
+	sbuf_free(&m);
+	json_object_put(o);
+}
+
+/* ZoneOperations objects, rows grouped by key (case-insensitively). */
+struct zacc {
+	struct sbuf	*out;
+	char		*cur[3];
+	int		 open;
+	int		 n;
+};
+
+static void
+zacc_close(struct zacc *a)
+{
+	size_t i;
+
+	if (!a->open)
+		return;
+	sbuf_adds(a->out, "],\"zoneKey\":{\"regionId\":");
+	model_json_string(a->out, a->cur[0]);
+	sbuf_adds(a->out, ",\"serviceId\":");
+	model_json_string(a->out, a->cur[1]);
+	sbuf_adds(a->out, ",\"zoneId\":");
+	model_json_string(a->out, a->cur[2]);
+	sbuf_adds(a->out, "}}");
+	for (i = 0; i < 3; i++) {
+		free(a->cur[i]);
+		a->cur[i] = NULL;
+	}
+	a->open = 0;
+}
+
+static int
+zacc_row(const struct op_row *r, void *arg)
+{
+	struct zacc *a = arg;
+	size_t i;
+	int same = a->open;
+
+	for (i = 0; same && i < 3; i++)
+		same = strcasecmp(a->cur[i], r->key[i]) == 0;
+	if (!same) {
+		zacc_close(a);
+		if (a->n++)
+			sbuf_addc(a->out, ',');
+		sbuf_adds(a->out, "{\"operations\":[");
+		for (i = 0; i < 3; i++)
+			if ((a->cur[i] = strdup(r->key[i])) == NULL)
+				abort();
+		a->open = 1;
+	} else
+		sbuf_addc(a->out, ',');
+	model_json_string(a->out, r->operation);
+	return 0;
+}
+
+/* List into b; -1 on a database error (message in err). */
+static int
+zone_list(const char *const *key, struct sbuf *b, int *count, char *err,
+    size_t errlen)
+{
+	struct zacc a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.out = b;
+	if (store_read_begin(mgmtd->store) == -1) {
+		snprintf(err, errlen, "%s", "database busy");
+		return -1;
+	}
+	rc = store_op_list(mgmtd->store, OPK_ZONE, key, 0, zacc_row, &a);
+	if (rc == -1)
+		snprintf(err, errlen, "%s", store_error(mgmtd->store));
+	store_read_end(mgmtd->store);
+	zacc_close(&a);
+	*count = a.n;
+	return rc;
+}
+
+void
+h_get_zone_operations(struct http_request *req, struct http_response *res)
+{
+	struct json_object *o;
+	struct sbuf b = SBUF_INIT, m = SBUF_INIT;
+	struct zkey k;
+	char err[256];
+	int rc, n = 0;
+
+	if ((o = req_json(req, res)) == NULL)
+		return;
+	if ((rc = zkey_decode(o, &k, res)) == -1)
+		goto out_json;
+	if (rc == 0 && !str_blank(k.v[0]) && !str_blank(k.v[1]) &&
+	    !str_blank(k.v[2]) && zone_list((const char *const *)k.v, &b, &n, err,
+	    sizeof(err)) == -1) {
+		sbuf_addf(&m, "get zone-operations failed.%s", err);
+		reply_fail_field(res, "operations", EC_INTERNAL, m.s);
+		goto out;
+	}
+	sbuf_reset(&res->body);
+	sbuf_adds(&res->body, "{\"operations\":");
+	if (n)
+		sbuf_add(&res->body, b.s, b.len);
+	else
+		sbuf_adds(&res->body, "null");
+	sbuf_addc(&res->body, ',');
+	add_ok(&res->body);
+	sbuf_addc(&res->body, '}');
+out:
+	zkey_free(&k);
+	sbuf_free(&b);
+	sbuf_free(&m);
+out_json:
+	json_object_put(o);
+}
+
+static void
+zone_lists(struct http_request *req, struct http_response *res, int filtered)
+{
+	const char *field = filtered ? "zoneOperationsList" : "allZoneOperations";
+	struct json_object *o;
+	struct sbuf b = SBUF_INIT, m = SBUF_INIT;
+	char *key[3] = { NULL, NULL, NULL };
+	char err[256];
+	int n;
+
+	if ((o = req_json(req, res)) == NULL)
+		return;
+	if (filtered && (req_str(o, "regionId", 0, &key[0], res) == -1 ||
+	    req_str(o, "serviceId", 0, &key[1], res) == -1 ||
+	    req_str(o, "zoneId", 0, &key[2], res) == -1))
+		goto out;
+	if (zone_list((const char *const *)key, &b, &n, err, sizeof(err)) == -1) {
+		sbuf_addf(&m, "%s%s", filtered ? "get zone-operations-list failed." :
+		    "get all-zone-operations failed.", err);
+		reply_fail_field(res, field, EC_INTERNAL, m.s);
+		goto out;
+	}
+	sbuf_reset(&res->body);
+	if (filtered) {
+		sbuf_addc(&res->body, '{');
+		add_ok(&res->body);
+		sbuf_addf(&res->body, ",\"%s\":[", field);
+		sbuf_add(&res->body, b.s ? b.s : "", b.len);
+		sbuf_adds(&res->body, "]}");
+	} else {
+		sbuf_addf(&res->body, "{\"%s\":[", field);
+		sbuf_add(&res->body, b.s ? b.s : "", b.len);
+		sbuf_adds(&res->body, "],");
+		add_ok(&res->body);
+		sbuf_addc(&res->body, '}');
+	}
+out:
+	free(key[0]);
+	free(key[1]);
+	free(key[2]);
+	sbuf_free(&b);
+	sbuf_free(&m);
+	json_object_put(o);
+}
+
+void
+h_get_all_zone_operations(struct http_request *req, struct http_response *res)
+{
+	zone_lists(req, res, 0);
+}
+
+void
+h_get_zone_operations_list(struct http_request *req, struct http_response *res)
+{
+	zone_lists(req, res, 1);
+}
+
+void
+h_is_zone_down(struct http_request *req, struct http_response *res)
+{
+	struct json_object *o;
+	struct mgmt_view *v;
+	struct zkey k;
+	int rc, down = 0;
+
+	if ((o = req_json(req, res)) == NULL)
+		return;
+	if ((rc = zkey_decode(o, &k, res)) == -1)
+		goto out_json;
+	if (rc == 0) {
+		v = views_current();
+		down = mgmt_view_zone_down(v, k.v[0], k.v[1], k.v[2]);
+		mgmt_view_unref(v);
+	}
+	sbuf_reset(&res->body);
+	sbuf_addf(&res->body, "{\"down\":%s,", down ? "true" : "false");
+	add_ok(&res->body);
+	sbuf_addc(&res->body, '}');
+	zkey_free(&k);
+out_json:
+	json_object_put(o);
+}
