@@ -32,9 +32,12 @@ free_port() {
 	[[ "$output" == *"valid commands:"*"config"*"up"* ]]
 }
 
-@test "prefixes: 'c v' is config validate; a verb alone lists its objects" {
+@test "prefixes: 'co v' is config validate, 'c' is ambiguous; a verb alone lists its objects" {
 	printf '[node]\nregion = a\nzone = b\n' > "$TMP/a.conf"
 	run "$BIN/artemis" c v -f "$TMP/a.conf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"ambiguous command 'c'"* ]]
+	run "$BIN/artemis" co v -f "$TMP/a.conf"
 	[ "$status" -eq 0 ]
 	[ "$output" = "configuration OK" ]
 	run "$BIN/artemis" config
