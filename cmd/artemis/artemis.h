@@ -125,6 +125,7 @@ int	cli_want_json(struct cli *);
 int	cmd_help(struct cli *, const struct command *, int, char **);
 int	cmd_up(struct cli *, const struct command *, int, char **);
 int	cmd_config_validate(struct cli *, const struct command *, int, char **);
+int	cmd_config_url(struct cli *, const struct command *, int, char **);
 int	cmd_config_convert(struct cli *, const struct command *, int, char **);
 int	cmd_service_list(struct cli *, const struct command *, int, char **);
 int	cmd_service_get(struct cli *, const struct command *, int, char **);

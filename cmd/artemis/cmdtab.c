@@ -15,6 +15,8 @@ const struct command commands[] = {
 	{ "config", "convert", cmd_config_convert,
 	  "--from FILE [--app FILE] [--env ENV] [--ip IP] [-D key=value ...] [--to FILE]",
 	  "convert a Java artemis.properties into artemis.conf" },
+	{ "config", "url", cmd_config_url, "registryd|discoveryd|mgmtd|replicator",
+	  "print the URL a daemon listens on (for scripts and readiness checks)" },
 	{ "config", "validate", cmd_config_validate, "[--file FILE]",
 	  "check a configuration file like the daemons' -n" },
 	{ "group", "pull-in", cmd_manage, "--group-id N [--operation OP] [--operator O]",

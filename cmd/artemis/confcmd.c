@@ -235,3 +235,48 @@ done:
 	convert_free(&c);
 	return rc;
 }
+
+/* `artemis config url DAEMON`: the base URL a daemon listens on, for scripts
+ * and readiness probes (contrib/systemd). */
+int
+cmd_config_url(struct cli *cli, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	static const char *const names[] = { "registryd", "discoveryd", "mgmtd",
+	    "replicator" };
+	const struct listen_addr *l[4];
+	const char *host;
+	size_t i;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1)
+		cli_common_opt(cli, cmd, ch);
+	if (optind + 1 != argc)
+		cli_usage(cmd, EXIT_USAGE);
+	if (cli_config(cli, 1) == -1)
+		return EXIT_FAIL;
+	l[0] = &cli->conf.registryd_listen;
+	l[1] = &cli->conf.discoveryd_listen;
+	l[2] = &cli->conf.mgmtd_listen;
+	l[3] = &cli->conf.replicator_listen;
+	if (strncmp(argv[optind], "artemis-", 8) == 0)
+		argv[optind] += 8;
+	for (i = 0; i < 4; i++) {
+		if (strcmp(argv[optind], names[i]) != 0)
+			continue;
+		if (!l[i]->set) {
+			cli_err(cli, "[%s] has no listen key", names[i]);
+			return EXIT_NOTFOUND;
+		}
+		host = l[i]->host;
+		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0)
+			host = "127.0.0.1";
+		else if (strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0)
+			host = "[::1]";
+		printf("http://%s:%d\n", host, l[i]->port);
+		return 0;
+	}
+	cli_err(cli, "unknown daemon '%s'; valid: registryd discoveryd mgmtd replicator",
+	    argv[optind]);
+	return EXIT_USAGE;
+}

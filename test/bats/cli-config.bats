@@ -42,7 +42,7 @@ free_port() {
 	[ "$output" = "configuration OK" ]
 	run "$BIN/artemis" config
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"needs one of: convert validate"* ]]
+	[[ "$output" == *"needs one of: convert url validate"* ]]
 	run "$BIN/artemis" config frob
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown argument 'frob'"* ]]
@@ -200,4 +200,52 @@ wait_for_line() { # file pattern
 	run "$BIN/artemis" up -f "$TMP/up.conf"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"up.conf:"*"ttl"* ]]
+}
+
+# ---- man pages, units, completion, nginx ----
+
+@test "man pages render without warnings" {
+	local m
+	for m in "$REPO"/man/artemis.1 "$REPO"/man/artemis.conf.5; do
+		out=$(MANWIDTH=80 man -l --warnings "$m" 2>&1 >/dev/null)
+		[ -z "$out" ] || { echo "$m: $out"; false; }
+		out=$(groff -ww -z -man "$m" 2>&1)
+		[ -z "$out" ] || { echo "$m: $out"; false; }
+	done
+}
+
+@test "systemd units verify (where systemd-analyze exists)" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local u out
+	for u in "$REPO"/contrib/systemd/*.service; do
+		# the programs and man pages are not installed here: ignore only that
+		out=$(systemd-analyze verify "$u" 2>&1 | grep -v -e 'is not executable' \
+			-e "Command 'man " -e 'Failed to prepare filename' || true)
+		[ -z "$out" ] || { echo "$u: $out"; false; }
+	done
+}
+
+@test "config url prints a daemon's URL (used by the systemd readiness check)" {
+	run "$BIN/artemis" config url mgmtd -f "$REPO/etc/artemis.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "http://127.0.0.1:8082" ]
+	run "$BIN/artemis" config url nope -f "$REPO/etc/artemis.conf"
+	[ "$status" -eq 2 ]
+}
+
+@test "bash completion offers verbs and objects" {
+	run bash -c "source '$REPO/contrib/completion/artemis.bash'
+		COMP_WORDS=(artemis ser); COMP_CWORD=1; _artemis; echo \${COMPREPLY[*]}
+		COMP_WORDS=(artemis instance p); COMP_CWORD=2; _artemis; echo \${COMPREPLY[*]}"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "server service" ]
+	[ "${lines[1]}" = "pull-in pull-out" ]
+}
+
+@test "nginx front door configuration parses" {
+	command -v nginx >/dev/null || skip "no nginx"
+	printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s; }\n' \
+		"$TMP" "$REPO/contrib/nginx/artemis.conf" > "$TMP/nginx.conf"
+	run nginx -t -c "$TMP/nginx.conf"
+	[ "$status" -eq 0 ]
 }
