@@ -7,15 +7,21 @@
  *
  *   header        4096 bytes    struct table_header
  *   journal       J * 32 bytes  change-journal ring (J = power of two)
- *   index         I * 8 bytes   open-addressing hash index (I = pow2 >= 2*capacity)
- *   leases        C * 32 bytes  struct table_lease per slot (dense: expiry scans
+ *   index         I * 8 bytes   open-addressing hash index (I = pow2 >= 2*S, >= 1024)
+ *   leases        S * 32 bytes  struct table_lease per slot (dense: expiry scans
  *                               and renewals touch only this array)
- *   slots         C * 1024      struct table_slot: instance key, raw serviceId and
+ *   slots         S * 1024      struct table_slot: instance key, raw serviceId and
  *                               the instance's canonical wire JSON
  *
+ * C (header.capacity) is the most live instances; S = C + 1 slots, the spare one
+ * so that a re-registration at full capacity still has a fresh slot to write.
+ * Each section starts on a 4 KiB boundary. J = max(4096, min(2^20, pow2(C))).
+ * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
+ *
  * CREATION: the writer builds a new file under "<path>.tmp.<pid>", fills the header
- * last (magic written after everything else) and rename(2)s it into place, so a
- * reader never maps a half-initialised table. An existing file is re-attached and
+ * last (magic written after everything else) and link(2)s it into place (like a
+ * rename, but never replacing an existing table), so a reader never maps a
+ * half-initialised table. An existing file is re-attached and
  * validated (magic, layout version, sizes); a different layout version is refused
  * with a clear message.
  *
@@ -28,6 +34,15 @@
  * A re-registration never rewrites a live slot in place: it writes a fresh slot,
  * switches the index to it and frees the old one, so a crash mid-write leaves the
  * previous version intact (an odd slot found at attach time is discarded).
+ * A reader that finds a slot odd for long checks writer_pid; if the writer is dead
+ * the slot is treated as free.
+ *
+ * STAMPS: every slot the writer touches for change n (write, free, evict) gets
+ * stamp = (uint32)n before the journal record n is written. A writer that attaches
+ * after a crash journals every slot stamped change_seq + 1 (the change that was
+ * cut short) and every slot it discards, so a reader following the journal never
+ * misses a change that reached the slots. Readers treat a record as "slot changed,
+ * re-read it and compare gen".
  *
  * LEASES: renewal is one atomic store of renewal_ms (plus local_renewal_ms for
  * renewals from clients, which the replicator forwards). No lock, no copy.
@@ -36,16 +51,30 @@
  * backward-shift deletion. index_seq in the header is a sequence lock over the
  * whole index: readers that look up by key retry when it moved; a writer that dies
  * with index_seq odd leaves a flag that makes the next writer rebuild the index
- * from the slots.
+ * from the slots. The probe position is hash32 & (I - 1). A writer that attaches
+ * with an even index_seq verifies the index against the slots (and rebuilds it if
+ * it does not match); a live slot the index does not point to is the leftover of
+ * a cut-short write and is freed.
  *
  * JOURNAL: every change of an instance's data bumps the global 64-bit change_seq and
  * writes the record at ring position seq % J: fields first, then seq (release).
  * A reader expecting seq s finds: rec.seq == s (valid; re-check after copying),
  * rec.seq < s (not written yet), rec.seq > s (overrun: the reader fell behind the
- * ring and must rescan the slots). Renewals are not journalled.
+ * ring and must rescan the slots). Renewals are not journalled. Because change_seq
+ * is stored (release) only after its record is complete, a reader checks
+ * seq <= change_seq first; after that any mismatch means overrun.
  *
  * WRITER LIVENESS: writer_pid and writer_beat (incremented by the writer's cleaner
- * at least once per second); readers use it to report a dead registryd.
+ * at least once per second); readers use it to report a dead registryd. A writer
+ * holds flock(LOCK_EX) on the file, so a second writer is refused; a clean
+ * table_close sets writer_pid to 0.
+ *
+ * RENEWAL RACES: table_renew runs in any thread of the writer process, concurrently
+ * with upsert/evict/remove. It validates its index lookup with index_seq and the
+ * slot's seq, stores renewal_ms if it is older than now, then re-checks the slot's
+ * seq and starts over if the slot changed meanwhile. A renewal racing with the
+ * removal of its instance may land on the slot's next occupant, as a renewal to
+ * about that occupant's creation time: harmless.
  */
 #ifndef ARTEMIS_TABLE_H
 #define ARTEMIS_TABLE_H
@@ -86,7 +115,7 @@ struct table_registry_status {
 struct table_header {
 	uint64_t	 magic;
 	uint32_t	 layout_version;
-	uint32_t	 capacity;		/* slots */
+	uint32_t	 capacity;		/* live instances; capacity + 1 slots */
 	uint32_t	 journal_size;		/* records, power of two */
 	uint32_t	 index_size;		/* entries, power of two */
 	uint64_t	 created_ms;
@@ -129,7 +158,7 @@ struct table_slot {
 	uint16_t	 key_len;
 	uint16_t	 svc_len;
 	uint16_t	 json_len;
-	uint32_t	 pad;
+	_Atomic uint32_t stamp;		/* low 32 bits of the last change that touched it */
 	char		 data[TABLE_SLOT_DATA];	/* key, serviceId, json (no NULs) */
 };
 
@@ -161,7 +190,7 @@ struct table;
 /* Writer (registryd). Creates the file with the given capacity if it is missing;
  * otherwise re-attaches (capacity of the existing file wins, a mismatch is logged),
  * discards half-written slots and rebuilds the index if the last writer died in
- * the middle of changing it. -1 with a message in err on failure. */
+ * the middle of changing it. NULL with a message in err on failure. */
 struct table	*table_open_writer(const char *path, uint32_t capacity, char *err,
 		    size_t errlen);
 /* Reader (everyone else): maps read-only; fails if the file does not exist yet. */
@@ -203,7 +232,7 @@ const struct table_slot	*table_slot_at(struct table *, uint32_t slot);
 
 /* ---- reader operations (any process, any thread) ---- */
 
-/* 1 and a consistent copy if slot is live, 0 if free. */
+/* 1 and a consistent copy if slot is live, 0 if free (or out of range). */
 int	table_read_slot(struct table *, uint32_t slot, struct table_rec *out);
 /* 1 and a copy if key is present, 0 if not. */
 int	table_find(struct table *, const char *key, size_t key_len, struct table_rec *out);

@@ -1,0 +1,1332 @@
+/*
+ * table.c — the shared instance table. table.h describes the file layout and the
+ * rules the writer and every reader follow; this file keeps them.
+ *
+ * Memory ordering follows the classic C11 sequence lock: the writer stores the odd
+ * sequence, issues a release fence, writes, then stores the even sequence with
+ * release; a reader loads the sequence with acquire, copies, issues an acquire
+ * fence and loads it again.
+ */
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sbuf.h"
+#include "table.h"
+
+#define HEADER_SIZE	4096
+#define SECTION_ALIGN	4096
+#define MAX_CAPACITY	(1U << 26)
+#define MIN_INDEX	1024U
+#define MIN_JOURNAL	4096U
+#define MAX_JOURNAL	(1U << 20)
+#define NOT_FOUND	UINT32_MAX
+#define FIND_TRIES	100000
+
+_Static_assert(sizeof(struct table_header) <= HEADER_SIZE, "header too large");
+_Static_assert(sizeof(struct table_slot) == TABLE_SLOT_SIZE, "slot size");
+_Static_assert(sizeof(struct table_lease) == 32, "lease size");
+_Static_assert(sizeof(struct table_journal_rec) == 32, "journal record size");
+
+struct layout {
+	uint32_t	 capacity;
+	uint32_t	 nslots;
+	uint32_t	 journal_size;
+	uint32_t	 index_size;
+	size_t		 journal_off;
+	size_t		 index_off;
+	size_t		 leases_off;
+	size_t		 slots_off;
+	size_t		 total;
+};
+
+struct table {
+	char			*path;
+	int			 fd;
+	int			 writer;
+	dev_t			 dev;
+	ino_t			 ino;
+	unsigned char		*base;
+	size_t			 size;
+	struct table_header	*hdr;
+	struct table_journal_rec *journal;
+	_Atomic uint64_t	*index;
+	struct table_lease	*leases;
+	struct table_slot	*slots;
+	uint32_t		 nslots;
+	uint32_t		 jmask;
+	uint32_t		 imask;
+	/* writer only: free slots below hwm, the lowest on top of the stack */
+	uint32_t		*free_slots;
+	uint32_t		 nfree;
+};
+
+/* Recovery actions at writer attach, one per slot. */
+enum { ACT_NONE, ACT_DELETE, ACT_UPSERT, ACT_EVICT };
+
+/* ------------------------------------------------------------------ helpers */
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static inline uint64_t
+read64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t
+read32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* 64x64 -> 128 multiply, folded: the mixing step of wyhash. */
+static inline uint64_t
+mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* A compact wyhash-style hash; keys are short (service:instance ids). */
+static uint64_t
+key_hash(const char *key, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+	const uint64_t k2 = 0x8ebc6af09c88c6e3ULL;
+	uint64_t h = k0 ^ len, a = 0, b = 0;
+	size_t n = len;
+
+	while (n > 16) {
+		h = mum(read64(p) ^ k1, read64(p + 8) ^ h);
+		p += 16;
+		n -= 16;
+	}
+	if (n >= 8) {
+		a = read64(p);
+		b = read64(p + n - 8);
+	} else if (n >= 4) {
+		a = read32(p);
+		b = read32(p + n - 4);
+	} else if (n > 0) {
+		a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+	}
+	return mum(mum(a ^ k1, b ^ h) ^ k2, len ^ k1);
+}
+
+static inline uint32_t
+key_hash32(const char *key, size_t len)
+{
+	return (uint32_t)(key_hash(key, len) >> 32);
+}
+
+static uint64_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static int
+is_pow2(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+static size_t
+align_up(size_t n)
+{
+	return (n + SECTION_ALIGN - 1) & ~(size_t)(SECTION_ALIGN - 1);
+}
+
+/* ------------------------------------------------------------------ layout */
+
+static void
+layout_sections(struct layout *l)
+{
+	l->nslots = l->capacity + 1;
+	l->journal_off = HEADER_SIZE;
+	l->index_off = align_up(l->journal_off +
+	    (size_t)l->journal_size * sizeof(struct table_journal_rec));
+	l->leases_off = align_up(l->index_off + (size_t)l->index_size * sizeof(uint64_t));
+	l->slots_off = align_up(l->leases_off +
+	    (size_t)l->nslots * sizeof(struct table_lease));
+	l->total = align_up(l->slots_off + (size_t)l->nslots * TABLE_SLOT_SIZE);
+}
+
+static void
+layout_for_capacity(struct layout *l, uint32_t capacity)
+{
+	uint64_t j = pow2_at_least(capacity), i;
+
+	if (j < MIN_JOURNAL)
+		j = MIN_JOURNAL;
+	if (j > MAX_JOURNAL)
+		j = MAX_JOURNAL;
+	i = pow2_at_least(2 * ((uint64_t)capacity + 1));
+	if (i < MIN_INDEX)
+		i = MIN_INDEX;
+	l->capacity = capacity;
+	l->journal_size = (uint32_t)j;
+	l->index_size = (uint32_t)i;
+	layout_sections(l);
+}
+
+/* Validates a header copy against the file size; fills the layout. */
+static int
+header_check(const char *path, const struct table_header *h, size_t fsize,
+    struct layout *l, char *err, size_t errlen)
+{
+	if (fsize < HEADER_SIZE || h->magic != TABLE_MAGIC) {
+		seterr(err, errlen, "%s is not an instance table (bad magic); "
+		    "move it away to let registryd create a new one", path);
+		return -1;
+	}
+	if (h->layout_version != TABLE_LAYOUT_VERSION) {
+		seterr(err, errlen, "%s has table layout version %u but this build "
+		    "reads layout version %d; run a matching build, or stop every "
+		    "daemon and move the file away (its registrations are lost)",
+		    path, h->layout_version, TABLE_LAYOUT_VERSION);
+		return -1;
+	}
+	if (h->capacity == 0 || h->capacity > MAX_CAPACITY ||
+	    !is_pow2(h->journal_size) || h->journal_size > MAX_JOURNAL ||
+	    !is_pow2(h->index_size) ||
+	    h->index_size < 2 * ((uint64_t)h->capacity + 1)) {
+		seterr(err, errlen, "%s: corrupt table header (capacity %u, journal %u,"
+		    " index %u)", path, h->capacity, h->journal_size, h->index_size);
+		return -1;
+	}
+	l->capacity = h->capacity;
+	l->journal_size = h->journal_size;
+	l->index_size = h->index_size;
+	layout_sections(l);
+	if (l->total > fsize) {
+		seterr(err, errlen, "%s is truncated: %zu bytes, its header needs %zu",
+		    path, fsize, l->total);
+		return -1;
+	}
+	if (atomic_load(&h->hwm) > l->nslots) {
+		seterr(err, errlen, "%s: corrupt table header (hwm %u > %u slots)",
+		    path, atomic_load(&h->hwm), l->nslots);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+table_bind(struct table *t, const struct layout *l)
+{
+	t->hdr = (struct table_header *)t->base;
+	t->journal = (struct table_journal_rec *)(t->base + l->journal_off);
+	t->index = (_Atomic uint64_t *)(t->base + l->index_off);
+	t->leases = (struct table_lease *)(t->base + l->leases_off);
+	t->slots = (struct table_slot *)(t->base + l->slots_off);
+	t->nslots = l->nslots;
+	t->jmask = l->journal_size - 1;
+	t->imask = l->index_size - 1;
+}
+
+/* Reads and validates the header of t->fd, then maps the whole table. */
+static int
+table_map(struct table *t, int prot, char *err, size_t errlen)
+{
+	struct table_header h;
+	struct layout l;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(t->fd, &st) == -1) {
+		seterr(err, errlen, "%s: fstat: %s", t->path, strerror(errno));
+		return -1;
+	}
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	memset(&h, 0, sizeof(h));
+	n = pread(t->fd, &h, sizeof(h), 0);
+	if (n == -1) {
+		seterr(err, errlen, "%s: read: %s", t->path, strerror(errno));
+		return -1;
+	}
+	if (header_check(t->path, &h, (size_t)st.st_size, &l, err, errlen) == -1)
+		return -1;
+	t->base = mmap(NULL, l.total, prot, MAP_SHARED, t->fd, 0);
+	if (t->base == MAP_FAILED) {
+		t->base = NULL;
+		seterr(err, errlen, "%s: mmap %zu bytes: %s", t->path, l.total,
+		    strerror(errno));
+		return -1;
+	}
+	t->size = l.total;
+	table_bind(t, &l);
+	return 0;
+}
+
+static struct table *
+table_alloc(const char *path, char *err, size_t errlen)
+{
+	struct table *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->path = strdup(path)) == NULL) {
+		free(t);
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->fd = -1;
+	return t;
+}
+
+static void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->base != NULL)
+		munmap(t->base, t->size);
+	if (t->fd != -1)
+		close(t->fd);
+	free(t->free_slots);
+	free(t->path);
+	free(t);
+}
+
+/* ------------------------------------------------------------------ liveness */
+
+static int
+writer_alive(struct table *t)
+{
+	pid_t pid = atomic_load_explicit(&t->hdr->writer_pid, memory_order_relaxed);
+
+	if (pid <= 0)
+		return 0;
+	if (pid == getpid())
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Called while a reader waits for the writer to finish a change. Spins briefly,
+ * then yields. Returns 0 when waiting is pointless: the writer died mid-change, or
+ * the wait went on far longer than any change takes.
+ */
+static int
+wait_writer(struct table *t, unsigned *spins)
+{
+	(*spins)++;
+	if (*spins < 128) {
+		cpu_relax();
+		return 1;
+	}
+	sched_yield();
+	if ((*spins & 1023) == 0 && !writer_alive(t))
+		return 0;
+	return *spins < (1U << 22);
+}
+
+/* ------------------------------------------------------------------ index */
+
+static inline int
+slot_has_key(const struct table_slot *sl, const char *key, size_t len)
+{
+	return sl->key_len == len && memcmp(sl->data, key, len) == 0;
+}
+
+/*
+ * Probes the index for key. Without index_seq validation the answer is only
+ * trustworthy in the writer thread (the only one that changes the index).
+ */
+static uint32_t
+index_probe(struct table *t, uint32_t h32, const char *key, size_t len, uint32_t *posp)
+{
+	uint32_t pos = h32 & t->imask, s;
+	uint64_t e, n;
+
+	for (n = 0; n <= t->imask; n++, pos = (pos + 1) & t->imask) {
+		e = atomic_load_explicit(&t->index[pos], memory_order_relaxed);
+		if (e == 0)
+			return NOT_FOUND;
+		if ((uint32_t)(e >> 32) != h32)
+			continue;
+		s = (uint32_t)e - 1;
+		if (s < t->nslots && slot_has_key(&t->slots[s], key, len)) {
+			if (posp != NULL)
+				*posp = pos;
+			return s;
+		}
+	}
+	return NOT_FOUND;
+}
+
+static inline void
+index_begin(struct table *t)
+{
+	uint32_t s = atomic_load_explicit(&t->hdr->index_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&t->hdr->index_seq, s | 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void
+index_end(struct table *t)
+{
+	uint32_t s = atomic_load_explicit(&t->hdr->index_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&t->hdr->index_seq, (s | 1) + 1, memory_order_release);
+}
+
+static inline uint64_t
+index_entry(uint32_t h32, uint32_t slot)
+{
+	return ((uint64_t)h32 << 32) | ((uint64_t)slot + 1);
+}
+
+/* Writer: insert an entry known to be absent. Caller brackets with index_begin/end. */
+static void
+index_insert(struct table *t, uint32_t h32, uint32_t slot)
+{
+	uint32_t pos = h32 & t->imask;
+
+	while (atomic_load_explicit(&t->index[pos], memory_order_relaxed) != 0)
+		pos = (pos + 1) & t->imask;
+	atomic_store_explicit(&t->index[pos], index_entry(h32, slot), memory_order_relaxed);
+}
+
+/* Writer: linear-probing deletion with backward shift (no tombstones). */
+static void
+index_delete_at(struct table *t, uint32_t i)
+{
+	uint32_t j = i, home;
+	uint64_t e;
+
+	for (;;) {
+		j = (j + 1) & t->imask;
+		e = atomic_load_explicit(&t->index[j], memory_order_relaxed);
+		if (e == 0)
+			break;
+		home = (uint32_t)(e >> 32) & t->imask;
+		/* e may move back to i only if its home is not in (i, j] (cyclically) */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		atomic_store_explicit(&t->index[i], e, memory_order_relaxed);
+		i = j;
+	}
+	atomic_store_explicit(&t->index[i], 0, memory_order_relaxed);
+}
+
+/* Writer: position of the entry that points to slot, or NOT_FOUND. */
+static uint32_t
+index_pos_of_slot(struct table *t, uint32_t h32, uint32_t slot)
+{
+	uint32_t pos = h32 & t->imask;
+	uint64_t e, n;
+
+	for (n = 0; n <= t->imask; n++, pos = (pos + 1) & t->imask) {
+		e = atomic_load_explicit(&t->index[pos], memory_order_relaxed);
+		if (e == 0)
+			return NOT_FOUND;
+		if ((uint32_t)e == slot + 1)
+			return pos;
+	}
+	return NOT_FOUND;
+}
+
+static uint32_t scan_for_key(struct table *, const char *, size_t);
+
+/*
+ * Any thread, any process: the slot indexed for key, validated by index_seq. With
+ * seqp, also the slot's (even) sequence and ttl, taken while the slot was still
+ * indexed for key, so a later change of the slot shows as a different sequence.
+ */
+static uint32_t
+index_lookup(struct table *t, uint32_t h32, const char *key, size_t len,
+    uint32_t *seqp, uint32_t *ttlp)
+{
+	unsigned spins = 0;
+	uint32_t is, s, ss = 0, ttl = 0;
+
+	for (;;) {
+		is = atomic_load_explicit(&t->hdr->index_seq, memory_order_acquire);
+		if (is & 1) {
+			if (!wait_writer(t, &spins))
+				return scan_for_key(t, key, len);
+			continue;
+		}
+		s = index_probe(t, h32, key, len, NULL);
+		if (s != NOT_FOUND && seqp != NULL) {
+			ss = atomic_load_explicit(&t->slots[s].seq, memory_order_acquire);
+			ttl = t->slots[s].ttl_ms;
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->hdr->index_seq, memory_order_relaxed) != is ||
+		    (ss & 1)) {
+			if (!wait_writer(t, &spins))
+				return scan_for_key(t, key, len);
+			continue;
+		}
+		if (seqp != NULL) {
+			*seqp = ss;
+			*ttlp = ttl;
+		}
+		return s;
+	}
+}
+
+/* ------------------------------------------------------------------ readers */
+
+int
+table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
+{
+	const struct table_slot *sl;
+	const struct table_lease *l;
+	unsigned spins = 0;
+	uint32_t s1, kl, vl, jl;
+	char *b;
+
+	if (slot >= t->nslots)
+		return 0;
+	sl = &t->slots[slot];
+	l = &t->leases[slot];
+	for (;;) {
+		s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
+		if (s1 & 1) {
+			if (!wait_writer(t, &spins))
+				return 0;
+			continue;
+		}
+		if (sl->state != SLOT_LIVE) {
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1)
+				return 0;
+			continue;
+		}
+		out->gen = sl->gen;
+		out->ttl_ms = sl->ttl_ms;
+		out->flags = sl->flags;
+		out->origin = sl->origin;
+		kl = sl->key_len;
+		vl = sl->svc_len;
+		jl = sl->json_len;
+		if (kl + vl + jl <= TABLE_SLOT_DATA) {
+			b = out->buf;
+			memcpy(b, sl->data, kl);
+			b[kl] = '\0';
+			memcpy(b + kl + 1, sl->data + kl, vl);
+			b[kl + 1 + vl] = '\0';
+			memcpy(b + kl + vl + 2, sl->data + kl + vl, jl);
+			b[kl + vl + 2 + jl] = '\0';
+		}
+		out->creation_ms = l->creation_ms;
+		out->renewal_ms = atomic_load_explicit(&l->renewal_ms, memory_order_relaxed);
+		out->local_renewal_ms = atomic_load_explicit(&l->local_renewal_ms,
+		    memory_order_relaxed);
+		out->eviction_ms = atomic_load_explicit(&l->eviction_ms,
+		    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != s1)
+			continue;
+		if (kl + vl + jl > TABLE_SLOT_DATA)
+			return 0;	/* stable but impossible: corrupt slot */
+		break;
+	}
+	out->slot = slot;
+	out->key = out->buf;
+	out->key_len = kl;
+	out->service_id = out->buf + kl + 1;
+	out->svc_len = vl;
+	out->json = out->buf + kl + vl + 2;
+	out->json_len = jl;
+	return 1;
+}
+
+/* Fallback when the writer died in the middle of changing the index. */
+static uint32_t
+scan_for_key(struct table *t, const char *key, size_t len)
+{
+	struct table_rec *r;
+	uint32_t i, hwm = table_hwm(t), found = NOT_FOUND;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return NOT_FOUND;
+	for (i = 0; i < hwm && found == NOT_FOUND; i++)
+		if (table_read_slot(t, i, r) == 1 && r->key_len == len &&
+		    memcmp(r->key, key, len) == 0)
+			found = i;
+	free(r);
+	return found;
+}
+
+int
+table_find(struct table *t, const char *key, size_t key_len, struct table_rec *out)
+{
+	uint32_t h32, s;
+	int tries;
+
+	if (key_len == 0 || key_len > TABLE_SLOT_DATA)
+		return 0;
+	h32 = key_hash32(key, key_len);
+	for (tries = 0; tries < FIND_TRIES; tries++) {
+		s = index_lookup(t, h32, key, key_len, NULL, NULL);
+		if (s == NOT_FOUND)
+			return 0;
+		/* the slot may have been reused since the lookup: check the copy */
+		if (table_read_slot(t, s, out) == 1 && out->key_len == key_len &&
+		    memcmp(out->key, key, key_len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+table_journal_get(struct table *t, uint64_t seq, struct table_journal_rec *out)
+{
+	struct table_journal_rec *r;
+	uint64_t cs;
+
+	if (seq == 0)
+		return -1;
+	cs = atomic_load_explicit(&t->hdr->change_seq, memory_order_acquire);
+	if (seq > cs)
+		return 1;
+	/* record seq was complete before change_seq reached it: any mismatch now
+	 * means the ring has moved past it */
+	r = &t->journal[seq & t->jmask];
+	if (atomic_load_explicit(&r->seq, memory_order_acquire) != seq)
+		return -1;
+	out->kind = r->kind;
+	out->origin = r->origin;
+	out->pad = 0;
+	out->slot = r->slot;
+	out->gen = r->gen;
+	out->old_slot = r->old_slot;
+	out->pad2 = 0;
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&r->seq, memory_order_relaxed) != seq)
+		return -1;
+	atomic_store_explicit(&out->seq, seq, memory_order_relaxed);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ accessors */
+
+struct table_header *
+table_header(struct table *t)
+{
+	return t->hdr;
+}
+
+uint64_t
+table_change_seq(struct table *t)
+{
+	return atomic_load_explicit(&t->hdr->change_seq, memory_order_acquire);
+}
+
+uint32_t
+table_capacity(struct table *t)
+{
+	return t->hdr->capacity;
+}
+
+uint32_t
+table_hwm(struct table *t)
+{
+	uint32_t h = atomic_load_explicit(&t->hdr->hwm, memory_order_acquire);
+
+	return h < t->nslots ? h : t->nslots;
+}
+
+uint32_t
+table_live(struct table *t)
+{
+	return atomic_load_explicit(&t->hdr->live, memory_order_relaxed);
+}
+
+int
+table_replaced(struct table *t)
+{
+	struct stat st;
+
+	if (stat(t->path, &st) == -1)
+		return 1;
+	return st.st_dev != t->dev || st.st_ino != t->ino;
+}
+
+struct table_lease *
+table_lease_at(struct table *t, uint32_t slot)
+{
+	return slot < t->nslots ? &t->leases[slot] : NULL;
+}
+
+const struct table_slot *
+table_slot_at(struct table *t, uint32_t slot)
+{
+	return slot < t->nslots ? &t->slots[slot] : NULL;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+static inline uint64_t
+next_seq(struct table *t)
+{
+	return atomic_load_explicit(&t->hdr->change_seq, memory_order_relaxed) + 1;
+}
+
+/* Writes record n (= next_seq) and publishes it through change_seq. */
+static void
+journal_append(struct table *t, uint64_t n, uint8_t kind, uint8_t origin,
+    uint32_t slot, uint32_t gen, uint32_t old_slot)
+{
+	struct table_journal_rec *r = &t->journal[n & t->jmask];
+
+	atomic_store_explicit(&r->seq, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	r->kind = kind;
+	r->origin = origin;
+	r->pad = 0;
+	r->slot = slot;
+	r->gen = gen;
+	r->old_slot = old_slot;
+	r->pad2 = 0;
+	atomic_store_explicit(&r->seq, n, memory_order_release);
+	atomic_store_explicit(&t->hdr->change_seq, n, memory_order_release);
+}
+
+static inline uint32_t
+slot_begin(struct table_slot *sl)
+{
+	uint32_t s = atomic_load_explicit(&sl->seq, memory_order_relaxed) | 1;
+
+	atomic_store_explicit(&sl->seq, s, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	return s;
+}
+
+static inline void
+slot_end(struct table_slot *sl, uint32_t s)
+{
+	atomic_store_explicit(&sl->seq, s + 1, memory_order_release);
+}
+
+static uint32_t
+slot_alloc(struct table *t)
+{
+	uint32_t hwm;
+
+	if (t->nfree > 0)
+		return t->free_slots[--t->nfree];
+	hwm = atomic_load_explicit(&t->hdr->hwm, memory_order_relaxed);
+	if (hwm >= t->nslots)
+		return NOT_FOUND;
+	/* readers scan [0, hwm): publish the slot before anything points to it */
+	atomic_store_explicit(&t->hdr->hwm, hwm + 1, memory_order_release);
+	return hwm;
+}
+
+/* Marks slot free (under its sequence lock) and returns it to the free stack. */
+static void
+slot_release(struct table *t, uint32_t slot, uint64_t n)
+{
+	struct table_slot *sl = &t->slots[slot];
+	uint32_t s = slot_begin(sl);
+
+	sl->state = SLOT_FREE;
+	atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
+	slot_end(sl, s);
+	if (t->free_slots != NULL && t->nfree < t->nslots)
+		t->free_slots[t->nfree++] = slot;
+}
+
+static void
+slot_fill(struct table *t, uint32_t slot, uint64_t n, uint32_t h32,
+    const char *key, size_t key_len, const char *svc, size_t svc_len,
+    const char *json, size_t json_len, int64_t now, uint32_t ttl_ms,
+    uint8_t flags, uint8_t origin)
+{
+	struct table_slot *sl = &t->slots[slot];
+	struct table_lease *l = &t->leases[slot];
+	uint32_t s = slot_begin(sl);
+
+	sl->state = SLOT_LIVE;
+	sl->gen = sl->gen + 1 == 0 ? 1 : sl->gen + 1;
+	sl->hash = h32;
+	sl->ttl_ms = ttl_ms;
+	sl->flags = flags;
+	sl->origin = origin;
+	sl->key_len = (uint16_t)key_len;
+	sl->svc_len = (uint16_t)svc_len;
+	sl->json_len = (uint16_t)json_len;
+	atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
+	memcpy(sl->data, key, key_len);
+	memcpy(sl->data + key_len, svc, svc_len);
+	memcpy(sl->data + key_len + svc_len, json, json_len);
+	l->creation_ms = now;
+	atomic_store_explicit(&l->renewal_ms, now, memory_order_relaxed);
+	atomic_store_explicit(&l->local_renewal_ms, origin == ORIGIN_LOCAL ? now : 0,
+	    memory_order_relaxed);
+	atomic_store_explicit(&l->eviction_ms, 0, memory_order_relaxed);
+	slot_end(sl, s);
+}
+
+int
+table_upsert(struct table *t, const char *key, size_t key_len,
+    const char *service_id, size_t svc_len, const char *json, size_t json_len,
+    int64_t now_ms, uint32_t ttl_ms, uint8_t flags, uint8_t origin,
+    uint64_t *seq_out)
+{
+	uint32_t h32, old, pos = 0, slot, gen;
+	uint64_t n;
+
+	if (!t->writer)
+		return -EROFS;
+	if (key_len == 0)
+		return -EINVAL;
+	if (key_len > TABLE_SLOT_DATA || svc_len > TABLE_SLOT_DATA ||
+	    json_len > TABLE_SLOT_DATA || key_len + svc_len + json_len > TABLE_SLOT_DATA)
+		return -E2BIG;
+	h32 = key_hash32(key, key_len);
+	old = index_probe(t, h32, key, key_len, &pos);
+	if (old == NOT_FOUND &&
+	    atomic_load_explicit(&t->hdr->live, memory_order_relaxed) >= t->hdr->capacity)
+		return -ENOSPC;
+	if ((slot = slot_alloc(t)) == NOT_FOUND)
+		return -ENOSPC;	/* cannot happen: one spare slot per replacement */
+	n = next_seq(t);
+	/* a fresh slot: a crash now leaves the previous version intact */
+	slot_fill(t, slot, n, h32, key, key_len, service_id, svc_len, json, json_len,
+	    now_ms, ttl_ms, flags, origin);
+	gen = t->slots[slot].gen;
+	index_begin(t);
+	if (old != NOT_FOUND)
+		atomic_store_explicit(&t->index[pos], index_entry(h32, slot),
+		    memory_order_relaxed);
+	else
+		index_insert(t, h32, slot);
+	index_end(t);
+	if (old != NOT_FOUND)
+		slot_release(t, old, n);
+	else
+		atomic_fetch_add_explicit(&t->hdr->live, 1, memory_order_relaxed);
+	journal_append(t, n, TC_UPSERT, origin, slot, gen,
+	    old != NOT_FOUND ? old + 1 : 0);
+	if (seq_out != NULL)
+		*seq_out = n;
+	return 0;
+}
+
+int
+table_renew(struct table *t, const char *key, size_t key_len, int64_t now_ms,
+    uint8_t origin)
+{
+	struct table_lease *l;
+	uint32_t h32, s, ss, ttl;
+	int64_t cur;
+	int tries;
+
+	if (!t->writer)
+		return -EROFS;
+	if (key_len == 0 || key_len > TABLE_SLOT_DATA)
+		return -ENOENT;
+	h32 = key_hash32(key, key_len);
+	for (tries = 0; tries < FIND_TRIES; tries++) {
+		s = index_lookup(t, h32, key, key_len, &ss, &ttl);
+		if (s == NOT_FOUND)
+			return -ENOENT;
+		l = &t->leases[s];
+		cur = atomic_load_explicit(&l->renewal_ms, memory_order_relaxed);
+		if (atomic_load_explicit(&l->eviction_ms, memory_order_relaxed) != 0 ||
+		    now_ms > cur + (int64_t)ttl) {
+			/* evicted or expired, unless the slot changed under us */
+			if (atomic_load(&t->slots[s].seq) != ss)
+				continue;
+			return -ENOENT;
+		}
+		/* one plain atomic store, no read-modify-write: a locked instruction
+		 * would cost more than the whole renewal. Two threads racing with
+		 * different clocks may leave the older time: milliseconds apart. */
+		if (cur < now_ms)
+			atomic_store_explicit(&l->renewal_ms, now_ms, memory_order_relaxed);
+		if (origin == ORIGIN_LOCAL && atomic_load_explicit(&l->local_renewal_ms,
+		    memory_order_relaxed) < now_ms)
+			atomic_store_explicit(&l->local_renewal_ms, now_ms,
+			    memory_order_relaxed);
+		/* removed or replaced meanwhile: look the key up again */
+		if (atomic_load_explicit(&t->slots[s].seq, memory_order_acquire) != ss)
+			continue;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+table_evict(struct table *t, const char *key, size_t key_len, int64_t now_ms,
+    uint8_t origin)
+{
+	struct table_lease *l;
+	uint32_t s;
+	uint64_t n;
+
+	if (!t->writer)
+		return -EROFS;
+	if (key_len == 0 || key_len > TABLE_SLOT_DATA)
+		return -ENOENT;
+	s = index_probe(t, key_hash32(key, key_len), key, key_len, NULL);
+	if (s == NOT_FOUND)
+		return -ENOENT;
+	l = &t->leases[s];
+	if (atomic_load_explicit(&l->eviction_ms, memory_order_relaxed) != 0)
+		return 0;	/* already unregistered; the cleaner will remove it */
+	n = next_seq(t);
+	atomic_store_explicit(&t->slots[s].stamp, (uint32_t)n, memory_order_relaxed);
+	atomic_store_explicit(&l->eviction_ms, now_ms != 0 ? now_ms : 1,
+	    memory_order_release);
+	journal_append(t, n, TC_EVICT, origin, s, t->slots[s].gen, 0);
+	return 0;
+}
+
+int
+table_remove(struct table *t, uint32_t slot, uint32_t gen, uint8_t origin)
+{
+	struct table_slot *sl;
+	uint32_t pos;
+	uint64_t n;
+
+	if (!t->writer)
+		return -EROFS;
+	if (slot >= t->nslots)
+		return -ENOENT;
+	sl = &t->slots[slot];
+	if (sl->state != SLOT_LIVE || sl->gen != gen)
+		return -ENOENT;
+	n = next_seq(t);
+	/* out of the index first: a crash then leaves an orphan the next writer frees */
+	if ((pos = index_pos_of_slot(t, sl->hash, slot)) != NOT_FOUND) {
+		index_begin(t);
+		index_delete_at(t, pos);
+		index_end(t);
+	}
+	slot_release(t, slot, n);
+	atomic_fetch_sub_explicit(&t->hdr->live, 1, memory_order_relaxed);
+	journal_append(t, n, TC_DELETE, origin, slot, gen, 0);
+	return 0;
+}
+
+void
+table_rearm_all(struct table *t, int64_t now_ms)
+{
+	uint32_t i, hwm = table_hwm(t);
+
+	if (!t->writer)
+		return;
+	for (i = 0; i < hwm; i++)
+		if (t->slots[i].state == SLOT_LIVE)
+			atomic_store_explicit(&t->leases[i].renewal_ms, now_ms,
+			    memory_order_relaxed);
+}
+
+void
+table_writer_beat(struct table *t)
+{
+	if (!t->writer)
+		return;
+	atomic_store_explicit(&t->hdr->writer_pid, getpid(), memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->hdr->writer_beat, 1, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+/* Frees a slot during recovery, under its sequence lock; journalled later. */
+static void
+slot_discard(struct table *t, uint32_t slot, uint8_t *act)
+{
+	struct table_slot *sl = &t->slots[slot];
+	uint32_t s = slot_begin(sl);
+
+	sl->state = SLOT_FREE;
+	slot_end(sl, s);
+	act[slot] = ACT_DELETE;
+}
+
+/* 1 if every index entry points to a distinct live slot that a lookup of its key
+ * finds. */
+static int
+index_consistent(struct table *t, uint32_t hwm)
+{
+	struct table_slot *sl;
+	uint32_t i, s, h32;
+	uint8_t *seen;
+	uint64_t e;
+	int good = 0;
+
+	if ((seen = calloc(hwm + 1, 1)) == NULL)
+		return 0;
+	for (i = 0; i <= t->imask; i++) {
+		e = atomic_load_explicit(&t->index[i], memory_order_relaxed);
+		if (e == 0)
+			continue;
+		s = (uint32_t)e - 1;
+		if (s >= hwm || seen[s])
+			goto out;
+		seen[s] = 1;
+		sl = &t->slots[s];
+		if (sl->state != SLOT_LIVE || sl->key_len == 0 ||
+		    (size_t)sl->key_len + sl->svc_len + sl->json_len > TABLE_SLOT_DATA)
+			goto out;
+		h32 = key_hash32(sl->data, sl->key_len);
+		if (sl->hash != h32 || (uint32_t)(e >> 32) != h32 ||
+		    index_probe(t, h32, sl->data, sl->key_len, NULL) != s)
+			goto out;
+	}
+	good = 1;
+out:
+	free(seen);
+	return good;
+}
+
+/* Frees live slots that no index entry points to: leftovers of cut-short writes. */
+static void
+index_prune(struct table *t, uint32_t hwm, uint8_t *act)
+{
+	struct table_slot *sl;
+	uint32_t i;
+
+	for (i = 0; i < hwm; i++) {
+		sl = &t->slots[i];
+		if (sl->state == SLOT_LIVE &&
+		    index_probe(t, sl->hash, sl->data, sl->key_len, NULL) != i)
+			slot_discard(t, i, act);
+	}
+}
+
+/* Rebuilds the index from the live slots; of two slots with one key, the one
+ * written by the later change wins. Leaves index_seq even. */
+static void
+index_rebuild(struct table *t, uint32_t hwm, uint8_t *act)
+{
+	struct table_slot *sl;
+	uint32_t i, h32, other, pos = 0;
+	int32_t age;
+
+	index_begin(t);
+	for (i = 0; i <= t->imask; i++)
+		atomic_store_explicit(&t->index[i], 0, memory_order_relaxed);
+	for (i = 0; i < hwm; i++) {
+		sl = &t->slots[i];
+		if (sl->state != SLOT_LIVE)
+			continue;
+		if (sl->key_len == 0 ||
+		    (size_t)sl->key_len + sl->svc_len + sl->json_len > TABLE_SLOT_DATA) {
+			slot_discard(t, i, act);
+			continue;
+		}
+		h32 = key_hash32(sl->data, sl->key_len);
+		sl->hash = h32;
+		other = index_probe(t, h32, sl->data, sl->key_len, &pos);
+		if (other == NOT_FOUND) {
+			index_insert(t, h32, i);
+			continue;
+		}
+		age = (int32_t)(atomic_load(&sl->stamp) - atomic_load(&t->slots[other].stamp));
+		if (age > 0) {
+			atomic_store_explicit(&t->index[pos], index_entry(h32, i),
+			    memory_order_relaxed);
+			slot_discard(t, other, act);
+		} else
+			slot_discard(t, i, act);
+	}
+	index_end(t);
+}
+
+/*
+ * A writer attaches: finish or discard whatever the previous writer cut short,
+ * so that readers see a consistent table and a gap-free journal.
+ */
+static int
+writer_recover(struct table *t, char *err, size_t errlen)
+{
+	struct table_header *h = t->hdr;
+	struct table_slot *sl;
+	uint32_t i, hwm, s, pending, live = 0, discarded = 0, journalled = 0;
+	uint8_t *act;
+	uint64_t cs, n;
+	int rebuilt = 0;
+
+	atomic_store(&h->writer_pid, getpid());
+	atomic_fetch_add(&h->writer_beat, 1);
+
+	/* a record written whose change_seq store did not happen */
+	cs = atomic_load(&h->change_seq);
+	while (atomic_load(&t->journal[(cs + 1) & t->jmask].seq) == cs + 1)
+		cs++;
+	atomic_store_explicit(&h->change_seq, cs, memory_order_release);
+	pending = (uint32_t)(cs + 1);
+
+	hwm = table_hwm(t);
+	if ((act = calloc(hwm + 1, 1)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	/* half-written slots: never indexed, never journalled as live */
+	for (i = 0; i < hwm; i++) {
+		sl = &t->slots[i];
+		s = atomic_load_explicit(&sl->seq, memory_order_relaxed);
+		if (s & 1) {
+			sl->state = SLOT_FREE;
+			atomic_store_explicit(&sl->seq, s + 1, memory_order_release);
+			act[i] = ACT_DELETE;
+			discarded++;
+		}
+	}
+	/* the index: rebuilt if the last writer died changing it, else checked */
+	if ((atomic_load(&h->index_seq) & 1) || !index_consistent(t, hwm)) {
+		index_rebuild(t, hwm, act);
+		rebuilt = 1;
+	} else
+		index_prune(t, hwm, act);
+	/* journal what reached the slots but not the journal */
+	for (i = 0; i < hwm; i++) {
+		sl = &t->slots[i];
+		if (act[i] == ACT_NONE && atomic_load(&sl->stamp) == pending) {
+			if (sl->state != SLOT_LIVE)
+				act[i] = ACT_DELETE;
+			else if (atomic_load(&t->leases[i].eviction_ms) != 0)
+				act[i] = ACT_EVICT;
+			else
+				act[i] = ACT_UPSERT;
+		}
+		if (act[i] == ACT_NONE)
+			continue;
+		n = next_seq(t);
+		atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
+		journal_append(t, n, act[i] == ACT_DELETE ? TC_DELETE :
+		    act[i] == ACT_EVICT ? TC_EVICT : TC_UPSERT, ORIGIN_LOCAL, i,
+		    sl->gen, 0);
+		journalled++;
+	}
+	free(act);
+	/* counts and the free stack (lowest slot on top) */
+	t->nfree = 0;
+	for (i = hwm; i-- > 0; ) {
+		if (t->slots[i].state == SLOT_LIVE)
+			live++;
+		else
+			t->free_slots[t->nfree++] = i;
+	}
+	atomic_store(&h->live, live);
+	if (discarded || rebuilt || journalled)
+		log_warnx("%s: recovered after an interrupted writer: %u half-written "
+		    "slots discarded, index %s, %u changes journalled", t->path,
+		    discarded, rebuilt ? "rebuilt" : "intact", journalled);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ open/close */
+
+static int
+table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
+{
+	struct table_header *h;
+	struct layout l;
+	char *tmp = NULL;
+	uint64_t id;
+	int fd = -1;
+
+	if (capacity == 0 || capacity > MAX_CAPACITY) {
+		seterr(err, errlen, "%s: capacity %u out of range 1..%u", t->path,
+		    capacity, MAX_CAPACITY);
+		return -1;
+	}
+	layout_for_capacity(&l, capacity);
+	if (asprintf(&tmp, "%s.tmp.%d", t->path, (int)getpid()) == -1) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	(void)unlink(tmp);	/* a leftover of an earlier process with our pid */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1) {
+		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* sparse: untouched slots cost nothing */
+	if (ftruncate(fd, (off_t)l.total) == -1) {
+		seterr(err, errlen, "%s: ftruncate %zu: %s", tmp, l.total, strerror(errno));
+		goto fail;
+	}
+	t->base = mmap(NULL, l.total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t->base == MAP_FAILED) {
+		t->base = NULL;
+		seterr(err, errlen, "%s: mmap %zu bytes: %s", tmp, l.total, strerror(errno));
+		goto fail;
+	}
+	t->size = l.total;
+	table_bind(t, &l);
+	h = t->hdr;
+	h->layout_version = TABLE_LAYOUT_VERSION;
+	h->capacity = l.capacity;
+	h->journal_size = l.journal_size;
+	h->index_size = l.index_size;
+	h->created_ms = (uint64_t)now_ms();
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+	h->table_id = id;
+	atomic_thread_fence(memory_order_release);
+	h->magic = TABLE_MAGIC;		/* last: only now does the file look valid */
+	/* link, not rename: an existing table is never replaced */
+	if (link(tmp, t->path) == -1) {
+		int saved = errno;
+
+		(void)unlink(tmp);
+		munmap(t->base, t->size);
+		t->base = NULL;
+		close(fd);
+		free(tmp);
+		if (saved == EEXIST)
+			return 1;
+		seterr(err, errlen, "cannot create %s: %s", t->path, strerror(saved));
+		return -1;
+	}
+	(void)unlink(tmp);
+	free(tmp);
+	t->fd = fd;
+	return 0;
+fail:
+	if (t->base != NULL) {
+		munmap(t->base, t->size);
+		t->base = NULL;
+	}
+	if (fd != -1) {
+		close(fd);
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	return -1;
+}
+
+struct table *
+table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
+{
+	struct table *t;
+	struct stat st;
+	int r, attempt;
+
+	if ((t = table_alloc(path, err, errlen)) == NULL)
+		return NULL;
+	t->writer = 1;
+	for (attempt = 0; attempt < 3 && t->fd == -1; attempt++) {
+		t->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (t->fd != -1)
+			break;
+		if (errno != ENOENT) {
+			seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if ((r = table_create(t, capacity, err, errlen)) == -1)
+			goto fail;
+		if (r == 1)
+			continue;	/* another process created it first: attach */
+		if (fstat(t->fd, &st) == -1) {
+			seterr(err, errlen, "%s: fstat: %s", path, strerror(errno));
+			goto fail;
+		}
+		t->dev = st.st_dev;
+		t->ino = st.st_ino;
+	}
+	if (t->fd == -1) {
+		seterr(err, errlen, "cannot open or create %s", path);
+		goto fail;
+	}
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1) {
+		struct table_header h;
+
+		memset(&h, 0, sizeof(h));
+		if (pread(t->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+			h.writer_pid = 0;
+		seterr(err, errlen, "%s is in use by another writer (pid %d)", path,
+		    (int)atomic_load(&h.writer_pid));
+		goto fail;
+	}
+	if (t->base == NULL && table_map(t, PROT_READ | PROT_WRITE, err, errlen) == -1)
+		goto fail;
+	if (t->hdr->capacity != capacity)
+		log_warnx("%s: keeping the existing table's capacity %u (configured %u)",
+		    path, t->hdr->capacity, capacity);
+	if ((t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (writer_recover(t, err, errlen) == -1)
+		goto fail;
+	return t;
+fail:
+	t->writer = 0;
+	table_free(t);
+	return NULL;
+}
+
+struct table *
+table_open_reader(const char *path, char *err, size_t errlen)
+{
+	struct table *t;
+
+	if ((t = table_alloc(path, err, errlen)) == NULL)
+		return NULL;
+	if ((t->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (table_map(t, PROT_READ, err, errlen) == -1)
+		goto fail;
+	return t;
+fail:
+	table_free(t);
+	return NULL;
+}
+
+void
+table_close(struct table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->writer && t->hdr != NULL)
+		atomic_store(&t->hdr->writer_pid, 0);	/* a clean stop, not a death */
+	table_free(t);
+}

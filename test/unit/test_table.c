@@ -1,0 +1,906 @@
+/*
+ * test_table.c — the shared instance table: basic operations, journal, recovery
+ * after a cut-short writer, concurrent readers (separate processes) and renewal
+ * threads, a SIGKILLed writer, and refusal of foreign files.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sbuf.h"
+#include "table.h"
+#include "tap.h"
+
+#define TTL		30000
+#define NKEYS		2000
+#define RUN_MS		2000
+
+static char dir[64];
+static char err[512];
+
+static void
+path_in_dir(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* ------------------------------------------------------------ self-checking JSON */
+
+static uint32_t
+fnv32(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+/* {"key":"<key>","n":<n>,"pad":"<n-dependent>","sum":<fnv of all before ,"sum">} */
+static size_t
+make_json(char *buf, size_t cap, const char *key, long n)
+{
+	size_t len, pad = (size_t)(n % 251) + 10, i;
+	int r;
+
+	r = snprintf(buf, cap, "{\"key\":\"%s\",\"n\":%ld,\"pad\":\"", key, n);
+	len = (size_t)r;
+	for (i = 0; i < pad && len + 40 < cap; i++)
+		buf[len++] = (char)('a' + (n + (long)i) % 26);
+	buf[len++] = '"';
+	r = snprintf(buf + len, cap - len, ",\"sum\":%u}", fnv32(buf, len));
+	return len + (size_t)r;
+}
+
+/* 1 if rec is one whole version written by make_json for its own key. */
+static int
+rec_consistent(const struct table_rec *r)
+{
+	char want[TABLE_SLOT_DATA];
+	const char *p;
+	unsigned long sum;
+
+	if (strlen(r->key) != r->key_len || strlen(r->json) != r->json_len ||
+	    strlen(r->service_id) != r->svc_len)
+		return 0;
+	if (strncasecmp(r->key, r->service_id, r->svc_len) != 0 ||
+	    r->key[r->svc_len] != ':')
+		return 0;
+	snprintf(want, sizeof(want), "{\"key\":\"%s\",", r->key);
+	if (strncmp(r->json, want, strlen(want)) != 0)
+		return 0;
+	if ((p = strstr(r->json, ",\"sum\":")) == NULL)
+		return 0;
+	sum = strtoul(p + 7, NULL, 10);
+	return sum == fnv32(r->json, (size_t)(p - r->json));
+}
+
+static long
+rec_n(const struct table_rec *r)
+{
+	const char *p = strstr(r->json, "\"n\":");
+
+	return p != NULL ? strtol(p + 4, NULL, 10) : -1;
+}
+
+static void
+key_of(char *buf, size_t len, char *svc, size_t svclen, int i)
+{
+	snprintf(svc, svclen, "SVC-%d", i % 37);
+	snprintf(buf, len, "svc-%d:inst-%d", i % 37, i);
+}
+
+static int
+put(struct table *t, int i, long n, int64_t now, uint8_t origin, uint64_t *seq)
+{
+	char key[64], svc[32], json[512];
+	size_t jl;
+
+	key_of(key, sizeof(key), svc, sizeof(svc), i);
+	jl = make_json(json, sizeof(json), key, n);
+	return table_upsert(t, key, strlen(key), svc, strlen(svc), json, jl, now, TTL,
+	    0, origin, seq);
+}
+
+static int
+find_i(struct table *t, int i, struct table_rec *r)
+{
+	char key[64], svc[32];
+
+	key_of(key, sizeof(key), svc, sizeof(svc), i);
+	return table_find(t, key, strlen(key), r);
+}
+
+static int
+renew_i(struct table *t, int i, int64_t now, uint8_t origin)
+{
+	char key[64], svc[32];
+
+	key_of(key, sizeof(key), svc, sizeof(svc), i);
+	return table_renew(t, key, strlen(key), now, origin);
+}
+
+static int
+evict_i(struct table *t, int i, int64_t now, uint8_t origin)
+{
+	char key[64], svc[32];
+
+	key_of(key, sizeof(key), svc, sizeof(svc), i);
+	return table_evict(t, key, strlen(key), now, origin);
+}
+
+static int
+jget(struct table *t, uint64_t seq, int kind, int origin, uint32_t slot)
+{
+	struct table_journal_rec j;
+
+	if (table_journal_get(t, seq, &j) != 0)
+		return 0;
+	return atomic_load(&j.seq) == seq && j.kind == kind && j.origin == origin &&
+	    j.slot == slot;
+}
+
+/* ------------------------------------------------------------ basic */
+
+static void
+test_basic(void)
+{
+	struct table_rec r;
+	struct table_journal_rec j;
+	struct table *t, *rd;
+	char path[128], big[1100];
+	uint64_t seq = 0, cs;
+	uint32_t s1, s2, g2;
+	int64_t now = 1700000000000;
+	int i, rc;
+
+	path_in_dir(path, sizeof(path), "basic.table");
+	t = table_open_writer(path, 8, err, sizeof(err));
+	ok(t != NULL, "create writer table (%s)", t ? "" : err);
+	if (t == NULL)
+		return;
+	ok(table_capacity(t) == 8 && table_live(t) == 0 && table_change_seq(t) == 0,
+	    "fresh table: capacity 8, empty, sequence 0");
+	ok(table_header(t)->journal_size == 4096 && table_header(t)->index_size == 1024,
+	    "journal 4096 records, index 1024 entries");
+	ok(table_header(t)->writer_pid == getpid(), "writer_pid set");
+	ok(table_open_writer(path, 8, err, sizeof(err)) == NULL &&
+	    strstr(err, "in use by another writer") != NULL,
+	    "second writer refused: %s", err);
+
+	ok(put(t, 1, 100, now, ORIGIN_LOCAL, &seq) == 0 && seq == 1, "upsert 1 -> seq 1");
+	ok(find_i(t, 1, &r) == 1 && rec_consistent(&r) && rec_n(&r) == 100,
+	    "find 1 returns a consistent copy");
+	ok(strcmp(r.service_id, "SVC-1") == 0 && strcmp(r.key, "svc-1:inst-1") == 0,
+	    "key and raw serviceId kept");
+	ok(r.creation_ms == now && r.renewal_ms == now && r.local_renewal_ms == now &&
+	    r.eviction_ms == 0 && r.ttl_ms == TTL && r.origin == ORIGIN_LOCAL &&
+	    r.gen == 1, "fresh lease");
+	s1 = r.slot;
+	ok(find_i(t, 2, &r) == 0, "unknown key not found");
+
+	ok(renew_i(t, 1, now + 10, ORIGIN_LOCAL) == 0, "renew");
+	ok(find_i(t, 1, &r) == 1 && r.renewal_ms == now + 10 &&
+	    r.local_renewal_ms == now + 10, "renewal stored");
+	ok(renew_i(t, 1, now + 5, ORIGIN_LOCAL) == 0 && find_i(t, 1, &r) == 1 &&
+	    r.renewal_ms == now + 10, "an older renewal does not lower renewal_ms");
+	ok(renew_i(t, 1, now + 20, ORIGIN_PEER) == 0 && find_i(t, 1, &r) == 1 &&
+	    r.renewal_ms == now + 20 && r.local_renewal_ms == now + 10,
+	    "peer renewal leaves local_renewal_ms");
+	ok(renew_i(t, 2, now, ORIGIN_LOCAL) == -ENOENT, "renew unknown: -ENOENT");
+	ok(renew_i(t, 1, now + 20 + TTL, ORIGIN_LOCAL) == 0, "renew at the ttl edge");
+	ok(renew_i(t, 1, now + 20 + 2 * TTL + 1, ORIGIN_LOCAL) == -ENOENT,
+	    "renew after renewal+ttl: -ENOENT");
+	ok(renew_i(t, 1, now + 20 + 3 * TTL, ORIGIN_LOCAL) == -ENOENT,
+	    "an expired lease stays expired");
+	ok(table_change_seq(t) == 1, "renewals are not journalled");
+
+	/* re-registration writes a fresh slot */
+	ok(put(t, 1, 101, now + 100, ORIGIN_PEER, &seq) == 0 && seq == 2, "re-register");
+	ok(find_i(t, 1, &r) == 1 && r.slot != s1 && rec_n(&r) == 101 &&
+	    r.renewal_ms == now + 100 && r.creation_ms == now + 100 &&
+	    r.origin == ORIGIN_PEER, "re-registration: new slot, fresh lease");
+	s2 = r.slot;
+	g2 = r.gen;
+	ok(table_read_slot(t, s1, &r) == 0, "old slot freed");
+	ok(table_journal_get(t, 2, &j) == 0 && j.kind == TC_UPSERT &&
+	    j.origin == ORIGIN_PEER && j.slot == s2 && j.gen == g2 &&
+	    j.old_slot == s1 + 1, "journal: TC_UPSERT with old_slot");
+	ok(table_live(t) == 1, "live 1");
+
+	/* evict */
+	ok(put(t, 2, 200, now, ORIGIN_LOCAL, NULL) == 0, "upsert 2");
+	ok(evict_i(t, 2, now + 1, ORIGIN_LOCAL) == 0, "evict 2");
+	ok(find_i(t, 2, &r) == 1 && r.eviction_ms == now + 1, "evicted lease visible");
+	ok(renew_i(t, 2, now + 2, ORIGIN_LOCAL) == -ENOENT, "renew evicted: -ENOENT");
+	ok(jget(t, 4, TC_EVICT, ORIGIN_LOCAL, r.slot), "journal: TC_EVICT");
+	cs = table_change_seq(t);
+	ok(evict_i(t, 2, now + 3, ORIGIN_LOCAL) == 0 && table_change_seq(t) == cs,
+	    "evict again: no new record");
+	ok(evict_i(t, 3, now, ORIGIN_LOCAL) == -ENOENT, "evict unknown: -ENOENT");
+
+	/* remove */
+	ok(table_remove(t, r.slot, r.gen + 1, ORIGIN_LOCAL) == -ENOENT,
+	    "remove with a stale gen: -ENOENT");
+	ok(table_remove(t, r.slot, r.gen, ORIGIN_PEER) == 0, "remove 2");
+	ok(find_i(t, 2, &r) == 0 && table_live(t) == 1, "removed");
+	ok(jget(t, 5, TC_DELETE, ORIGIN_PEER, r.slot), "journal: TC_DELETE");
+	ok(table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) == -ENOENT, "remove twice: -ENOENT");
+
+	/* sizes */
+	memset(big, 'x', sizeof(big));
+	ok(table_upsert(t, "k:big", 5, "k", 1, big, TABLE_SLOT_DATA - 5, now, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == -E2BIG, "one byte too many: -E2BIG");
+	ok(table_upsert(t, "k:big", 5, "k", 1, big, 1000, now, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == -E2BIG, "1000-byte json: -E2BIG");
+	ok(table_upsert(t, "k:big", 5, "k", 1, big, TABLE_SLOT_DATA - 6, now, TTL,
+	    TABLE_F_LEGACY, ORIGIN_LOCAL, NULL) == 0, "exact fit accepted");
+	ok(table_find(t, "k:big", 5, &r) == 1 && r.json_len == TABLE_SLOT_DATA - 6 &&
+	    r.json[r.json_len] == '\0' && r.flags == TABLE_F_LEGACY,
+	    "exact fit read back whole, flags kept");
+
+	/* capacity */
+	for (i = 10, rc = 0; table_live(t) < 8 && rc == 0; i++)
+		rc = put(t, i, i, now, ORIGIN_LOCAL, NULL);
+	ok(rc == 0 && table_live(t) == 8, "filled to capacity");
+	ok(put(t, 99, 1, now, ORIGIN_LOCAL, NULL) == -ENOSPC, "new key at capacity: -ENOSPC");
+	ok(put(t, 10, 2, now, ORIGIN_LOCAL, NULL) == 0 && put(t, 1, 3, now,
+	    ORIGIN_LOCAL, NULL) == 0, "re-registration at capacity still works");
+	ok(table_hwm(t) <= 9, "hwm within capacity + 1 (%u)", table_hwm(t));
+
+	/* the journal, start to end */
+	cs = table_change_seq(t);
+	for (seq = 1, rc = 1; seq <= cs; seq++)
+		if (table_journal_get(t, seq, &j) != 0 || atomic_load(&j.seq) != seq)
+			rc = 0;
+	ok(rc, "journal gap-free 1..%llu", (unsigned long long)cs);
+	ok(table_journal_get(t, cs + 1, &j) == 1, "next record: not yet written");
+	ok(table_journal_get(t, 0, &j) == -1, "sequence 0 never valid");
+
+	/* rearm */
+	table_rearm_all(t, now + 999999);
+	ok(find_i(t, 10, &r) == 1 && r.renewal_ms == now + 999999 &&
+	    find_i(t, 1, &r) == 1 && r.renewal_ms == now + 999999, "rearm_all");
+
+	/* a reader sees the same table and cannot write */
+	rd = table_open_reader(path, err, sizeof(err));
+	ok(rd != NULL, "reader opens (%s)", rd ? "" : err);
+	if (rd != NULL) {
+		ok(find_i(rd, 10, &r) == 1 && rec_consistent(&r), "reader finds 10");
+		ok(table_change_seq(rd) == cs && table_live(rd) == 8, "reader header");
+		ok(renew_i(rd, 10, now, ORIGIN_LOCAL) == -EROFS && put(rd, 50, 1, now,
+		    ORIGIN_LOCAL, NULL) == -EROFS, "reader cannot write");
+		ok(table_replaced(rd) == 0, "not replaced");
+		table_close(rd);
+	}
+
+	/* overrun: more changes than the ring holds */
+	for (i = 0; i < 5000; i++)
+		if (put(t, 10, i, now, ORIGIN_LOCAL, NULL) != 0)
+			break;
+	cs = table_change_seq(t);
+	ok(i == 5000, "5000 re-registrations");
+	ok(table_journal_get(t, 1, &j) == -1, "overrun detected for seq 1");
+	ok(table_journal_get(t, cs - 4096, &j) == -1, "overrun just outside the ring");
+	ok(table_journal_get(t, cs - 4095, &j) == 0 && table_journal_get(t, cs, &j) == 0,
+	    "the last 4096 records readable");
+	ok(table_live(t) == 8, "live unchanged by replacements");
+	table_close(t);
+}
+
+/* ------------------------------------------------------------ model check */
+
+/* Random operations against a plain array; catches probe and deletion bugs. */
+static void
+test_model(void)
+{
+	enum { N = 1500, CAP = 1000, OPS = 60000 };
+	static long model[N];
+	struct table_rec r;
+	struct table *t;
+	char path[128];
+	uint32_t live = 0;
+	int i, k, rc, bad = 0, badop = 0;
+
+	path_in_dir(path, sizeof(path), "model.table");
+	if ((t = table_open_writer(path, CAP, err, sizeof(err))) == NULL) {
+		ok(0, "open model table: %s", err);
+		return;
+	}
+	for (k = 0; k < N; k++)
+		model[k] = -1;
+	srandom(7);
+	for (i = 0; i < OPS; i++) {
+		k = (int)(random() % N);
+		if (random() % 3 != 0) {
+			rc = put(t, k, i, 1000, ORIGIN_LOCAL, NULL);
+			if (rc == 0) {
+				live += model[k] < 0;
+				model[k] = i;
+			} else if (rc != -ENOSPC || model[k] >= 0 || live < CAP)
+				badop++;
+		} else if (find_i(t, k, &r) == 1) {
+			if (table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) != 0)
+				badop++;
+			model[k] = -1;
+			live--;
+		}
+		if (i % 10000 == 9999)
+			for (k = 0; k < N; k++) {
+				rc = find_i(t, k, &r);
+				if (model[k] < 0 ? rc != 0 : rc != 1 || rec_n(&r) != model[k])
+					bad++;
+			}
+	}
+	ok(badop == 0, "model: every operation answered as expected");
+	ok(bad == 0, "model: find agrees with the model (%d mismatches)", bad);
+	ok(table_live(t) == live, "model: live %u == %u", table_live(t), live);
+	table_close(t);
+	/* and again after re-attach (index verified, not rebuilt) */
+	t = table_open_writer(path, CAP, err, sizeof(err));
+	for (k = 0, bad = 0; t != NULL && k < N; k++) {
+		rc = find_i(t, k, &r);
+		if (model[k] < 0 ? rc != 0 : rc != 1 || rec_n(&r) != model[k])
+			bad++;
+	}
+	ok(t != NULL && bad == 0 && table_live(t) == live,
+	    "model: re-attached table keeps every write");
+	table_close(t);
+}
+
+/* ------------------------------------------------------------ recovery */
+
+static void
+test_recovery(void)
+{
+	struct table_journal_rec j;
+	struct table_rec r;
+	struct table_slot *sl;
+	struct table *t;
+	char path[128];
+	uint32_t sa, sb;
+	uint64_t cs;
+
+	path_in_dir(path, sizeof(path), "recover.table");
+	if ((t = table_open_writer(path, 64, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	put(t, 1, 1, 1000, ORIGIN_LOCAL, NULL);
+	put(t, 2, 2, 1000, ORIGIN_LOCAL, NULL);
+	put(t, 3, 3, 1000, ORIGIN_LOCAL, NULL);
+	find_i(t, 2, &r);
+	sb = r.slot;
+	table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+	/* a dead writer left a fresh slot half-written (odd sequence) */
+	sl = (struct table_slot *)table_slot_at(t, sb);
+	atomic_fetch_add(&sl->seq, 1);
+	sl->state = SLOT_LIVE;
+	table_close(t);
+
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL, "re-attach after a half-written slot (%s)", t ? "" : err);
+	if (t == NULL)
+		return;
+	ok(find_i(t, 2, &r) == 0 && table_read_slot(t, sb, &r) == 0,
+	    "half-written slot discarded");
+	ok(find_i(t, 1, &r) == 1 && find_i(t, 3, &r) == 1 && table_live(t) == 2,
+	    "other slots kept, live recounted");
+	cs = table_change_seq(t);
+	ok(jget(t, cs, TC_DELETE, ORIGIN_LOCAL, sb), "discarded slot journalled as delete");
+	ok(table_slot_at(t, sb)->seq % 2 == 0 && table_header(t)->index_seq % 2 == 0,
+	    "sequence even again, index untouched");
+
+	/* the writer died with the index half-changed */
+	atomic_fetch_add(&table_header(t)->index_seq, 1);
+	table_close(t);
+	t = table_open_reader(path, err, sizeof(err));
+	ok(t != NULL && find_i(t, 3, &r) == 1 && rec_n(&r) == 3,
+	    "reader finds a key by scanning while no writer can finish the index");
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL, "re-attach after a torn index");
+	if (t == NULL)
+		return;
+	ok(table_header(t)->index_seq % 2 == 0 && find_i(t, 1, &r) == 1 &&
+	    find_i(t, 3, &r) == 1 && table_live(t) == 2, "index rebuilt");
+
+	/* the old slot of a replacement still live (died before freeing it) */
+	find_i(t, 1, &r);
+	sa = r.slot;
+	put(t, 1, 11, 2000, ORIGIN_LOCAL, NULL);
+	sl = (struct table_slot *)table_slot_at(t, sa);
+	sl->state = SLOT_LIVE;
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL, "re-attach after a cut-short replacement");
+	if (t == NULL)
+		return;
+	ok(table_read_slot(t, sa, &r) == 0 && find_i(t, 1, &r) == 1 && rec_n(&r) == 11 &&
+	    table_live(t) == 2, "stale slot freed, new version kept");
+	cs = table_change_seq(t);
+	ok(jget(t, cs, TC_DELETE, ORIGIN_LOCAL, sa), "stale slot journalled");
+
+	/* same, but the index is also torn: the later change wins */
+	put(t, 1, 12, 3000, ORIGIN_LOCAL, NULL);
+	sl = (struct table_slot *)table_slot_at(t, r.slot);
+	sl->state = SLOT_LIVE;
+	atomic_fetch_add(&table_header(t)->index_seq, 1);
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && find_i(t, 1, &r) == 1 && rec_n(&r) == 12 && table_live(t) == 2,
+	    "rebuild keeps the newer of two slots with one key");
+	if (t == NULL)
+		return;
+
+	/* a change that reached the slots and its record but not change_seq */
+	cs = table_change_seq(t);
+	put(t, 4, 4, 1000, ORIGIN_PEER, NULL);
+	atomic_fetch_sub(&table_header(t)->change_seq, 1);
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_change_seq(t) == cs + 1 &&
+	    table_journal_get(t, cs + 1, &j) == 0 && j.kind == TC_UPSERT &&
+	    j.origin == ORIGIN_PEER,
+	    "a written but unpublished record is published");
+	if (t == NULL)
+		return;
+
+	/* a change that reached the slots but not the journal (stamp = next seq) */
+	find_i(t, 4, &r);
+	cs = table_change_seq(t);
+	atomic_store(&((struct table_slot *)table_slot_at(t, r.slot))->stamp,
+	    (uint32_t)(cs + 1));
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_change_seq(t) == cs + 1 &&
+	    jget(t, cs + 1, TC_UPSERT, ORIGIN_LOCAL, r.slot),
+	    "an unjournalled change is journalled at attach");
+	table_close(t);
+}
+
+/* ------------------------------------------------------------ refusals */
+
+static void
+test_refusals(void)
+{
+	struct table *t;
+	char path[128], buf[8192];
+	uint32_t v = TABLE_LAYOUT_VERSION + 1;
+	struct stat st;
+	int fd;
+	size_t i;
+
+	path_in_dir(path, sizeof(path), "missing.table");
+	ok(table_open_reader(path, err, sizeof(err)) == NULL && strstr(err, "cannot open"),
+	    "reader of a missing table: %s", err);
+
+	path_in_dir(path, sizeof(path), "version.table");
+	t = table_open_writer(path, 16, err, sizeof(err));
+	table_close(t);
+	fd = open(path, O_WRONLY);
+	ok(fd != -1 && pwrite(fd, &v, sizeof(v), offsetof(struct table_header,
+	    layout_version)) == sizeof(v), "layout version bumped on disk");
+	close(fd);
+	ok(table_open_reader(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "layout version 2") && strstr(err, "reads layout version 1"),
+	    "reader refuses another layout: %s", err);
+	ok(table_open_writer(path, 16, err, sizeof(err)) == NULL &&
+	    strstr(err, "layout version 2"), "writer refuses another layout");
+
+	path_in_dir(path, sizeof(path), "garbage.table");
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	ok(fd != -1 && write(fd, buf, sizeof(buf)) == sizeof(buf), "garbage file written");
+	close(fd);
+	ok(table_open_reader(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "not an instance table"), "reader refuses garbage: %s", err);
+	ok(table_open_writer(path, 16, err, sizeof(err)) == NULL &&
+	    strstr(err, "not an instance table"), "writer refuses garbage");
+	ok(stat(path, &st) == 0 && st.st_size == sizeof(buf), "garbage file left alone");
+
+	path_in_dir(path, sizeof(path), "empty.table");
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	ok(table_open_writer(path, 16, err, sizeof(err)) == NULL, "empty file refused");
+
+	path_in_dir(path, sizeof(path), "short.table");
+	t = table_open_writer(path, 16, err, sizeof(err));
+	table_close(t);
+	ok(truncate(path, 8192) == 0 && table_open_reader(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "truncated"), "truncated table refused: %s", err);
+
+	path_in_dir(path, sizeof(path), "cap.table");
+	t = table_open_writer(path, 16, err, sizeof(err));
+	table_close(t);
+	t = table_open_writer(path, 32, err, sizeof(err));
+	ok(t != NULL && table_capacity(t) == 16, "existing capacity wins on re-attach");
+	table_close(t);
+	t = table_open_writer(path, 0, err, sizeof(err));
+	ok(t != NULL && table_capacity(t) == 16, "capacity 0 ignored when attaching");
+	table_close(t);
+	path_in_dir(path, sizeof(path), "zero.table");
+	ok(table_open_writer(path, 0, err, sizeof(err)) == NULL && strstr(err, "capacity"),
+	    "capacity 0 refused at creation: %s", err);
+}
+
+/* ------------------------------------------------------------ concurrency */
+
+static atomic_int stop_renewers;
+static atomic_int renew_errors;
+static atomic_long renewals;
+
+#define PINNED	(NKEYS + 1)
+
+static int64_t
+mono_now(void)
+{
+	return mono_ms() + 1000000;
+}
+
+static void *
+renewer(void *arg)
+{
+	struct table *t = arg;
+	unsigned seed = (unsigned)(uintptr_t)&seed;
+	int rc;
+
+	while (!atomic_load(&stop_renewers)) {
+		rc = renew_i(t, (int)(rand_r(&seed) % NKEYS), mono_now(), ORIGIN_LOCAL);
+		if (rc != 0 && rc != -ENOENT)
+			atomic_fetch_add(&renew_errors, 1);
+		/* the pinned key is re-registered all the time but never absent */
+		if (renew_i(t, PINNED, mono_now(), ORIGIN_LOCAL) != 0)
+			atomic_fetch_add(&renew_errors, 1);
+		atomic_fetch_add(&renewals, 2);
+	}
+	return NULL;
+}
+
+static int
+writer_main(const char *path)
+{
+	struct table_rec r;
+	struct table *t;
+	pthread_t th[2];
+	int64_t end;
+	long n = 0;
+	int k, op, rc, bad = 0, i;
+
+	if ((t = table_open_writer(path, 4096, err, sizeof(err))) == NULL)
+		return 10;
+	/* the parent registered PINNED; renewers rely on it from the start */
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&th[i], NULL, renewer, t) != 0)
+			return 12;
+	srandom((unsigned)getpid());
+	end = mono_ms() + RUN_MS;
+	while (mono_ms() < end) {
+		for (i = 0; i < 100; i++) {
+			k = (int)(random() % NKEYS);
+			op = (int)(random() % 10);
+			/* origin follows the parity of the sequence so readers can
+			 * check every record they copy */
+			uint8_t origin = (table_change_seq(t) + 1) % 2 ? ORIGIN_LOCAL :
+			    ORIGIN_PEER;
+			if (op < 6) {
+				rc = put(t, k, n++, mono_now(), origin, NULL);
+				bad += rc != 0;
+			} else if (op == 6) {
+				rc = evict_i(t, k, mono_now(), origin);
+				bad += rc != 0 && rc != -ENOENT;
+			} else if (op == 7) {
+				if (find_i(t, k, &r) == 1)
+					bad += table_remove(t, r.slot, r.gen, origin) != 0;
+			} else if (op == 8) {
+				rc = put(t, PINNED, n++, mono_now(), origin, NULL);
+				bad += rc != 0;
+			} else {
+				rc = renew_i(t, k, mono_now(), ORIGIN_PEER);
+				bad += rc != 0 && rc != -ENOENT;
+			}
+		}
+		table_writer_beat(t);
+	}
+	atomic_store(&stop_renewers, 1);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	table_close(t);
+	if (bad)
+		return 13;
+	if (atomic_load(&renew_errors))
+		return 14;
+	if (atomic_load(&renewals) < 1000)
+		return 15;
+	return 0;
+}
+
+static int
+reader_main(const char *path)
+{
+	struct table_journal_rec j;
+	struct table_rec r;
+	struct table *t;
+	uint64_t next, got = 0, overruns = 0;
+	unsigned seed = (unsigned)getpid();
+	int64_t end;
+	long slots_seen = 0, found = 0;
+	int i, rc, k;
+
+	if ((t = table_open_reader(path, err, sizeof(err))) == NULL)
+		return 20;
+	next = table_change_seq(t) + 1;
+	end = mono_ms() + RUN_MS + 200;
+	while (mono_ms() < end) {
+		for (i = 0; i < 200; i++) {
+			if (table_read_slot(t, rand_r(&seed) % (table_hwm(t) + 1), &r) == 1) {
+				if (!rec_consistent(&r))
+					return 21;
+				slots_seen++;
+			}
+			k = (int)(rand_r(&seed) % NKEYS);
+			if (find_i(t, k, &r) == 1) {
+				char key[64], svc[32];
+
+				key_of(key, sizeof(key), svc, sizeof(svc), k);
+				if (strcmp(r.key, key) != 0 || !rec_consistent(&r))
+					return 22;
+				found++;
+			}
+			if (find_i(t, PINNED, &r) != 1 || !rec_consistent(&r))
+				return 23;
+			while ((rc = table_journal_get(t, next, &j)) == 0) {
+				if (atomic_load(&j.seq) != next || j.kind < TC_UPSERT ||
+				    j.kind > TC_EVICT || j.slot >= table_capacity(t) + 1)
+					return 24;
+				if (j.origin != (next % 2 ? ORIGIN_LOCAL : ORIGIN_PEER)) {
+					printf("# seq %llu kind %d origin %d slot %u\n",
+					    (unsigned long long)next, j.kind, j.origin, j.slot);
+					fflush(stdout);
+					return 27;
+				}
+				next++;
+				got++;
+			}
+			if (rc == -1) {
+				overruns++;
+				next = table_change_seq(t) + 1;
+			} else if (next > table_change_seq(t) + 1)
+				return 25;
+		}
+	}
+	table_close(t);
+	printf("# reader %d: %ld slots, %ld finds, %llu records, %llu overruns\n",
+	    (int)getpid(), slots_seen, found, (unsigned long long)got,
+	    (unsigned long long)overruns);
+	fflush(stdout);
+	return slots_seen > 0 && found > 0 && got > 0 ? 0 : 26;
+}
+
+static void
+test_concurrency(void)
+{
+	enum { READERS = 3 };
+	pid_t pids[READERS + 1];
+	struct table *t;
+	char path[128];
+	int i, status;
+
+	path_in_dir(path, sizeof(path), "conc.table");
+	if ((t = table_open_writer(path, 4096, err, sizeof(err))) == NULL) {
+		ok(0, "create: %s", err);
+		return;
+	}
+	/* readers count on the pinned key from their first lookup */
+	ok(put(t, PINNED, 0, mono_now(), ORIGIN_LOCAL, NULL) == 0, "pinned key registered");
+	table_close(t);
+	fflush(stdout);
+	for (i = 0; i <= READERS; i++) {
+		if ((pids[i] = fork()) == -1) {
+			ok(0, "fork");
+			return;
+		}
+		if (pids[i] == 0)
+			_exit(i == 0 ? writer_main(path) : reader_main(path));
+	}
+	for (i = 0; i <= READERS; i++) {
+		if (waitpid(pids[i], &status, 0) == -1)
+			status = -1;
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "%s %d exits 0 (status %d)", i == 0 ? "writer" : "reader", i,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	t = table_open_reader(path, err, sizeof(err));
+	ok(t != NULL && table_header(t)->writer_pid == 0, "clean writer exit recorded");
+	table_close(t);
+}
+
+/* ------------------------------------------------------------ crash */
+
+struct ack {
+	int32_t	i;	/* operation number */
+	int32_t	key;	/* key index; upsert wrote json n = i, or removed if op */
+	int32_t	removed;
+};
+
+static int
+crash_writer(const char *path, int fd)
+{
+	struct table_rec r;
+	struct table *t;
+	struct ack a[64];
+	int32_t i;
+	int n = 0;
+
+	if ((t = table_open_writer(path, 8192, err, sizeof(err))) == NULL)
+		return 30;
+	/* acknowledge in batches so the kill mostly lands between writes of the
+	 * table, not in write(2) */
+	for (i = 0;; i++) {
+		a[n].i = i;
+		a[n].key = i % 5000;
+		a[n].removed = i % 11 == 0;
+		if (a[n].removed) {
+			if (find_i(t, a[n].key, &r) != 1)
+				continue;
+			if (table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) != 0)
+				return 31;
+		} else if (put(t, a[n].key, i, 1000 + i, ORIGIN_LOCAL, NULL) != 0)
+			return 32;
+		if (++n == 64) {
+			if (write(fd, a, sizeof(a)) != sizeof(a))
+				return 33;
+			n = 0;
+		}
+	}
+}
+
+static void
+crash_round(const char *path, long *model, int round)
+{
+	struct table_rec r;
+	struct table *t;
+	struct ack a[256];
+	struct timespec ts = { 0, 0 };
+	ssize_t got;
+	size_t j;
+	int p[2], status, k, bad = 0, count = 0;
+	int32_t last = -1;
+	uint32_t i, live = 0;
+	uint64_t cs, s;
+	char *seen;
+	pid_t pid;
+	long acks = 0, kill_at = 20000 + round * 7919;
+
+	if (pipe(p) == -1 || (pid = fork()) == -1) {
+		ok(0, "pipe/fork");
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		_exit(crash_writer(path, p[1]));
+	}
+	close(p[1]);
+	/* batches are written whole (64 * 12 bytes < PIPE_BUF) */
+	while ((got = read(p[0], a, sizeof(a))) > 0) {
+		for (j = 0; j < (size_t)got / sizeof(a[0]); j++) {
+			model[a[j].key] = a[j].removed ? -1 : a[j].i;
+			last = a[j].i;
+			if (++acks != kill_at)
+				continue;
+			/* let the writer run on (a pipe write wakes us on its CPU,
+			 * which would otherwise always kill it in write(2)) */
+			ts.tv_nsec = 100000 + round * 70000;
+			nanosleep(&ts, NULL);
+			kill(pid, SIGKILL);
+		}
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "crash %d: writer killed after %ld acknowledged writes", round, acks);
+
+	t = table_open_writer(path, 8192, err, sizeof(err));
+	ok(t != NULL, "crash %d: re-attach (%s)", round, t ? "" : err);
+	if (t == NULL)
+		return;
+	for (k = 0; k < 5000; k++) {
+		int rc = find_i(t, k, &r);
+
+		/* operations after the last acknowledged one (one unacknowledged
+		 * batch) may or may not have landed: their keys are not checked */
+		int uncertain = (k - (last + 1) % 5000 + 5000) % 5000 <= 65;
+
+		if (!uncertain && (model[k] >= 0 ? rc != 1 || rec_n(&r) != model[k] :
+		    rc != 0))
+			bad++;
+		if (rc == 1)
+			count++;
+	}
+	ok(bad == 0, "crash %d: every acknowledged write is present (%d bad)", round, bad);
+	if ((seen = calloc(5000, 1)) == NULL)
+		return;
+	for (i = 0, bad = 0; i < table_hwm(t); i++) {
+		if (table_read_slot(t, i, &r) != 1)
+			continue;
+		live++;
+		k = atoi(strstr(r.key, "inst-") + 5);
+		if (!rec_consistent(&r) || k < 0 || k >= 5000 || seen[k]++)
+			bad++;
+		else if (find_i(t, k, &r) != 1 || r.slot != i)
+			bad++;
+	}
+	free(seen);
+	ok(bad == 0 && live == table_live(t) && (int)live == count,
+	    "crash %d: table validates (%u live, %d found, %d bad)", round, live, count, bad);
+	cs = table_change_seq(t);
+	for (s = cs > 8191 ? cs - 8191 : 1, bad = 0; s <= cs; s++) {
+		struct table_journal_rec jr;
+
+		if (table_journal_get(t, s, &jr) != 0)
+			bad++;
+	}
+	ok(bad == 0, "crash %d: journal ring gap-free after recovery", round);
+	table_close(t);
+}
+
+static void
+test_crash(void)
+{
+	static long model[5000];
+	char path[128];
+	int k, round;
+
+	path_in_dir(path, sizeof(path), "crash.table");
+	for (k = 0; k < 5000; k++)
+		model[k] = -1;
+	for (round = 0; round < 3; round++)
+		crash_round(path, model, round);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void
+cleanup(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	log_init("test_table", 0);
+	snprintf(dir, sizeof(dir), "/tmp/test_table.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_basic();
+	test_model();
+	test_recovery();
+	test_refusals();
+	test_concurrency();
+	test_crash();
+	cleanup();
+	return done_testing();
+}
