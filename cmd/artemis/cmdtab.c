@@ -70,6 +70,8 @@ const struct command commands[] = {
 	  "node, cluster, lease protection (self-preservation) and counts" },
 	{ "up", NULL, cmd_up, "",
 	  "run every configured daemon in the foreground (a development node)" },
+	{ "watch", NULL, cmd_watch, "[SERVICE ...]",
+	  "print instance changes as they happen, one JSON per line" },
 	{ "zone", "pull-in", cmd_manage,
 	  "--service-id S --zone Z [--region R] [--operation OP] [--operator O]",
 	  "put a service's instances in a zone back into traffic" },

@@ -8,7 +8,7 @@ _artemis() {
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
 	local common="-f --config --url --json -v --verbose -h --help"
-	local verbs="canary config group help instance log register route server service status up zone"
+	local verbs="canary config group help instance log register route server service status up watch zone"
 
 	case $prev in
 	-f|--config|--file|--from|--app|--to|--state-dir)

@@ -145,3 +145,32 @@ need() {
 	rc=0; wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]
 }
+
+@test "watch: one JSON change per line; reconnects after discoveryd restarts" {
+	need artemis-registryd artemis-discoveryd
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	"${A[@]}" watch cli.w > "$TMP/watch.out" 2> "$TMP/watch.err" &
+	local wpid=$!
+	DAEMON_PIDS+=("$wpid")
+	# subscriptions are not acknowledged: register until a change shows up
+	wait_until sh -c "'$BIN/artemis' -f '$CONF' register --service-id cli.w \
+		--url http://10.0.0.7:1/ --instance-id w1 -- true; grep -q w1 '$TMP/watch.out'"
+	[ "$(head -1 "$TMP/watch.out" | jq -r .instance.serviceId)" = "cli.w" ]
+	stop_daemon artemis-discoveryd
+	start_daemon artemis-discoveryd
+	wait_until grep -q reconnecting "$TMP/watch.err"
+	wait_until sh -c "'$BIN/artemis' -f '$CONF' register --service-id cli.w \
+		--url http://10.0.0.7:1/ --instance-id w2 -- true; grep -q w2 '$TMP/watch.out'"
+	kill -TERM "$wpid"
+	rc=0; wait "$wpid" || rc=$?
+	[ "$rc" -eq 0 ]
+	# every line is one JSON object
+	jq -e . "$TMP/watch.out" > /dev/null
+}
+
+@test "watch: daemon not running, exit 3" {
+	run "${A[@]}" watch
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"$DISC"* ]]
+}
