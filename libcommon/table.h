@@ -217,6 +217,15 @@ int	table_upsert(struct table *, const char *key, size_t key_len,
  * an expired lease stays expired). Safe to call from several threads at once. */
 int	table_renew(struct table *, const char *key, size_t key_len, int64_t now_ms,
 	    uint8_t origin);
+/* A batch of heartbeats: the same as table_renew for each key (results[i], if
+ * results is not NULL), with the cache misses of neighbouring keys overlapped.
+ * Returns how many were renewed. */
+struct table_key {
+	const char	*key;
+	size_t		 len;
+};
+size_t	table_renew_many(struct table *, const struct table_key *keys, size_t n,
+	    int64_t now_ms, uint8_t origin, int *results);
 /* Unregister: marks the lease evicted and journals TC_EVICT; -ENOENT if unknown. */
 int	table_evict(struct table *, const char *key, size_t key_len, int64_t now_ms,
 	    uint8_t origin);

@@ -63,7 +63,8 @@ main(int argc, char *argv[])
 	struct table *t;
 	const char *dir = "/tmp";
 	char path[512], err[512], svc[32], json[400], *keys;
-	uint32_t n = 1000000, i, found = 0;
+	struct table_key *batch;
+	uint32_t n = 1000000, i, j, found = 0;
 	int ch, *klen, rounds = 5, k;
 	double t0, dt;
 	int64_t now = 1700000000000;
@@ -139,6 +140,37 @@ main(int argc, char *argv[])
 	}
 	dt = now_s() - t0;
 	printf("table_renew_random %.0f renewals/s\n", n / dt);
+
+	/* the same through table_renew_many, in batches of 100 */
+	batch = malloc(100 * sizeof(*batch));
+	if (batch == NULL)
+		return 1;
+	t0 = now_s();
+	for (k = 0; k < rounds; k++)
+		for (i = 0; i < n; i += 100) {
+			for (j = 0; j < 100 && i + j < n; j++) {
+				batch[j].key = keys + (size_t)(i + j) * KEYLEN;
+				batch[j].len = klen[i + j];
+			}
+			if (table_renew_many(t, batch, j, now + k, ORIGIN_LOCAL, NULL) != j)
+				return 1;
+		}
+	dt = now_s() - t0;
+	printf("table_renew_batch %.0f renewals/s\n", (double)n * rounds / dt);
+	t0 = now_s();
+	for (i = 0; i < n; i += 100) {
+		for (j = 0; j < 100 && i + j < n; j++) {
+			uint32_t x = (uint32_t)random() % n;
+
+			batch[j].key = keys + (size_t)x * KEYLEN;
+			batch[j].len = klen[x];
+		}
+		if (table_renew_many(t, batch, j, now + 10, ORIGIN_LOCAL, NULL) != j)
+			return 1;
+	}
+	dt = now_s() - t0;
+	printf("table_renew_batch_random %.0f renewals/s\n", n / dt);
+	free(batch);
 
 	/* lookups with a full copy, in key order and at random */
 	t0 = now_s();

@@ -303,6 +303,49 @@ test_basic(void)
 	table_close(t);
 }
 
+/* ------------------------------------------------------------ batch renewals */
+
+static void
+test_renew_many(void)
+{
+	struct table_key ks[40];
+	struct table_rec r;
+	struct table *t;
+	char path[128], kb[40][64], sb[32];
+	int64_t now = 5000;
+	int res[40], i, good = 1;
+
+	path_in_dir(path, sizeof(path), "many.table");
+	if ((t = table_open_writer(path, 64, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	for (i = 0; i < 40; i++) {
+		key_of(kb[i], sizeof(kb[i]), sb, sizeof(sb), i % 4);
+		ks[i].key = kb[i];
+		ks[i].len = strlen(kb[i]);
+	}
+	ks[5].len = 0;
+	put(t, 1, 1, now, ORIGIN_LOCAL, NULL);
+	put(t, 2, 1, now, ORIGIN_LOCAL, NULL);
+	put(t, 3, 1, now, ORIGIN_LOCAL, NULL);
+	evict_i(t, 3, now, ORIGIN_LOCAL);
+	/* keys 0 (unknown) and 3 (evicted) fail, 1 and 2 renew; slot 5 is empty */
+	ok(table_renew_many(t, ks, 40, now + 7, ORIGIN_PEER, res) == 19,
+	    "renew_many: 19 of 40 renewed");
+	for (i = 0; i < 40; i++)
+		if (res[i] != ((i % 4 == 1 || i % 4 == 2) && i != 5 ? 0 : -ENOENT))
+			good = 0;
+	ok(good, "renew_many: per-key results");
+	ok(find_i(t, 2, &r) == 1 && r.renewal_ms == now + 7 && r.local_renewal_ms == now,
+	    "renew_many: renewal stored, peer origin leaves local renewal");
+	ok(table_renew_many(t, ks, 40, now + 7 + TTL, ORIGIN_LOCAL, NULL) == 19,
+	    "renew_many: at the ttl edge");
+	ok(table_renew_many(t, ks, 40, now + 7 + 3 * TTL, ORIGIN_LOCAL, res) == 0 &&
+	    res[1] == -ENOENT, "renew_many: expired leases refused");
+	table_close(t);
+}
+
 /* ------------------------------------------------------------ model check */
 
 /* Random operations against a plain array; catches probe and deletion bugs. */
@@ -393,6 +436,10 @@ test_recovery(void)
 	sl->state = SLOT_LIVE;
 	table_close(t);
 
+	t = table_open_reader(path, err, sizeof(err));
+	ok(t != NULL && table_read_slot(t, sb, &r) == 0 && find_i(t, 1, &r) == 1,
+	    "reader: a slot a dead writer left odd reads as free");
+	table_close(t);
 	t = table_open_writer(path, 64, err, sizeof(err));
 	ok(t != NULL, "re-attach after a half-written slot (%s)", t ? "" : err);
 	if (t == NULL)
@@ -896,6 +943,7 @@ main(void)
 		return 1;
 	}
 	test_basic();
+	test_renew_many();
 	test_model();
 	test_recovery();
 	test_refusals();
