@@ -1,0 +1,37 @@
+# 10-libcommon.sh — table and JSON codec micro-benchmarks (one core, no reference:
+# these are CPU-bound loops, so absolute figures are what the targets name).
+# Sourced by contrib/bench/run.
+
+tb_dir=$(mktemp -d "$TMP/table.XXXXXX")
+"$BENCH/table-bench" -n 1000000 -d "$tb_dir" > "$TMP/table-bench.out" 2>&1
+rm -rf "$tb_dir"
+tb() { awk -v k="$1" '$1 == k {print $2}' "$TMP/table-bench.out"; }
+cat "$TMP/table-bench.out" >&2
+
+row "table: renewals by key, key order (1 M instances, 1 core)" "$(fmt_rate "$(tb table_renew)" /s)" "—" "—" \
+	"$(verdict "$(tb table_renew)" ">=" 10000000 "≥ 10 M/s")"
+row "table: renewals by key, random order" "$(fmt_rate "$(tb table_renew_random)" /s)" "—" "—" \
+	"$(verdict "$(tb table_renew_random)" ">=" 10000000 "≥ 10 M/s")"
+row "table: lookups by key (copy out), key order" "$(fmt_rate "$(tb table_find)" /s)" "—" "—" \
+	"$(verdict "$(tb table_find)" ">=" 5000000 "≥ 5 M/s")"
+row "table: lookups by key (copy out), random order" "$(fmt_rate "$(tb table_find_random)" /s)" "—" "—" \
+	"$(verdict "$(tb table_find_random)" ">=" 5000000 "≥ 5 M/s")"
+row "table: upserts, first fill of a fresh file" "$(fmt_rate "$(tb table_fill)" /s)" "—" "—" \
+	"$(verdict "$(tb table_fill)" ">=" 1000000 "≥ 1 M/s")"
+row "table: upserts replacing live instances" "$(fmt_rate "$(tb table_upsert)" /s)" "—" "—" \
+	"$(verdict "$(tb table_upsert)" ">=" 1000000 "≥ 1 M/s")"
+row "table: process RSS with 1 M instances of 400-byte JSON" "$(tb table_rss_full) MiB" "—" "—" \
+	"$(verdict "$(tb table_rss_full)" "<=" 1024 "≤ 1024 MiB")"
+row "table: linear slot scan (cleaner, rescans)" "$(fmt_rate "$(tb table_scan)" /s)" "—" "—" "—"
+
+"$BENCH/json-bench" 1 > "$TMP/json-bench.out" 2>&1
+jb() { awk -v k="$1" '$1 == k {print $2}' "$TMP/json-bench.out"; }
+cat "$TMP/json-bench.out" >&2
+row "JSON: encode one instance ($(jb canonical_bytes) B, instance_to_json)" "$(fmt_rate "$(jb encode)" /s)" "—" "—" \
+	"$(verdict "$(jb encode)" ">=" 1000000 "≥ 1 M/s")"
+row "JSON: decode one instance (model_parse + instance_from_json)" "$(fmt_rate "$(jb decode)" /s)" "—" "—" \
+	"$(verdict "$(jb decode)" ">=" 250000 "≥ 250 k/s")"
+row "JSON: … of which model_parse alone (json-c tokener + tree)" "$(fmt_rate "$(jb decode_parse)" /s)" "—" "—" "—"
+row "JSON: … plain json_tokener_parse for comparison" "$(fmt_rate "$(jb decode_tokener)" /s)" "—" "—" "—"
+row "JSON: … of which instance_from_json alone" "$(fmt_rate "$(jb decode_from_json)" /s)" "—" "—" "—"
+row "JSON: decode a 100-instance heartbeat body, per instance" "$(fmt_rate "$(jb batch100_decode)" /s)" "—" "—" "—"
