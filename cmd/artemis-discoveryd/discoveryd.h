@@ -125,7 +125,10 @@ int	follower_init(void);		/* initial scan (before serving) */
 void	follower_start(struct ws_server *);	/* timers and bus fd on the loop */
 void	follower_pass(void);		/* loop thread */
 uint64_t follower_seq(void);
-void	follower_refilter_all(void);	/* management changed: re-render all */
+void	follower_refilter_all(void);
+/* Loop thread: fn for every instance held (raw service id, stored JSON). */
+void	follower_foreach_instance(void (*fn)(const char *service_id,
+	    const char *json, size_t len, void *arg), void *arg);	/* management changed: re-render all */
 
 /* ---- push.c: WebSocket subscriptions ---- */
 
@@ -159,6 +162,12 @@ struct rbuf *snapshot_live_body(void);	/* version 0 answer, built now */
  * "delta" object body {"svc":[changes...],...} to out. Returns number of changes. */
 size_t	delta_render(struct rendered **old, size_t nold, struct rendered **cur,
 	    size_t ncur, int64_t change_time, struct sbuf *out);
+
+/* ---- mgmt.c: management filters, reload/down pushes ---- */
+
+void	mgmt_init(void);		/* registers the filter; first load */
+void	mgmt_start(struct ws_server *);	/* timer and BUS_MGMT on the loop */
+int	mgmt_is_down(const char *json, size_t len);	/* §6.9 hook */
 
 /* ---- lookup.c: HTTP handlers ---- */
 

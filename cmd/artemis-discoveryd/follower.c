@@ -115,6 +115,9 @@ queue_push(const char *service_id, const char *type, const char *json, size_t le
 {
 	if (env->ws == NULL)
 		return;		/* initial scan: nobody can be subscribed yet */
+	/* §6.9: "new" of an instance management holds down is not published */
+	if (strcmp(type, CHANGE_NEW) == 0 && mgmt_is_down(json, len))
+		return;
 	if (npend == pendcap) {
 		pendcap = pendcap ? pendcap * 2 : 256;
 		if ((pend = reallocarray(pend, pendcap, sizeof(*pend))) == NULL)
@@ -389,6 +392,16 @@ render_dirty(void)
 		free(s->id);
 		free(s);
 	}
+}
+
+void
+follower_foreach_instance(void (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	struct finst *f;
+
+	RB_FOREACH(f, keys, &keys)
+		fn(f->svc->id, f->json, f->len, arg);
 }
 
 /* Management changed: run every service through the filter chain again. */

@@ -81,6 +81,7 @@ main(int argc, char **argv)
 	if (attach_table() == -1)
 		return 0;
 	env->node.table = env->table;
+	mgmt_init();
 	follower_init();
 	snapshot_init();
 
@@ -88,6 +89,7 @@ main(int argc, char **argv)
 	if ((env->ws = ws_server_start(&cfg, eps, push_nendpoints)) == NULL)
 		fatalx("cannot start the WebSocket loop");
 	follower_start(env->ws);
+	mgmt_start(env->ws);
 
 	n = lookup_routes(routes, MAX_ROUTES);
 	n += status_routes(&env->node, routes + n, MAX_ROUTES - n);
