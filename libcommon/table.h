@@ -40,9 +40,9 @@
  * STAMPS: every slot the writer touches for change n (write, free, evict) gets
  * stamp = (uint32)n before the journal record n is written. A writer that attaches
  * after a crash journals every slot stamped change_seq + 1 (the change that was
- * cut short) and every slot it discards, so a reader following the journal never
- * misses a change that reached the slots. Readers treat a record as "slot changed,
- * re-read it and compare gen".
+ * cut short) and every slot it discards (as TC_DELETE, origin local, old_slot 0),
+ * so a reader following the journal never misses a change that reached the slots.
+ * Readers treat a record as "slot changed, re-read it and compare gen".
  *
  * LEASES: renewal is one atomic store of renewal_ms (plus local_renewal_ms for
  * renewals from clients, which the replicator forwards). No lock, no copy.
@@ -56,13 +56,13 @@
  * it does not match); a live slot the index does not point to is the leftover of
  * a cut-short write and is freed.
  *
- * JOURNAL: every change of an instance's data bumps the global 64-bit change_seq and
- * writes the record at ring position seq % J: fields first, then seq (release).
- * A reader expecting seq s finds: rec.seq == s (valid; re-check after copying),
- * rec.seq < s (not written yet), rec.seq > s (overrun: the reader fell behind the
- * ring and must rescan the slots). Renewals are not journalled. Because change_seq
- * is stored (release) only after its record is complete, a reader checks
- * seq <= change_seq first; after that any mismatch means overrun.
+ * JOURNAL: every change of an instance's data writes record n = change_seq + 1 at
+ * ring position n % J (rec.seq zeroed, fields, rec.seq = n with release), then
+ * stores change_seq = n (release). A reader expecting s: s > change_seq means not
+ * written yet; otherwise the record was complete once, so rec.seq != s before or
+ * after copying means overrun (the reader fell behind the ring and must rescan
+ * the slots). Renewals are not journalled. A writer that attaches publishes a
+ * record its predecessor completed but did not publish.
  *
  * WRITER LIVENESS: writer_pid and writer_beat (incremented by the writer's cleaner
  * at least once per second); readers use it to report a dead registryd. A writer
