@@ -125,6 +125,9 @@ int	follower_init(void);		/* initial scan (before serving) */
 void	follower_start(struct ws_server *);	/* timers and bus fd on the loop */
 void	follower_pass(void);		/* loop thread */
 uint64_t follower_seq(void);
+/* Any thread: wait (at most timeout_ms) until every change journalled before the
+ * call is applied, so a lookup sees writes acknowledged before it. */
+void	follower_sync(int64_t timeout_ms);
 void	follower_refilter_all(void);
 /* Loop thread: fn for every instance held (raw service id, stored JSON). */
 void	follower_foreach_instance(void (*fn)(const char *service_id,

@@ -13,8 +13,13 @@
  * lives only inside the rendering (finst.json points into rendered.body), so the
  * daemon holds each instance about once.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "discoveryd.h"
@@ -442,6 +447,61 @@ check_replaced(void)
 	replace_mode = 0;
 }
 
+/*
+ * Read-your-writes: a client that got register.json's answer and then asks for a
+ * lookup must see its instance, as with the Java server. An HTTP thread that finds
+ * the table ahead of what the loop has applied wakes the loop and waits (bounded)
+ * until the follower caught up. Up-to-date requests pay one atomic load.
+ */
+static _Atomic uint64_t	 applied_seq;
+static int		 wake_fd = -1;
+static pthread_mutex_t	 sync_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 sync_cond;
+
+static void
+publish_applied(void)
+{
+	pthread_mutex_lock(&sync_lock);
+	atomic_store(&applied_seq, last_seq);
+	pthread_cond_broadcast(&sync_cond);
+	pthread_mutex_unlock(&sync_lock);
+}
+
+void
+follower_sync(int64_t timeout_ms)
+{
+	uint64_t want = table_change_seq(env->table), one = 1;
+	struct timespec ts;
+
+	if (atomic_load(&applied_seq) >= want || wake_fd == -1)
+		return;
+	if (write(wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("follower wake");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&sync_lock);
+	while (atomic_load(&applied_seq) < want &&
+	    pthread_cond_timedwait(&sync_cond, &sync_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&sync_lock);
+}
+
+static void
+on_wake(void *arg)
+{
+	uint64_t v;
+
+	(void)arg;
+	if (read(wake_fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_warn("follower wake read");
+	follower_pass();
+}
+
 void
 follower_pass(void)
 {
@@ -481,6 +541,7 @@ follower_pass(void)
 	}
 	render_dirty();
 	flush_pushes();
+	publish_applied();
 }
 
 uint64_t
@@ -528,6 +589,16 @@ on_bus(void *arg)
 void
 follower_start(struct ws_server *ws)
 {
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sync_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	publish_applied();
+	if ((wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    ws_loop_add_fd(ws, wake_fd, on_wake, NULL) == -1)
+		fatal("follower wake-up descriptor");
 	if (ws_loop_add_timer(ws, FOLLOW_TICK_MS, on_tick, NULL) == -1)
 		fatalx("cannot add the follower timer");
 	if ((bus = bus_sub_open(env->cfg->state_dir, BUS_REGISTRY)) == NULL) {

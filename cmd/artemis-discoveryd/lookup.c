@@ -157,6 +157,9 @@ get_region_zone(struct json_object *o, char **region, char **zone,
 	return 0;
 }
 
+/* Longest a lookup waits for the follower to apply writes made before it. */
+#define SYNC_WAIT_MS	200
+
 /* ---------------------------------------------------------------- lookup.json */
 
 static void
@@ -245,6 +248,7 @@ h_lookup(struct http_request *req, struct http_response *resp)
 		sbuf_adds(&resp->body, ",\"services\":null}");
 		goto out;
 	}
+	follower_sync(SYNC_WAIT_MS);
 	lookup_answer(req, resp, dc, n, check_access(region, zone, NULL) == 0);
 out:
 	for (i = 0; i < decoded; i++)
@@ -278,6 +282,7 @@ service_answer(struct http_response *resp, const char *service_id,
 		sbuf_free(&st);
 		return;
 	}
+	follower_sync(SYNC_WAIT_MS);
 	sbuf_adds(b, "{\"responseStatus\":");
 	response_status_to_json(&RS_SUCCESS, b);
 	sbuf_adds(b, ",\"service\":");

@@ -294,3 +294,13 @@ version_above() { [ "$(services_version)" -gt "$1" ]; }
 	get_json "$DISC" /health >/dev/null
 	[ "$HTTP_STATUS" = 200 ]
 }
+
+@test "read-your-writes: a lookup right after register.json sees the instance" {
+	start_both
+	local k
+	for ((k = 0; k < 30; k++)); do
+		register svc.ryw "i-$k"
+		run ids_of svc.ryw
+		[[ ",$output," == *",i-$k,"* ]] || { echo "lookup after register $k: $output" >&2; false; }
+	done
+}
