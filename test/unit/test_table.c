@@ -716,8 +716,13 @@ reader_main(const char *path)
 				return 23;
 			while ((rc = table_journal_get(t, next, &j)) == 0) {
 				if (atomic_load(&j.seq) != next || j.kind < TC_UPSERT ||
-				    j.kind > TC_EVICT || j.slot >= table_capacity(t) + 1)
+				    j.kind > TC_EVICT || j.slot >= table_capacity(t) + 1) {
+					printf("# bad record at %llu: seq %llu kind %d slot %u\n",
+					    (unsigned long long)next,
+					    (unsigned long long)atomic_load(&j.seq), j.kind, j.slot);
+					fflush(stdout);
 					return 24;
+				}
 				if (j.origin != (next % 2 ? ORIGIN_LOCAL : ORIGIN_PEER)) {
 					printf("# seq %llu kind %d origin %d slot %u\n",
 					    (unsigned long long)next, j.kind, j.origin, j.slot);
