@@ -304,3 +304,26 @@ version_above() { [ "$(services_version)" -gt "$1" ]; }
 		[[ ",$output," == *",i-$k,"* ]] || { echo "lookup after register $k: $output" >&2; false; }
 	done
 }
+
+@test "10,000 idle WebSocket connections: bounded by config, the rest refused, service goes on" {
+	artemis_config "[registryd]" "ws-max-connections = 8000"
+	# the [registryd] section is repeated; inih merges it
+	start_both
+	register svc.flood i-1
+	python3 "$BATS_TEST_DIRNAME/wsflood.py" "$(ws_url /ws/discovery/instance-change)" 10000 \
+	    --hold-file "$TMP/release" > "$TMP/flood.out" 2>&1 &
+	local fpid=$! k
+	for ((k = 0; k < 6000; k++)); do [ -s "$TMP/flood.out" ] && break; sleep 0.01; done
+	cat "$TMP/flood.out"
+	[ "$(cat "$TMP/flood.out")" = "accepted 8000 refused 2000 other 0" ]
+	# the daemon still answers lookups and new sessions get a clean refusal
+	run ids_of svc.flood
+	[ "$output" = "i-1" ]
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' -H 'Connection: Upgrade' \
+	    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+	    "$DISC/ws/discovery/instance-change")
+	[ "$code" = 503 ]
+	[ "$(get_json "$DISC" /api/status/message/connections.json | jq -r .discovery)" -ge 8000 ]
+	touch "$TMP/release"
+	wait "$fpid"
+}
