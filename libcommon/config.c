@@ -12,7 +12,7 @@
 #include "config.h"
 #include "log.h"
 
-enum key_type { K_STR, K_PATH, K_DUR, K_SIZE, K_BOOL, K_INT, K_I64, K_U32, K_LISTEN };
+enum key_type { K_STR, K_LIST, K_PATH, K_DUR, K_SIZE, K_BOOL, K_INT, K_I64, K_U32, K_LISTEN };
 
 struct key {
 	const char	*section;
@@ -26,6 +26,7 @@ struct key {
 
 #define OFF(f)		offsetof(struct config, f)
 #define STR(s, k, f, r)	{ s, k, K_STR, OFF(f), sizeof(((struct config *)0)->f), r, 0, 0 }
+#define LST(s, k, f)	{ s, k, K_LIST, OFF(f), sizeof(((struct config *)0)->f), 0, 0, 0 }
 #define PTH(s, k, f, r)	{ s, k, K_PATH, OFF(f), sizeof(((struct config *)0)->f), r, 0, 0 }
 #define NUM(s, k, t, f, lo, hi)	{ s, k, t, OFF(f), 0, 0, lo, hi }
 
@@ -45,7 +46,7 @@ static const struct key keys[] = {
 	NUM("registryd", "max-instances-per-request", K_INT, max_instances_per_request, 1, 1000000),
 	NUM("registryd", "ws-session-ttl", K_DUR, ws_session_ttl_ms, 1000, 86400000),
 	NUM("registryd", "ws-check-interval", K_DUR, ws_check_interval_ms, 100, 3600000),
-	STR("registryd", "ws-blacklist", heartbeat_ws_blacklist, 0),
+	LST("registryd", "ws-blacklist", heartbeat_ws_blacklist),
 	NUM("registryd", "ws-max-connections", K_INT, ws_max_connections, 1, 1000000),
 	NUM("registryd", "ws-max-message", K_SIZE, ws_max_message, 1024, 64 << 20),
 
@@ -54,8 +55,8 @@ static const struct key keys[] = {
 	NUM("discoveryd", "cache-init-delay", K_DUR, cache_init_delay_ms, 0, 300000),
 	NUM("discoveryd", "cache-refresh-interval", K_DUR, cache_refresh_interval_ms, 100, 300000),
 	NUM("discoveryd", "cache-count", K_INT, cache_count, 1, 10),
-	STR("discoveryd", "ws-blacklist", discovery_ws_blacklist, 0),
-	STR("discoveryd", "all-ws-blacklist", discoveries_ws_blacklist, 0),
+	LST("discoveryd", "ws-blacklist", discovery_ws_blacklist),
+	LST("discoveryd", "all-ws-blacklist", discoveries_ws_blacklist),
 	NUM("discoveryd", "max-lookup-configs", K_INT, max_lookup_configs, 1, 1000000),
 	NUM("discoveryd", "mgmt-reconcile-interval", K_DUR, mgmt_reconcile_interval_ms, 100, 3600000),
 
@@ -79,17 +80,17 @@ static const struct key keys[] = {
 	NUM("lease", "safe-max-hold", K_DUR, safe_max_hold_ms, 0, 604800000),
 
 	NUM("ratelimit", "registry", K_I64, rl_registry, 0, 100000000),
-	STR("ratelimit", "registry-map", rl_registry_map, 0),
+	LST("ratelimit", "registry-map", rl_registry_map),
 	NUM("ratelimit", "replication", K_I64, rl_replication, 0, 1000000000),
-	STR("ratelimit", "replication-map", rl_replication_map, 0),
+	LST("ratelimit", "replication-map", rl_replication_map),
 	NUM("ratelimit", "cluster", K_I64, rl_cluster, 0, 100000000),
-	STR("ratelimit", "cluster-map", rl_cluster_map, 0),
+	LST("ratelimit", "cluster-map", rl_cluster_map),
 	NUM("ratelimit", "status", K_I64, rl_status, 0, 100000000),
-	STR("ratelimit", "status-map", rl_status_map, 0),
+	LST("ratelimit", "status-map", rl_status_map),
 	NUM("ratelimit", "management-group", K_I64, rl_management_group, 0, 100000000),
 
 	NUM("cluster", "force-up", K_BOOL, force_up, 0, 1),
-	STR("cluster", "peers", peers, 0),
+	LST("cluster", "peers", peers),
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -246,7 +247,8 @@ config_parse_listen(const char *s, struct listen_addr *l)
 }
 
 static int
-set_value(struct config *c, const struct key *k, const char *v, char *why, size_t wl)
+set_value(struct config *c, const struct key *k, const char *v, int append, char *why,
+    size_t wl)
 {
 	char *p = (char *)c + k->off;
 	int64_t n;
@@ -254,6 +256,17 @@ set_value(struct config *c, const struct key *k, const char *v, char *why, size_
 	const char *errstr = NULL;
 
 	switch (k->type) {
+	case K_LIST:
+		/* a repeated key (also an indented continuation line, which inih
+		 * hands over as the same key again) appends: inih reads at most 200
+		 * bytes a line, and peer lists get longer than that */
+		if (append && strlcat(p, v, k->size) >= k->size) {
+			snprintf(why, wl, "value too long (max %zu bytes)", k->size - 1);
+			return -1;
+		}
+		if (append)
+			return 0;
+		/* FALLTHROUGH */
 	case K_STR:
 	case K_PATH:
 		if (strlcpy(p, v, k->size) >= k->size) {
@@ -348,7 +361,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(keys[i].section, section) || strcmp(keys[i].name, name))
 			continue;
 		strlcpy(vbuf, value ? value : "", sizeof(vbuf));
-		if (set_value(ps->c, &keys[i], trim(vbuf), why, sizeof(why)) == -1) {
+		if (set_value(ps->c, &keys[i], trim(vbuf), ps->seen[i], why,
+		    sizeof(why)) == -1) {
 			snprintf(ps->err, ps->errlen, "[%s] %s: %s", section, name, why);
 			ps->failed = 1;
 			return 0;
