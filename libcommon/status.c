@@ -1,12 +1,16 @@
 /*
  * status.c — node status (§9.2), /api/cluster/... (§5.8) and /api/status/... (§5.9,
- * §10), answered by every HTTP daemon from configuration and the shared table.
+ * §10), answered by every HTTP daemon from configuration, the shared table and the
+ * cluster view (cluster_view.h) that artemis-replicator publishes.
  *
- * Peers' health is not polled here: until the replicator publishes what it saw,
- * every configured peer is reported with status "unknown" (and therefore never
- * offered to clients by up-*-nodes).
+ * Without a view (no replicator), or for a peer the view does not hold or has not
+ * refreshed for a while, a peer is reported with status "unknown" (and therefore
+ * never offered to clients by up-*-nodes). This node's status comes from
+ * [cluster] force-up, or, when force-up is false, from the view once the
+ * replicator manages it (bootstrap, §9.5); until then the node is "starting".
  */
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster_view.h"
 #include "http.h"
 #include "log.h"
 #include "model.h"
@@ -22,73 +27,145 @@
 #include "status.h"
 #include "table.h"
 
-#define MAX_NODES	64
+#define MAX_NODES		CLUSTER_MAX_PEERS
+#define VIEW_CHECK_MS		1000	/* re-look for / re-stat the view file */
+#define PEER_STALE_MIN_MS	3000	/* a poll older than this (and 3 intervals) is stale */
 
 struct node {
-	char	zone[CONFIG_STR];
-	char	url[CONFIG_STR];
-	int	self;
+	char			zone[CONFIG_STR];
+	char			url[CONFIG_STR];
+	int			self;
+	struct cluster_entry	st;	/* status, flags (self: own status) */
 };
 
 enum node_kind { KIND_REGISTRY, KIND_DISCOVERY };
 
+/* ---------------------------------------------------------------- the view */
+
+/* One view per process; reads copy under the lock so a replaced file can be
+ * unmapped safely. */
+static pthread_mutex_t		 view_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cluster_view	*view;
+static int64_t			 view_checked = -VIEW_CHECK_MS;
+
+static struct cluster_view *
+view_attach_locked(const struct config *c)
+{
+	char path[PATH_MAX];
+	int64_t now = mono_ms();
+
+	if (now - view_checked < VIEW_CHECK_MS)
+		return view;
+	view_checked = now;
+	if (view != NULL && cluster_view_replaced(view)) {
+		cluster_view_close(view);
+		view = NULL;
+	}
+	if (view == NULL && config_state_path(c, CLUSTER_VIEW_FILE, path, sizeof(path)) == 0)
+		view = cluster_view_open_reader(path);
+	return view;
+}
+
+/* 1 and a copy of the published snapshot, 0 when there is none. */
+static int
+view_snapshot(const struct config *c, struct cluster_snapshot *out)
+{
+	int ok = 0;
+
+	pthread_mutex_lock(&view_lock);
+	if (view_attach_locked(c) != NULL && cluster_view_read(view, out) == 0)
+		ok = 1;
+	pthread_mutex_unlock(&view_lock);
+	return ok;
+}
+
 /* ---------------------------------------------------------------- this node */
 
-static enum node_state
-own_state(const struct node_ctx *n)
+/* This node's status and flags (§9.2). */
+static void
+own_status(const struct node_ctx *n, struct cluster_entry *e)
 {
-	return n->cfg->force_up ? NODE_UP : NODE_STARTING;
+	uint32_t managed = 0;
+	int ok = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->allow_registry_other_zone = n->cfg->registry_allow_other_zone ? CV_TRUE : CV_FALSE;
+	e->allow_discovery_other_zone = n->cfg->discovery_allow_other_zone ? CV_TRUE :
+	    CV_FALSE;
+	if (n->cfg->force_up) {
+		e->status = CV_UP;
+		e->can_registry = e->can_discovery = CV_TRUE;
+		return;
+	}
+	e->status = CV_STARTING;
+	pthread_mutex_lock(&view_lock);
+	if (view_attach_locked(n->cfg) != NULL) {
+		struct cluster_entry self;
+
+		if (cluster_view_read_self(view, &self, &managed) == 0 && managed) {
+			e->status = self.status;
+			e->can_registry = self.can_registry;
+			e->can_discovery = self.can_discovery;
+			ok = 1;
+		}
+	}
+	pthread_mutex_unlock(&view_lock);
+	if (!ok)
+		e->status = CV_STARTING;
 }
 
 static const char *
-state_name(enum node_state s)
+flag_name(int f)
 {
-	switch (s) {
-	case NODE_UP:
-		return "up";
-	case NODE_DOWN:
-		return "down";
-	case NODE_STARTING:
-		return "starting";
-	default:
-		return "unknown";
-	}
+	return f == CV_TRUE ? "true" : f == CV_FALSE ? "false" : "null";
+}
+
+/* §9.2 "can serve": up, or not down and the capability flag is true. */
+static int
+entry_can_serve(const struct cluster_entry *e, enum node_kind kind)
+{
+	int flag = kind == KIND_REGISTRY ? e->can_registry : e->can_discovery;
+
+	return e->status == CV_UP || (e->status != CV_DOWN && flag == CV_TRUE);
 }
 
 int
 node_can_serve_registry(const struct node_ctx *n)
 {
-	return own_state(n) == NODE_UP;
+	struct cluster_entry e;
+
+	if (n->cfg->force_up)
+		return 1;
+	own_status(n, &e);
+	return entry_can_serve(&e, KIND_REGISTRY);
 }
 
 int
 node_can_serve_discovery(const struct node_ctx *n)
 {
-	return own_state(n) == NODE_UP;
-}
+	struct cluster_entry e;
 
-static const char *
-tristate(const struct node_ctx *n, int value)
-{
-	/* Java: the capability flags stay null until force-up or the init loop sets them */
-	if (own_state(n) != NODE_UP)
-		return "null";
-	return value ? "true" : "false";
+	if (n->cfg->force_up)
+		return 1;
+	own_status(n, &e);
+	return entry_can_serve(&e, KIND_DISCOVERY);
 }
 
 void
 node_status_text(const struct node_ctx *n, struct sbuf *out)
 {
 	struct sbuf node = SBUF_INIT;
+	struct cluster_entry e;
 	size_t i;
 
+	own_status(n, &e);
 	sbuf_addf(&node, "%s/%s/%s", n->cfg->region, n->cfg->zone, n->self_url);
 	for (i = 0; i < node.len; i++)
 		if (node.s[i] >= 'A' && node.s[i] <= 'Z')
 			node.s[i] += 'a' - 'A';
 	sbuf_addf(out, "{ node: %s, status: %s, canServiceRegistry: %s, "
-	    "canServiceDiscovery: %s }", node.s, state_name(own_state(n)),
-	    tristate(n, 1), tristate(n, 1));
+	    "canServiceDiscovery: %s }", node.s, cluster_status_name(e.status),
+	    flag_name(e.can_registry), flag_name(e.can_discovery));
 	sbuf_free(&node);
 }
 
@@ -107,23 +184,14 @@ service_node_json(struct sbuf *out, const char *region, const char *zone, const 
 static void
 status_json(const struct node_ctx *n, struct sbuf *out, const struct node *nd)
 {
-	const char *region = n->cfg->region;
+	const struct cluster_entry *e = &nd->st;
 
-	if (!nd->self) {
-		sbuf_adds(out, "{\"allowDiscoveryFromOtherZone\":null,"
-		    "\"allowRegistryFromOtherZone\":null,\"canServiceDiscovery\":null,"
-		    "\"canServiceRegistry\":null,\"node\":");
-		service_node_json(out, region, nd->zone, nd->url);
-		sbuf_adds(out, ",\"status\":\"unknown\"}");
-		return;
-	}
 	sbuf_addf(out, "{\"allowDiscoveryFromOtherZone\":%s,\"allowRegistryFromOtherZone\":%s,"
 	    "\"canServiceDiscovery\":%s,\"canServiceRegistry\":%s,\"node\":",
-	    n->cfg->discovery_allow_other_zone ? "true" : "false",
-	    n->cfg->registry_allow_other_zone ? "true" : "false",
-	    tristate(n, 1), tristate(n, 1));
-	service_node_json(out, region, nd->zone, nd->url);
-	sbuf_addf(out, ",\"status\":\"%s\"}", state_name(own_state(n)));
+	    flag_name(e->allow_discovery_other_zone), flag_name(e->allow_registry_other_zone),
+	    flag_name(e->can_discovery), flag_name(e->can_registry));
+	service_node_json(out, n->cfg->region, nd->zone, nd->url);
+	sbuf_addf(out, ",\"status\":\"%s\"}", cluster_status_name(e->status));
 }
 
 void
@@ -135,50 +203,52 @@ node_status_json(const struct node_ctx *n, struct sbuf *out)
 	strlcpy(self.zone, n->cfg->zone, sizeof(self.zone));
 	strlcpy(self.url, n->self_url, sizeof(self.url));
 	self.self = 1;
+	own_status(n, &self.st);
 	status_json(n, out, &self);
 }
 
 /* ---------------------------------------------------------------- cluster */
 
 /* This node (with the URL of the given kind) and the configured peers: local zone
- * first, then other zones, in configuration order (§5.8). */
+ * first, then other zones, in configuration order (§5.8), each with its status:
+ * own status for this node, the replicator's last fresh poll for peers. */
 static size_t
 cluster_nodes(const struct node_ctx *n, enum node_kind kind, struct node *out, size_t max)
 {
-	char peers[CONFIG_LIST], *zp, *zsave = NULL, *up, *usave = NULL, *colon;
-	struct node tmp[MAX_NODES];
-	size_t cnt = 0, total = 0, pass, i;
+	struct cluster_peer peers[CLUSTER_MAX_PEERS];
+	struct cluster_snapshot *snap;
+	const struct cluster_entry *e;
+	int64_t stale_ms, now = now_ms();
+	size_t np, i, total;
+	int have;
 
 	memset(&out[0], 0, sizeof(out[0]));
 	strlcpy(out[0].zone, n->cfg->zone, sizeof(out[0].zone));
 	strlcpy(out[0].url, kind == KIND_REGISTRY ? n->cfg->registry_url :
 	    n->cfg->discovery_url, sizeof(out[0].url));
 	out[0].self = 1;
+	own_status(n, &out[0].st);
 	total = 1;
 
-	strlcpy(peers, n->cfg->peers, sizeof(peers));
-	for (zp = strtok_r(peers, ";", &zsave); zp; zp = strtok_r(NULL, ";", &zsave)) {
-		if ((colon = strchr(zp, ':')) == NULL)
-			continue;
-		*colon = '\0';
-		for (up = strtok_r(colon + 1, ",", &usave); up;
-		    up = strtok_r(NULL, ",", &usave)) {
-			while (*up == ' ')
-				up++;
-			if (*up == '\0' || cnt >= MAX_NODES)
-				continue;
-			memset(&tmp[cnt], 0, sizeof(tmp[cnt]));
-			strlcpy(tmp[cnt].zone, zp + strspn(zp, " "), sizeof(tmp[cnt].zone));
-			strlcpy(tmp[cnt].url, up, sizeof(tmp[cnt].url));
-			cnt++;
-		}
+	np = cluster_peers_parse(n->cfg, peers, CLUSTER_MAX_PEERS);
+	if (np == 0)
+		return total;
+	if ((snap = malloc(sizeof(*snap))) == NULL)
+		fatal("malloc");
+	have = view_snapshot(n->cfg, snap);
+	stale_ms = 3 * n->cfg->status_update_interval_ms;
+	if (stale_ms < PEER_STALE_MIN_MS)
+		stale_ms = PEER_STALE_MIN_MS;
+	for (i = 0; i < np && total < max; i++) {
+		memset(&out[total], 0, sizeof(out[total]));
+		strlcpy(out[total].zone, peers[i].zone, sizeof(out[total].zone));
+		strlcpy(out[total].url, peers[i].url, sizeof(out[total].url));
+		if (have && (e = cluster_snapshot_find(snap, peers[i].zone, peers[i].url)) &&
+		    e->polled_ms > 0 && now - e->polled_ms <= stale_ms)
+			out[total].st = *e;
+		total++;
 	}
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < cnt && total < max; i++) {
-			int local = strcasecmp(tmp[i].zone, n->cfg->zone) == 0;
-			if ((pass == 0) == local)
-				out[total++] = tmp[i];
-		}
+	free(snap);
 	return total;
 }
 
@@ -235,14 +305,13 @@ up_nodes(struct http_request *req, struct http_response *resp, enum node_kind ki
 		goto done;
 	}
 	cnt = cluster_nodes(n, kind, nodes, MAX_NODES + 1);
-	allow = kind == KIND_REGISTRY ? n->cfg->registry_allow_other_zone :
-	    n->cfg->discovery_allow_other_zone;
 	for (i = 0; i < cnt; i++) {
-		/* only this node's status is known; peers count as "unknown" */
-		if (!nodes[i].self || own_state(n) != NODE_UP)
+		allow = kind == KIND_REGISTRY ? nodes[i].st.allow_registry_other_zone :
+		    nodes[i].st.allow_discovery_other_zone;
+		if (!entry_can_serve(&nodes[i].st, kind))
 			continue;
-		if (!allow && !(region && zone && strcmp(region, n->cfg->region) == 0 &&
-		    strcmp(zone, nodes[i].zone) == 0))
+		if (allow != CV_TRUE && !(region && zone &&
+		    strcmp(region, n->cfg->region) == 0 && strcmp(zone, nodes[i].zone) == 0))
 			continue;
 		sbuf_adds(&resp->body, shown++ ? "," : "{\"nodes\":[");
 		service_node_json(&resp->body, n->cfg->region, nodes[i].zone, nodes[i].url);

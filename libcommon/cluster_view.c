@@ -1,0 +1,342 @@
+/*
+ * cluster_view.c — the cluster view file (see cluster_view.h) and the [cluster]
+ * peers parser shared by status.c and the replicator.
+ *
+ * The sequence lock follows table.c: odd seq, release fence, copy, even seq with
+ * release; readers load seq with acquire, copy, acquire fence, load it again.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cluster_view.h"
+#include "log.h"
+
+#define READ_TRIES	10000
+
+struct cluster_view {
+	char				 path[PATH_MAX];
+	int				 fd;
+	dev_t				 dev;
+	ino_t				 ino;
+	struct cluster_view_file	*f;
+};
+
+/* ------------------------------------------------------------------ peers */
+
+/* "http://h:p/" and "http://h:p" name the same node. */
+static int
+same_url(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+size_t
+cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max)
+{
+	char list[CONFIG_LIST], *zp, *zsave = NULL, *up, *usave = NULL, *colon;
+	struct cluster_peer tmp[CLUSTER_MAX_PEERS];
+	size_t cnt = 0, total = 0, pass, i;
+
+	strlcpy(list, c->peers, sizeof(list));
+	for (zp = strtok_r(list, ";", &zsave); zp; zp = strtok_r(NULL, ";", &zsave)) {
+		if ((colon = strchr(zp, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		zp = trim(zp);
+		for (up = strtok_r(colon + 1, ",", &usave); up;
+		    up = strtok_r(NULL, ",", &usave)) {
+			up = trim(up);
+			if (*up == '\0' || *zp == '\0' || cnt >= CLUSTER_MAX_PEERS)
+				continue;
+			if (same_url(up, c->registry_url) || same_url(up, c->discovery_url))
+				continue;
+			strlcpy(tmp[cnt].zone, zp, sizeof(tmp[cnt].zone));
+			strlcpy(tmp[cnt].url, up, sizeof(tmp[cnt].url));
+			cnt++;
+		}
+	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < cnt && total < max; i++) {
+			int local = strcasecmp(tmp[i].zone, c->zone) == 0;
+
+			if ((pass == 0) == local)
+				out[total++] = tmp[i];
+		}
+	return total;
+}
+
+/* ------------------------------------------------------------------ names */
+
+const char *
+cluster_status_name(int status)
+{
+	switch (status) {
+	case CV_UP:
+		return "up";
+	case CV_DOWN:
+		return "down";
+	case CV_STARTING:
+		return "starting";
+	default:
+		return "unknown";
+	}
+}
+
+int
+cluster_status_parse(const char *s)
+{
+	if (s == NULL)
+		return CV_UNKNOWN;
+	if (strcasecmp(s, "up") == 0)
+		return CV_UP;
+	if (strcasecmp(s, "down") == 0)
+		return CV_DOWN;
+	if (strcasecmp(s, "starting") == 0)
+		return CV_STARTING;
+	return CV_UNKNOWN;
+}
+
+const struct cluster_entry *
+cluster_snapshot_find(const struct cluster_snapshot *s, const char *zone, const char *url)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->npeers && i < CLUSTER_MAX_PEERS; i++)
+		if (strcmp(s->peers[i].url, url) == 0 && strcmp(s->peers[i].zone, zone) == 0)
+			return &s->peers[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ file */
+
+static int
+valid(const struct cluster_view_file *f)
+{
+	return f->magic == CLUSTER_VIEW_MAGIC && f->version == CLUSTER_VIEW_VERSION &&
+	    f->size == sizeof(*f);
+}
+
+static struct cluster_view *
+map_file(const char *path, int writable)
+{
+	struct cluster_view *v;
+	struct stat st;
+	void *p;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	strlcpy(v->path, path, sizeof(v->path));
+	if ((v->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)) == -1)
+		goto fail;
+	if (fstat(v->fd, &st) == -1 || st.st_size < (off_t)sizeof(struct cluster_view_file))
+		goto fail_fd;
+	p = mmap(NULL, sizeof(struct cluster_view_file), PROT_READ |
+	    (writable ? PROT_WRITE : 0), MAP_SHARED, v->fd, 0);
+	if (p == MAP_FAILED)
+		goto fail_fd;
+	v->f = p;
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	if (!valid(v->f)) {
+		munmap(p, sizeof(struct cluster_view_file));
+		goto fail_fd;
+	}
+	return v;
+fail_fd:
+	close(v->fd);
+fail:
+	free(v);
+	return NULL;
+}
+
+/* A fresh file: written under a temporary name, magic last, renamed into place. */
+static int
+create_file(const char *path, char *err, size_t errlen)
+{
+	struct cluster_view_file *f;
+	char tmp[PATH_MAX + 32];
+	int fd, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (ftruncate(fd, sizeof(*f)) == -1 ||
+	    (f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	f->version = CLUSTER_VIEW_VERSION;
+	f->size = sizeof(*f);
+	atomic_thread_fence(memory_order_release);
+	f->magic = CLUSTER_VIEW_MAGIC;
+	munmap(f, sizeof(*f));
+	if (fsync(fd) == -1)
+		log_warn("fsync %s", tmp);
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct cluster_view *
+cluster_view_open_writer(const struct config *c, char *err, size_t errlen)
+{
+	struct cluster_view *v;
+	char path[PATH_MAX];
+
+	if (config_state_path(c, CLUSTER_VIEW_FILE, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "state directory path too long");
+		return NULL;
+	}
+	if ((v = map_file(path, 1)) == NULL) {
+		if (create_file(path, err, errlen) == -1)
+			return NULL;
+		if ((v = map_file(path, 1)) == NULL) {
+			snprintf(err, errlen, "%s: cannot map the view just created", path);
+			return NULL;
+		}
+	}
+	/* a writer killed mid-publish left seq odd: make it even again */
+	if (atomic_load(&v->f->seq) & 1)
+		atomic_fetch_add(&v->f->seq, 1);
+	atomic_store(&v->f->writer_pid, (int32_t)getpid());
+	return v;
+}
+
+void
+cluster_view_publish(struct cluster_view *v, const struct cluster_snapshot *s)
+{
+	uint32_t seq = atomic_load_explicit(&v->f->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&v->f->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&v->f->snap, s, sizeof(*s));
+	atomic_store_explicit(&v->f->seq, seq + 2, memory_order_release);
+}
+
+struct cluster_view *
+cluster_view_open_reader(const char *path)
+{
+	return map_file(path, 0);
+}
+
+int
+cluster_view_replaced(struct cluster_view *v)
+{
+	struct stat st;
+
+	if (stat(v->path, &st) == -1)
+		return 1;
+	return st.st_dev != v->dev || st.st_ino != v->ino;
+}
+
+/* Copy len bytes at off inside the snapshot consistently. */
+static int
+read_part(struct cluster_view *v, void *out, const void *src, size_t len)
+{
+	uint32_t s1, s2;
+	int tries;
+
+	for (tries = 0; tries < READ_TRIES; tries++) {
+		s1 = atomic_load_explicit(&v->f->seq, memory_order_acquire);
+		if (s1 & 1) {
+			sched_yield();
+			continue;
+		}
+		memcpy(out, src, len);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&v->f->seq, memory_order_relaxed);
+		if (s1 == s2)
+			return 0;
+	}
+	return -1;
+}
+
+int
+cluster_view_read(struct cluster_view *v, struct cluster_snapshot *out)
+{
+	if (read_part(v, out, &v->f->snap, sizeof(*out)) == -1)
+		return -1;
+	if (out->npeers > CLUSTER_MAX_PEERS)
+		out->npeers = CLUSTER_MAX_PEERS;
+	out->self.url[sizeof(out->self.url) - 1] = '\0';
+	out->self.zone[sizeof(out->self.zone) - 1] = '\0';
+	for (uint32_t i = 0; i < out->npeers; i++) {
+		out->peers[i].url[sizeof(out->peers[i].url) - 1] = '\0';
+		out->peers[i].zone[sizeof(out->peers[i].zone) - 1] = '\0';
+	}
+	return 0;
+}
+
+int
+cluster_view_read_self(struct cluster_view *v, struct cluster_entry *self,
+    uint32_t *self_managed)
+{
+	struct {
+		uint64_t	table_id;
+		uint32_t	self_managed;
+		uint32_t	npeers;
+		int64_t		updated_ms;
+		struct cluster_entry self;
+	} head;
+
+	_Static_assert(offsetof(struct cluster_snapshot, self) == 24,
+	    "snapshot head layout");
+	if (read_part(v, &head, &v->f->snap, sizeof(head)) == -1)
+		return -1;
+	*self = head.self;
+	*self_managed = head.self_managed;
+	return 0;
+}
+
+void
+cluster_view_close(struct cluster_view *v)
+{
+	if (v == NULL)
+		return;
+	munmap(v->f, sizeof(*v->f));
+	close(v->fd);
+	free(v);
+}
