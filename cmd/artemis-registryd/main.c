@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "bus.h"
+#include "command.h"
 #include "http.h"
 #include "log.h"
 #include "registryd.h"
@@ -71,6 +72,7 @@ main(int argc, char **argv)
 	struct registryd *d = &daemon_state;
 	struct http_route routes[MAX_ROUTES];
 	struct http_server *http;
+	struct command_server *cmd;
 	size_t n;
 	int sig;
 
@@ -94,6 +96,8 @@ main(int argc, char **argv)
 	d->node.ws_counts_arg = d;
 
 	lease_start(d);
+	/* the replicator applies bootstrap registrations through this channel */
+	cmd = command_start(d);
 	if ((d->ws = heartbeat_ws_start(d)) == NULL)
 		fatalx("cannot start the WebSocket loop");
 	n = registry_routes(d, routes, MAX_ROUTES);
@@ -111,6 +115,7 @@ main(int argc, char **argv)
 	log_info("signal %d: shutting down", sig);
 	ws_server_stop(d->ws);
 	http_server_stop(http);
+	command_stop(cmd);
 	lease_stop(d);
 	if (d->bus)
 		bus_pub_close(d->bus);
