@@ -71,6 +71,13 @@ int	registry_process(struct registryd *, enum reg_op, enum reg_path, const char 
 	    size_t len, struct sbuf *out);
 void	registry_publish(struct registryd *);
 
+/* WebSocket heartbeats with a per-session plan: an identical message renews the
+ * remembered keys without decoding JSON (see registry.c). */
+struct hb_plan;
+int	registry_heartbeat_ws(struct registryd *, struct hb_plan **plan, const char *body,
+	    size_t len, struct sbuf *out);
+void	hb_plan_free(struct hb_plan *);
+
 /* routes.c */
 size_t	registry_routes(struct registryd *, struct http_route *out, size_t max);
 

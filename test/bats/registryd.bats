@@ -282,3 +282,24 @@ print(json.dumps({"instances":[{"regionId":"sha","zoneId":"sha-z1","serviceId":"
 	[ "$status" -ne 0 ]
 	[[ "$output" == "$CONF:"*": unknown key 'bogus' in section [lease]" ]]
 }
+
+@test "WebSocket heartbeat: one reply per message; repeated identical messages renew; a lapsed instance is reported" {
+	i=$(instance svc.ws i-1)
+	register "$i" >/dev/null
+	msg="{\"instances\":[$i]}"
+	run python3 "$BATS_TEST_DIRNAME/wsclient.py" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" \
+	    -s "$msg" -s "$msg" -s "$msg" -n 3 -t 5
+	[ "$status" -eq 0 ]
+	[ "$(grep -c -x -F "$OK_BODY" <<<"$output")" -eq 3 ]
+	unregister "$i" >/dev/null
+	run python3 "$BATS_TEST_DIRNAME/wsclient.py" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" \
+	    -s "$msg" -s "$msg" -n 2 -t 5
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"errorCode":"data-not-found"' <<<"$output")" -eq 2 ]
+	register "$i" >/dev/null
+	run python3 "$BATS_TEST_DIRNAME/wsclient.py" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" \
+	    -s "$msg" -s "not json" -s "null" -n 3 -t 5
+	[ "$(sed -n 1p <<<"$output")" = "$OK_BODY" ]
+	[ "$(sed -n 2p <<<"$output")" = "$OK_BODY" ]
+	[ "$(sed -n 3p <<<"$output")" = '{"failedInstances":null,"responseStatus":{"errorCode":"bad-request","message":"request is null","status":"fail"}}' ]
+}
