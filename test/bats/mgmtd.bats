@@ -19,6 +19,24 @@ bad() { printf '{"responseStatus":{"errorCode":"bad-request","message":"%s","sta
 op_body() { printf '{"instanceKey":{"regionId":"sha","serviceId":"demo","instanceId":"%s"},"operation":"%s","operationComplete":%s,"operatorId":"alice","token":"t"}' "$1" "$2" "$3"; }
 nlogs() { m "/log/$1-logs.json" '{}' | jq '.logs | length'; }
 
+# transcript FILE — replay "METHOD PATH [BODY]" lines against mgmtd and print each
+# request and its status and body, with log times and view versions zeroed (they are the clock).
+transcript() {
+	local method path body out
+	while IFS= read -r line; do
+		[[ -z "$line" || "$line" == '#'* ]] && continue
+		method=${line%% *}; line=${line#* }
+		path=${line%% *}; body=
+		[[ "$line" == *' '* ]] && body=${line#* }
+		if [ "$method" = GET ]; then
+			out=$(get_json "$MGMT" "/api/management$path")
+		else
+			out=$(post_json "$MGMT" "/api/management$path" "$body")
+		fi
+		printf '> %s %s %s\n< %s %s\n' "$method" "$path" "$body" "$(last_status)" "$out"
+	done < "$1" | sed -E 's/"(createTime|updateTime|version)":[0-9]+/"\1":0/g'
+}
+
 @test "pull-out, state queries, logs, pull-in" {
 	[ "$(m /operate-instance.json "$(op_body inst-1 pullout false)")" = "$OK" ]
 	run m /instance-operations.json '{"instanceKey":{"regionId":"SHA","serviceId":"DEMO","instanceId":"INST-1"}}'
@@ -154,4 +172,16 @@ nlogs() { m "/log/$1-logs.json" '{}' | jq '.logs | length'; }
 	[ "$(echo "$output" | jq -r .responseStatus.errorCode)" = service-unavailable ]
 	[[ "$(echo "$output" | jq -r .responseStatus.message)" == "Serivce is not in up state."* ]]
 	[ "$(m /instance-operations.json '{"instanceKey":{"regionId":"sha","serviceId":"d","instanceId":"i"}}' | jq -r .responseStatus.status)" = success ]
+}
+
+# Every endpoint family, success and failure paths: the full status and body of
+# each answer must stay byte-identical (a refactor must not move a byte). After a
+# deliberate wire change, regenerate with MGMTD_GOLDEN_UPDATE=1 and review the diff.
+@test "golden transcript: full bodies of every endpoint family" {
+	local dir="$REPO/test/fixtures/mgmtd"
+	transcript "$dir/transcript.req" > "$TMP/transcript.out"
+	if [ -n "${MGMTD_GOLDEN_UPDATE:-}" ]; then
+		cp "$TMP/transcript.out" "$dir/transcript.golden"
+	fi
+	diff -u "$dir/transcript.golden" "$TMP/transcript.out"
 }
