@@ -179,3 +179,49 @@ wait_until() {
 	done
 	"$@"
 }
+
+# ---- several nodes in one test (replicator.bats) ----------------------------
+# node_new NAME — allocate ports and a state dir under $TMP/NAME for another node,
+# switch to it (REG, DISC, ..., CONF, STATE now name it) and write its config;
+# node_use NAME switches back. artemis_setup's node is "main". The daemons of
+# every node log to the same $TMP/<daemon>.log.
+NODE_VARS="STATE CONF REG_PORT DISC_PORT MGMT_PORT REPL_PORT REG DISC MGMT REPL"
+
+node_save() {
+	local v
+	for v in $NODE_VARS; do eval "NODE_${1}_$v=\${$v}"; done
+}
+
+node_use() {
+	local v n
+	[ -n "$(eval echo "\${NODE_${1}_CONF}")" ] || node_save main
+	for v in $NODE_VARS; do n="NODE_${1}_$v"; eval "$v=\${$n}"; done
+	NODE_CUR=$1
+}
+
+node_new() {
+	[ -n "$NODE_main_CONF" ] || node_save main
+	mkdir -p "$TMP/$1/state"
+	STATE=$TMP/$1/state
+	CONF=$TMP/$1/artemis.conf
+	REG_PORT=$(free_port); DISC_PORT=$(free_port)
+	MGMT_PORT=$(free_port); REPL_PORT=$(free_port)
+	REG=http://127.0.0.1:$REG_PORT
+	DISC=http://127.0.0.1:$DISC_PORT
+	MGMT=http://127.0.0.1:$MGMT_PORT
+	REPL=http://127.0.0.1:$REPL_PORT
+	artemis_config
+	node_save "$1"
+	NODE_CUR=$1
+}
+
+# node_peers PEERS — set [cluster] peers of the current node's config
+node_peers() {
+	sed -i "s|^peers =.*|peers = $1|" "$CONF"
+}
+
+# node_start DAEMON... — start daemons of the current node
+node_start() {
+	local d
+	for d in "$@"; do start_daemon "$d" || return 1; done
+}
