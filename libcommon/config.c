@@ -44,6 +44,7 @@ static const struct key keys[] = {
 	NUM("registryd", "listen", K_LISTEN, registryd_listen, 0, 0),
 	NUM("registryd", "allow-from-other-zone", K_BOOL, registry_allow_other_zone, 0, 1),
 	NUM("registryd", "max-instances-per-request", K_INT, max_instances_per_request, 1, 1000000),
+	NUM("registryd", "heartbeat-cache", K_SIZE, heartbeat_cache, 0, (int64_t)1 << 40),
 	NUM("registryd", "ws-session-ttl", K_DUR, ws_session_ttl_ms, 1000, 86400000),
 	NUM("registryd", "ws-check-interval", K_DUR, ws_check_interval_ms, 100, 3600000),
 	LST("registryd", "ws-blacklist", heartbeat_ws_blacklist),
@@ -111,6 +112,7 @@ config_defaults(struct config *c)
 	c->max_decoded_body = 32 << 20;
 	c->http_threads = 4;
 	c->max_instances_per_request = 5000;
+	c->heartbeat_cache = 64 << 20;
 	c->ws_session_ttl_ms = 360000;
 	c->ws_check_interval_ms = 1000;
 	c->ws_max_connections = 20000;

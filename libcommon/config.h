@@ -41,6 +41,7 @@ struct config {
 	struct listen_addr registryd_listen;
 	int	registry_allow_other_zone;
 	int	max_instances_per_request;
+	size_t	heartbeat_cache;	/* bytes of heartbeat plans; 0 = off */
 	int64_t	ws_session_ttl_ms;	/* all WebSocket endpoints */
 	int64_t	ws_check_interval_ms;
 	char	heartbeat_ws_blacklist[CONFIG_LIST];	/* comma list of IPs */

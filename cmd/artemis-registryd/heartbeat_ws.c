@@ -16,22 +16,12 @@ on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
 {
 	struct registryd *d = arg;
 	struct sbuf out = SBUF_INIT;
-	struct hb_plan *plan = ws_conn_data(c);
 
-	(void)registry_heartbeat_ws(d, &plan, msg, len, &out);
-	ws_conn_set_data(c, plan);
+	(void)registry_process(d, OP_HEARTBEAT, PATH_WEBSOCKET, msg, len, &out);
 	if (ws_send_text(c, out.s, out.len) == -1)
 		log_debug("heartbeat session %llu: outbound queue full, closed",
 		    (unsigned long long)ws_conn_id(c));
 	sbuf_free(&out);
-}
-
-static void
-on_close(struct ws_conn *c, void *arg)
-{
-	(void)arg;
-	hb_plan_free(ws_conn_data(c));
-	ws_conn_set_data(c, NULL);
 }
 
 struct ws_server *
@@ -43,7 +33,6 @@ heartbeat_ws_start(struct registryd *d)
 	ep.path = "/ws/registry/heartbeat";
 	ep.blacklist = d->cfg.heartbeat_ws_blacklist;
 	ep.on_text = on_text;
-	ep.on_close = on_close;
 	ep.arg = d;
 	return ws_server_start(&d->cfg, &ep, 1);
 }

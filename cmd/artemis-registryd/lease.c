@@ -279,6 +279,7 @@ lease_metrics(struct sbuf *out, void *arg)
 	struct table_registry_status *rs = &table_header(d->table)->reg;
 	int m;
 
+	plan_metrics(d, out);
 	sbuf_adds(out, "# HELP artemis_table_instances Live instances in the table.\n"
 	    "# TYPE artemis_table_instances gauge\n");
 	sbuf_addf(out, "artemis_table_instances %u\n", table_live(d->table));

@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	pthread_mutex_init(&d->safe_lock, NULL);
 	open_table(d);
 	make_limiters(d);
+	d->plans = plan_cache_new(d->cfg.heartbeat_cache);
 	if ((d->bus = bus_pub_open(d->cfg.state_dir, BUS_REGISTRY)) == NULL)
 		log_warnx("bus unavailable; readers will poll the table");
 
@@ -120,6 +121,7 @@ main(int argc, char **argv)
 	if (d->bus)
 		bus_pub_close(d->bus);
 	table_close(d->table);
+	plan_cache_free(d->plans);
 	ratelimit_free(d->rl_registry);
 	ratelimit_free(d->rl_replication);
 	ratelimit_free(d->rl_cluster);

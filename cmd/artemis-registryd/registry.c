@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
-#include <sha1.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,20 +21,10 @@
 #include "registryd.h"
 #include "table.h"
 
-struct element {
-	struct instance	in;
-	int		is_null;
-};
+const char *const registry_op_identity[] = { "register", "heartbeat", "unregister" };
 
-struct batch {
-	struct element	*el;
-	size_t		 n;
-};
-
-static const char *op_identity[] = { "register", "heartbeat", "unregister" };
-
-static void
-batch_free(struct batch *b)
+void
+registry_batch_free(struct batch *b)
 {
 	size_t i;
 
@@ -45,8 +34,8 @@ batch_free(struct batch *b)
 }
 
 /* Decode request.instances. 1 = decoded, 0 = instances null/empty, -1 = refuse. */
-static int
-decode_instances(struct json_object *root, size_t max, struct batch *b, char *err,
+int
+registry_decode(struct json_object *root, size_t max, struct batch *b, char *err,
     size_t errlen)
 {
 	struct json_object *arr;
@@ -76,7 +65,7 @@ decode_instances(struct json_object *root, size_t max, struct batch *b, char *er
 		b->n = i + 1;
 		if (instance_from_json(json_object_array_get_idx(arr, i), &b->el[i].in,
 		    &b->el[i].is_null, err, errlen) == -1) {
-			batch_free(b);
+			registry_batch_free(b);
 			memset(b, 0, sizeof(*b));
 			return -1;
 		}
@@ -84,8 +73,8 @@ decode_instances(struct json_object *root, size_t max, struct batch *b, char *er
 	return 1;
 }
 
-static void
-fail_response(struct sbuf *out, const char *code, const char *msg)
+void
+registry_fail(struct sbuf *out, const char *code, const char *msg)
 {
 	sbuf_reset(out);
 	sbuf_adds(out, "{\"failedInstances\":null,\"responseStatus\":");
@@ -119,8 +108,8 @@ same(const char *a, const char *b)
 }
 
 /* Region, zone and field checks; NULL when the element may be stored. */
-static const char *
-check_element(struct registryd *d, enum reg_path path, const struct instance *in,
+const char *
+registry_check(struct registryd *d, enum reg_path path, const struct instance *in,
     struct sbuf *why)
 {
 	const struct config *c = &d->cfg;
@@ -148,8 +137,8 @@ check_element(struct registryd *d, enum reg_path path, const struct instance *in
 	return EC_INTERNAL;
 }
 
-static int
-is_legacy(const struct instance *in)
+int
+registry_is_legacy(const struct instance *in)
 {
 	size_t i;
 
@@ -165,7 +154,7 @@ store_register(struct registryd *d, const struct instance *in, uint8_t origin,
     struct sbuf *why)
 {
 	struct sbuf key = SBUF_INIT, json = SBUF_INIT;
-	int legacy = is_legacy(in), rc;
+	int legacy = registry_is_legacy(in), rc;
 	uint64_t seq;
 
 	instance_key(in, &key);
@@ -251,7 +240,7 @@ apply(struct registryd *d, enum reg_op op, enum reg_path path, struct batch *b,
 		if (b->el[i].is_null)
 			continue;
 		sbuf_reset(&why);
-		if ((code = check_element(d, path, in, &why)) == NULL) {
+		if ((code = registry_check(d, path, in, &why)) == NULL) {
 			switch (op) {
 			case OP_REGISTER:
 				code = store_register(d, in, path == PATH_REPLICATION ?
@@ -260,7 +249,7 @@ apply(struct registryd *d, enum reg_op op, enum reg_path path, struct batch *b,
 				break;
 			case OP_HEARTBEAT:
 				code = store_heartbeat(d, path, in, &why,
-				    &renewed[is_legacy(in) ? LEASE_LEGACY : LEASE_NORMAL]);
+				    &renewed[registry_is_legacy(in) ? LEASE_LEGACY : LEASE_NORMAL]);
 				changed |= path == PATH_REPLICATION;
 				break;
 			case OP_UNREGISTER:
@@ -292,7 +281,7 @@ apply(struct registryd *d, enum reg_op op, enum reg_path path, struct batch *b,
 	return 200;
 }
 
-static const char canned_success[] =
+const char registry_success[] =
     "{\"failedInstances\":null,\"responseStatus\":"
     "{\"errorCode\":\"success\",\"message\":\"\",\"status\":\"success\"}}";
 
@@ -303,8 +292,18 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 	struct json_object *root;
 	struct ratelimit *rl;
 	struct batch b;
+	uint8_t digest[PLAN_DIGEST_LEN];
 	char err[512];
-	int rc;
+	int rc, limited_checked = 0, learn;
+
+	/* a client repeats its heartbeat text every interval: answer it from a plan */
+	learn = op == OP_HEARTBEAT && path != PATH_REPLICATION && d->plans != NULL;
+	if (learn) {
+		plan_digest(body, len, digest);
+		if ((rc = plan_answer(d, digest, out)) == PLAN_ANSWERED)
+			return 200;
+		limited_checked = rc == PLAN_FALLBACK;
+	}
 
 	/* The caravan mapper on the WebSocket tolerates control characters and hands
 	 * a "null" message to the handler; Spring refuses a null body with 400. */
@@ -316,34 +315,34 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 			return 400;
 		}
 		if (err[0] == '\0')	/* the message was "null" */
-			fail_response(out, EC_BAD_REQUEST, MSG_REQUEST_NULL);
+			registry_fail(out, EC_BAD_REQUEST, MSG_REQUEST_NULL);
 		else			/* §8.2: canned success */
-			sbuf_adds(out, canned_success);
+			sbuf_adds(out, registry_success);
 		return 200;
 	}
-	rc = decode_instances(root, (size_t)d->cfg.max_instances_per_request, &b, err,
+	rc = registry_decode(root, (size_t)d->cfg.max_instances_per_request, &b, err,
 	    sizeof(err));
 	json_object_put(root);
 	if (rc == -1) {
 		if (path == PATH_WEBSOCKET) {
-			sbuf_adds(out, canned_success);
+			sbuf_adds(out, registry_success);
 			return 200;
 		}
 		sbuf_adds(out, err);
 		return 400;
 	}
 	rl = path == PATH_REPLICATION ? d->rl_replication : d->rl_registry;
-	if (!ratelimit_allow(rl, op_identity[op], now_ms())) {
-		fail_response(out, EC_RATE_LIMITED, MSG_RATE_LIMITED);
-		batch_free(&b);
+	if (!limited_checked && !ratelimit_allow(rl, registry_op_identity[op], now_ms())) {
+		registry_fail(out, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+		registry_batch_free(&b);
 		return 200;
 	}
 	if (rc == -2) {
-		fail_response(out, EC_BAD_REQUEST, err);
+		registry_fail(out, EC_BAD_REQUEST, err);
 		return 200;
 	}
 	if (rc == 0) {
-		fail_response(out, EC_BAD_REQUEST, MSG_NO_INSTANCES);
+		registry_fail(out, EC_BAD_REQUEST, MSG_NO_INSTANCES);
 		return 200;
 	}
 	if (path != PATH_REPLICATION && !node_can_serve_registry(&d->node)) {
@@ -351,154 +350,14 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 
 		sbuf_adds(&msg, "Serivce registry is not in up state. Current status: ");
 		node_status_text(&d->node, &msg);
-		fail_response(out, EC_UNAVAILABLE, msg.s);
+		registry_fail(out, EC_UNAVAILABLE, msg.s);
 		sbuf_free(&msg);
-		batch_free(&b);
+		registry_batch_free(&b);
 		return 200;
 	}
 	rc = apply(d, op, path, &b, out);
-	batch_free(&b);
-	return rc;
-}
-
-/*
- * Heartbeat plans. A client sends the same heartbeat text every interval (the Java
- * client: every 5 s, its whole instance set), and decoding JSON is the cost of a
- * heartbeat (json-c builds a tree: ~5-10 us an instance here), not the renewal (one
- * atomic store). So a WebSocket session remembers the SHA-1 of its last message and
- * the identity keys it held; an identical message renews those keys directly. Only
- * messages whose every element passed the static checks (region, zone, fields) get
- * a plan, and a message in which a renewal fails falls back to the full path, which
- * builds the per-instance failures the client needs.
- */
-struct hb_plan {
-	uint8_t		 digest[SHA1_DIGEST_LENGTH];
-	size_t		 n;
-	struct table_key *keys;
-	uint8_t		*legacy;
-	char		*keybuf;
-};
-
-void
-hb_plan_free(struct hb_plan *p)
-{
-	if (p == NULL)
-		return;
-	free(p->keys);
-	free(p->legacy);
-	free(p->keybuf);
-	free(p);
-}
-
-static void
-digest_of(const char *body, size_t len, uint8_t out[SHA1_DIGEST_LENGTH])
-{
-	SHA1_CTX ctx;
-
-	SHA1Init(&ctx);
-	SHA1Update(&ctx, (const uint8_t *)body, len);
-	SHA1Final(out, &ctx);
-}
-
-/* A plan for a decoded batch, or NULL if some element fails a static check. */
-static struct hb_plan *
-plan_build(struct registryd *d, const struct batch *b, const uint8_t *digest)
-{
-	struct sbuf why = SBUF_INIT, keys = SBUF_INIT;
-	struct hb_plan *p;
-	size_t i, n = 0, off;
-	size_t *ends;
-
-	if ((ends = calloc(b->n ? b->n : 1, sizeof(*ends))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < b->n; i++) {
-		if (b->el[i].is_null)
-			continue;
-		if (check_element(d, PATH_WEBSOCKET, &b->el[i].in, &why) != NULL) {
-			free(ends);
-			sbuf_free(&why);
-			sbuf_free(&keys);
-			return NULL;
-		}
-		instance_key(&b->el[i].in, &keys);
-		ends[n++] = keys.len;
-	}
-	sbuf_free(&why);
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->keys = calloc(n ? n : 1, sizeof(*p->keys))) == NULL ||
-	    (p->legacy = calloc(n ? n : 1, 1)) == NULL)
-		fatal("calloc");
-	memcpy(p->digest, digest, SHA1_DIGEST_LENGTH);
-	p->keybuf = sbuf_steal(&keys, NULL);
-	p->n = n;
-	for (i = 0, n = 0, off = 0; i < b->n; i++) {
-		if (b->el[i].is_null)
-			continue;
-		p->keys[n].key = p->keybuf + off;
-		p->keys[n].len = ends[n] - off;
-		p->legacy[n] = (uint8_t)is_legacy(&b->el[i].in);
-		off = ends[n++];
-	}
-	free(ends);
-	return p;
-}
-
-/* 1 if the plan answered the message (out filled), 0 to take the full path. */
-static int
-plan_run(struct registryd *d, const struct hb_plan *p, struct sbuf *out)
-{
-	int64_t renewed[2] = { 0, 0 };
-	int *res;
-	size_t i, ok;
-
-	if (!ratelimit_allow(d->rl_registry, op_identity[OP_HEARTBEAT], now_ms())) {
-		fail_response(out, EC_RATE_LIMITED, MSG_RATE_LIMITED);
-		return 1;
-	}
-	if (p->n == 0 || !node_can_serve_registry(&d->node))
-		return 0;	/* the full path gives the precise answer */
-	if ((res = calloc(p->n, sizeof(*res))) == NULL)
-		fatal("calloc");
-	ok = table_renew_many(d->table, p->keys, p->n, now_ms(), ORIGIN_LOCAL, res);
-	if (ok == p->n) {
-		for (i = 0; i < p->n; i++)
-			renewed[p->legacy[i] ? LEASE_LEGACY : LEASE_NORMAL]++;
-		lease_count_renewals(d, LEASE_NORMAL, renewed[LEASE_NORMAL]);
-		lease_count_renewals(d, LEASE_LEGACY, renewed[LEASE_LEGACY]);
-		sbuf_adds(out, canned_success);
-	}
-	free(res);
-	return ok == p->n;
-}
-
-int
-registry_heartbeat_ws(struct registryd *d, struct hb_plan **plan, const char *body,
-    size_t len, struct sbuf *out)
-{
-	struct json_object *root;
-	uint8_t digest[SHA1_DIGEST_LENGTH];
-	struct batch b;
-	char err[512];
-	int rc;
-
-	digest_of(body, len, digest);
-	if (*plan && memcmp((*plan)->digest, digest, sizeof(digest)) == 0 &&
-	    plan_run(d, *plan, out))
-		return 200;
-	hb_plan_free(*plan);
-	*plan = NULL;
-	rc = registry_process(d, OP_HEARTBEAT, PATH_WEBSOCKET, body, len, out);
-
-	/* remember the message's keys for next time (decoding again is cheap next
-	 * to what the plan saves over the following intervals) */
-	root = model_parse_flags(body, len, MODEL_PARSE_ALLOW_CONTROL, err, sizeof(err));
-	if (root == NULL)
-		return rc;
-	if (decode_instances(root, (size_t)d->cfg.max_instances_per_request, &b, err,
-	    sizeof(err)) == 1) {
-		*plan = plan_build(d, &b, digest);
-		batch_free(&b);
-	}
-	json_object_put(root);
+	if (learn)
+		plan_learn(d, digest, path, &b);
+	registry_batch_free(&b);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "model.h"
 #include "ratelimit.h"
 #include "sbuf.h"
 #include "status.h"
@@ -53,6 +54,7 @@ struct registryd {
 	struct ratelimit	*rl_replication;
 	struct ratelimit	*rl_cluster;
 	struct ratelimit	*rl_status;
+	struct plan_cache	*plans;		/* NULL: disabled */
 
 	pthread_mutex_t		 write_lock;	/* serialises table upsert/evict/remove */
 	pthread_mutex_t		 safe_lock;
@@ -71,12 +73,43 @@ int	registry_process(struct registryd *, enum reg_op, enum reg_path, const char 
 	    size_t len, struct sbuf *out);
 void	registry_publish(struct registryd *);
 
-/* WebSocket heartbeats with a per-session plan: an identical message renews the
- * remembered keys without decoding JSON (see registry.c). */
-struct hb_plan;
-int	registry_heartbeat_ws(struct registryd *, struct hb_plan **plan, const char *body,
-	    size_t len, struct sbuf *out);
-void	hb_plan_free(struct hb_plan *);
+/* Pieces of registry.c that hbplan.c reuses. */
+struct json_object;
+struct instance;
+
+struct element {
+	struct instance	in;
+	int		is_null;
+};
+
+struct batch {
+	struct element	*el;
+	size_t		 n;
+};
+
+extern const char *const registry_op_identity[];
+extern const char registry_success[];	/* the canned success answer */
+int	registry_decode(struct json_object *root, size_t max, struct batch *b, char *err,
+	    size_t errlen);
+void	registry_batch_free(struct batch *);
+void	registry_fail(struct sbuf *out, const char *code, const char *msg);
+const char *registry_check(struct registryd *, enum reg_path, const struct instance *,
+	    struct sbuf *why);
+int	registry_is_legacy(const struct instance *);
+
+/* hbplan.c: heartbeat plans (see there) */
+#define PLAN_DIGEST_LEN	20
+enum { PLAN_NONE, PLAN_ANSWERED, PLAN_FALLBACK };
+struct plan_cache;
+struct plan_cache *plan_cache_new(size_t budget_bytes);
+void	plan_cache_free(struct plan_cache *);
+void	plan_digest(const char *body, size_t len, uint8_t digest[PLAN_DIGEST_LEN]);
+/* PLAN_ANSWERED (out filled), PLAN_FALLBACK (a plan existed and the rate limiter
+ * was consulted, but the full path must answer), PLAN_NONE. */
+int	plan_answer(struct registryd *, const uint8_t *digest, struct sbuf *out);
+void	plan_learn(struct registryd *, const uint8_t *digest, enum reg_path,
+	    const struct batch *);
+void	plan_metrics(struct registryd *, struct sbuf *out);
 
 /* routes.c */
 size_t	registry_routes(struct registryd *, struct http_route *out, size_t max);
