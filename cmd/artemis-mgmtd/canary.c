@@ -37,22 +37,6 @@ member_cb(int64_t id, int64_t gid, const char *instance_id, void *arg)
 }
 
 static int
-member_log(int64_t gid, const char *iid, const struct op_ctx *c)
-{
-	struct log_row lr;
-
-	memset(&lr, 0, sizeof(lr));
-	lr.n[LN_GROUP_ID] = gid;
-	lr.has_n = 1u << LN_GROUP_ID;
-	lr.s[LS_INSTANCE] = iid;
-	lr.s[LS_OPERATION] = c->operation;
-	lr.s[LS_OPERATOR] = c->operator_id;
-	lr.s[LS_TOKEN] = c->token;
-	lr.s[LS_REASON] = c->reason;
-	return store_log_insert(mgmtd->store, LOG_GROUP_INSTANCE, &lr);
-}
-
-static int
 in_list(struct json_object *ips, const char *iid)
 {
 	struct json_object *e;
@@ -75,15 +59,12 @@ h_update_canary_ips(struct http_request *req, struct http_response *res)
 	struct op_ctx c;
 	char *service_id = NULL, *app_id = NULL;
 	int64_t rule_id, gid;
-	uint64_t version;
 	size_t i, j;
 	int ok, stored;
 
 	memset(&m, 0, sizeof(m));
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
+	if (write_open(req, res, &o, &c) == -1)
 		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
 	if (req_str(o, "serviceId", 0, &service_id, res) == -1 ||
 	    req_str(o, "appId", 0, &app_id, res) == -1 ||
 	    req_array(o, "canaryIps", &ips, res) == -1)
@@ -95,11 +76,9 @@ h_update_canary_ips(struct http_request *req, struct http_response *res)
 			http_error(res, 400, "canaryIps: strings expected");
 			goto out;
 		}
-	if (str_blank(service_id) || str_blank(app_id) || ips == NULL ||
-	    !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, CANARY_FAIL);
+	if (write_begin(res, !str_blank(service_id) && !str_blank(app_id) &&
+	    ips != NULL && ctx_valid(&c), CANARY_FAIL) == -1)
 		goto out;
-	}
 	memset(&r, 0, sizeof(r));
 	r.service_id = service_id;
 	r.name = "canary-route-rule";
@@ -119,7 +98,7 @@ h_update_canary_ips(struct http_request *req, struct http_response *res)
 	for (i = 0; ok && i < m.n; i++)		/* stored but not requested */
 		if (!in_list(ips, m.iids[i]))
 			ok = store_gi_delete(mgmtd->store, m.ids[i], NULL, NULL) != -1 &&
-			    member_log(gid, m.iids[i], &c) == 0;
+			    group_instance_log(gid, m.iids[i], &c) == 0;
 	for (i = 0; ok && i < json_object_array_length(ips); i++) {
 		const char *iid;
 
@@ -130,19 +109,9 @@ h_update_canary_ips(struct http_request *req, struct http_response *res)
 			stored = strcmp(m.iids[j], iid) == 0;
 		if (!stored && !str_blank(iid))
 			ok = store_gi_insert(mgmtd->store, gid, iid) == 0 &&
-			    member_log(gid, iid, &c) == 0;
+			    group_instance_log(gid, iid, &c) == 0;
 	}
-	if (!ok) {
-		store_rollback(mgmtd->store);
-		reply_ise(res, CANARY_FAIL);
-		goto out;
-	}
-	if (store_commit(mgmtd->store, &version) == -1) {
-		reply_ise(res, CANARY_FAIL);
-		goto out;
-	}
-	write_done(version, 1);
-	reply_ok(res);
+	write_finish(res, ok, CANARY_FAIL, 1);
 out:
 	for (i = 0; i < m.n; i++)
 		free(m.iids[i]);
@@ -150,7 +119,5 @@ out:
 	free(m.ids);
 	free(service_id);
 	free(app_id);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	write_close(o, &c);
 }

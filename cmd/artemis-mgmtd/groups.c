@@ -1,11 +1,11 @@
 /*
- * groups.c — groups, group tags, group operations, group instances and service
- * ("logic") instances (management-contract §1.3.4 to §1.3.8).
+ * groups.c — groups, group tags and group operations (management-contract
+ * §1.3.4 to §1.3.6): everything keyed by a group.
  *
- * Writes validate everything first, then run in one transaction: any failure is
- * internal-service-error with the endpoint's fixed message and nothing changes.
- * Ids that must name an existing group (tags, group operations, group instances)
- * are checked; Java does not check (docs/compat.md, "Management").
+ * Writes validate everything first, then run in one transaction (write.c): any
+ * failure is internal-service-error with the endpoint's fixed message and
+ * nothing changes. Ids that must name an existing group (tags, group
+ * operations) are checked; Java does not check (docs/compat.md, "Management").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,8 @@
 #include "model.h"
 #include "ratelimit.h"
 #include "store.h"
+
+/* ---- a group: decoded, stored, rendered, logged ---- */
 
 /* A decoded Group: strings owned. */
 struct ogroup {
@@ -106,225 +108,97 @@ group_to_json(const struct group_row *g, struct sbuf *b)
 	sbuf_free(&key);
 }
 
-/* The log row of a group change. */
-static void
-group_log(const struct group_row *g, const struct op_ctx *c, struct log_row *lr)
+int
+group_put_logged(const struct group_row *g, int revive_only, const struct op_ctx *c,
+    int64_t *id)
 {
-	memset(lr, 0, sizeof(*lr));
-	lr->s[LS_SERVICE] = g->service_id;
-	lr->s[LS_REGION] = g->region_id;
-	lr->s[LS_ZONE] = g->zone_id;
-	lr->s[LS_NAME] = g->name;
-	lr->s[LS_APP] = g->app_id;
-	lr->s[LS_STATUS] = g->status;
-	lr->s[LS_OPERATION] = c->operation;
-	lr->s[LS_OPERATOR] = c->operator_id;
-	lr->s[LS_TOKEN] = c->token;
-	lr->s[LS_EXTENSIONS] = c->extensions;
-	lr->s[LS_REASON] = c->reason;
-}
-
-/* ---- a write: decode, validate, one transaction ---- */
-
-/* Commit or roll back; answers success or the fixed message. */
-static void
-finish(struct http_response *res, int ok, const char *msg, int wait)
-{
-	uint64_t version;
-
-	if (!ok) {
-		store_rollback(mgmtd->store);
-		reply_ise(res, msg);
-		return;
-	}
-	if (store_commit(mgmtd->store, &version) == -1) {
-		reply_ise(res, msg);
-		return;
-	}
-	write_done(version, wait);
-	reply_ok(res);
-}
-
-/* Elements of a JSON array that must be objects (null elements -> 0 = invalid). */
-static int
-is_obj(struct json_object *e)
-{
-	return e != NULL && json_object_is_type(e, json_type_object);
-}
-
-static void
-put_groups(struct http_request *req, struct http_response *res, const char *msg)
-{
-	struct json_object *o, *list;
-	struct ogroup *gs = NULL;
-	struct op_ctx c;
-	struct group_row r;
 	struct log_row lr;
-	size_t i, n = 0;
-	int64_t id;
-	int ok = 1;
 
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (req_array(o, "groups", &list, res) == -1)
-		goto out;
-	n = list ? json_object_array_length(list) : 0;
-	gs = calloc(n + 1, sizeof(*gs));
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(list, i);
-
-		if (!is_obj(e))
-			ok = 0;
-		else if (ogroup_decode(e, &gs[i], res) == -1)
-			goto out;
-		else if (!ogroup_complete(&gs[i]))
-			ok = 0;
-	}
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		ogroup_row(&gs[i], &r);
-		group_log(&r, &c, &lr);
-		ok = store_group_put(mgmtd->store, &r, 0, &id) == 0 &&
-		    store_log_insert(mgmtd->store, LOG_GROUP, &lr) == 0;
-	}
-	finish(res, ok, msg, 1);
-out:
-	for (i = 0; gs && i < n; i++)
-		ogroup_free(&gs[i]);
-	free(gs);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	memset(&lr, 0, sizeof(lr));
+	lr.s[LS_SERVICE] = g->service_id;
+	lr.s[LS_REGION] = g->region_id;
+	lr.s[LS_ZONE] = g->zone_id;
+	lr.s[LS_NAME] = g->name;
+	lr.s[LS_APP] = g->app_id;
+	lr.s[LS_STATUS] = g->status;
+	if (store_group_put(mgmtd->store, g, revive_only, id) == -1)
+		return -1;
+	return log_with_ctx(LOG_GROUP, &lr, c);
 }
+
+/* ---- group writes ---- */
+
+static int
+group_decode(struct json_object *e, void *elem, struct http_response *res)
+{
+	if (ogroup_decode(e, elem, res) == -1)
+		return -1;
+	return ogroup_complete(elem);
+}
+
+static int
+group_apply(const void *elem, const struct op_ctx *c)
+{
+	struct group_row r;
+	int64_t id;
+
+	ogroup_row(elem, &r);
+	return group_put_logged(&r, 0, c, &id);
+}
+
+static void
+group_free(void *elem)
+{
+	ogroup_free(elem);
+}
+
+static const struct list_write groups_write = {
+	"groups", sizeof(struct ogroup), group_decode, group_apply, group_free,
+};
 
 void
 h_insert_groups(struct http_request *req, struct http_response *res)
 {
-	put_groups(req, res, "insert groups failed.");
+	list_write(&groups_write, "insert groups failed.", req, res);
 }
 
 void
 h_update_groups(struct http_request *req, struct http_response *res)
 {
-	put_groups(req, res, "update groups failed.");
+	list_write(&groups_write, "update groups failed.", req, res);
 }
 
-/* An array of ids: -1 answered 400; otherwise *out (malloc) and *n. */
 static int
-id_list(struct json_object *o, const char *name, int64_t **out, size_t *n,
-    int *has_null, struct http_response *res)
+group_deleted(const struct group_row *g, void *arg)
 {
-	struct json_object *list, *e;
-	char err[128];
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	*has_null = 0;
-	if (req_array(o, name, &list, res) == -1)
-		return -1;
-	if (list == NULL)
-		return 0;
-	*n = json_object_array_length(list);
-	if ((*out = calloc(*n + 1, sizeof(**out))) == NULL)
-		abort();
-	for (i = 0; i < *n; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (e == NULL) {
-			*has_null = 1;
-			continue;
-		}
-		{
-			struct json_object *w = json_object_new_object();
-			int64_t v;
-
-			json_object_object_add(w, "v", json_object_get(e));
-			if (model_get_int64(w, "v", &v, err, sizeof(err)) == -1) {
-				json_object_put(w);
-				free(*out);
-				*out = NULL;
-				http_error(res, 400, err);
-				return -1;
-			}
-			(*out)[i] = v;
-			json_object_put(w);
-		}
-	}
-	return 0;
-}
-
-struct del_log {
-	const struct op_ctx	*c;
-	int			 ok;
-};
-
-static int
-group_deleted_cb(const struct group_row *g, void *arg)
-{
-	struct del_log *d = arg;
 	struct log_row lr;
 
-	group_log(g, d->c, &lr);
-	if (store_log_insert(mgmtd->store, LOG_GROUP, &lr) == -1)
-		d->ok = 0;
-	return 0;
+	memset(&lr, 0, sizeof(lr));
+	lr.s[LS_SERVICE] = g->service_id;
+	lr.s[LS_REGION] = g->region_id;
+	lr.s[LS_ZONE] = g->zone_id;
+	lr.s[LS_NAME] = g->name;
+	lr.s[LS_APP] = g->app_id;
+	lr.s[LS_STATUS] = g->status;
+	return deleted_log(arg, &lr);
+}
+
+static int
+group_delete(int64_t id, const struct op_ctx *c)
+{
+	struct deleted d = { c, LOG_GROUP, 0 };
+
+	return deleted_result(&d, store_group_delete(mgmtd->store, id, group_deleted,
+	    &d));
 }
 
 void
 h_delete_groups(struct http_request *req, struct http_response *res)
 {
-	const char *msg = "delete group failed.";
-	struct json_object *o;
-	struct op_ctx c;
-	struct del_log d;
-	int64_t *ids = NULL;
-	size_t i, n;
-	int has_null, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (id_list(o, "groupIds", &ids, &n, &has_null, res) == -1)
-		goto out;
-	if (n == 0 || has_null || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	d.c = &c;
-	d.ok = 1;
-	for (i = 0; i < n && ok; i++)
-		ok = store_group_delete(mgmtd->store, ids[i], group_deleted_cb, &d) != -1;
-	finish(res, ok && d.ok, msg, 1);
-out:
-	free(ids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	delete_ids("groupIds", group_delete, "delete group failed.", req, res);
 }
 
 /* ---- group reads ---- */
-
-struct acc {
-	struct sbuf	*out;
-	int		 n;
-};
-
-static int
-group_json_cb(const struct group_row *g, void *arg)
-{
-	struct acc *a = arg;
-
-	if (a->n++)
-		sbuf_addc(a->out, ',');
-	group_to_json(g, a->out);
-	return 0;
-}
 
 int
 group_rate_ok(struct http_response *res, const char *identity, const char *field)
@@ -336,14 +210,22 @@ group_rate_ok(struct http_response *res, const char *identity, const char *field
 	return 0;
 }
 
+static int
+group_json_row(const struct group_row *g, void *arg)
+{
+	rows_next(arg);
+	group_to_json(g, &((struct rows *)arg)->out);
+	return 0;
+}
+
 static void
 list_groups(struct http_request *req, struct http_response *res, int filtered)
 {
 	const char *msg = filtered ? "get groups failed." : "get all group failed.";
 	struct json_object *o;
+	struct rows rows = { SBUF_INIT, 0 };
 	struct ogroup f;
 	struct group_row r;
-	struct acc a;
 	int64_t id = 0;
 	int has_id = 0, rc;
 
@@ -357,24 +239,16 @@ list_groups(struct http_request *req, struct http_response *res, int filtered)
 		goto out;
 	ogroup_row(&f, &r);
 	r.id = id;
-	sbuf_reset(&res->body);
-	sbuf_adds(&res->body, "{\"groups\":[");
-	a.out = &res->body;
-	a.n = 0;
-	if (store_read_begin(mgmtd->store) == -1)
-		rc = -1;
-	else {
-		rc = store_group_list(mgmtd->store, &r, has_id, group_json_cb, &a);
+	if ((rc = store_read_begin(mgmtd->store)) == 0) {
+		rc = store_group_list(mgmtd->store, &r, has_id, group_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
 	if (rc == -1)
 		reply_fail_field(res, "groups", EC_INTERNAL, msg);
-	else {
-		sbuf_adds(&res->body, "],");
-		add_ok(&res->body);
-		sbuf_addc(&res->body, '}');
-	}
+	else
+		reply_array(res, "groups", &rows.out);
 out:
+	sbuf_free(&rows.out);
 	ogroup_free(&f);
 	json_object_put(o);
 }
@@ -391,7 +265,55 @@ h_get_all_groups(struct http_request *req, struct http_response *res)
 	list_groups(req, res, 0);
 }
 
-/* ---- group tags ---- */
+/* ---- group tags (no operation context, no log) ---- */
+
+/* A value that is an object or an array is refused (400) before any write. */
+static int
+tags_decode(struct json_object *e, int64_t *gid, int *has_gid,
+    struct json_object **tags, struct http_response *res)
+{
+	if (req_int(e, "groupId", INT64_MIN, INT64_MAX, gid, has_gid, res) == -1 ||
+	    req_object(e, "tags", tags, res) == -1)
+		return -1;
+	if (*tags == NULL)
+		return 0;
+	json_object_object_foreach(*tags, k, val) {
+		(void)k;
+		if (val != NULL && (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))) {
+			http_error(res, 400, "tags: string values expected");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Store one GroupTags element; -1 if it must fail the write. *written counts
+ * the pairs stored (blank tags and values are skipped silently, as in Java). */
+static int
+tags_put(struct json_object *e, int *written, struct http_response *res)
+{
+	struct json_object *tags;
+	int64_t gid;
+	int has_gid;
+	char *v;
+
+	if (!json_is_object(e) ||
+	    tags_decode(e, &gid, &has_gid, &tags, res) == -1 ||
+	    !has_gid || store_group_exists(mgmtd->store, gid) != 1)
+		return -1;
+	if (tags == NULL)
+		return 0;
+	json_object_object_foreach(tags, k, val) {
+		v = val ? (char *)json_object_get_string(val) : NULL;
+		if (str_blank(k) || str_blank(v))
+			continue;
+		if (store_tag_put(mgmtd->store, gid, k, v) == -1)
+			return -1;
+		(*written)++;
+	}
+	return 0;
+}
 
 static void
 put_tags(struct http_request *req, struct http_response *res, const char *msg)
@@ -400,63 +322,23 @@ put_tags(struct http_request *req, struct http_response *res, const char *msg)
 	size_t i, n;
 	int64_t gid;
 	int has_gid, ok = 1, written = 0;
-	char *v;
 
 	if (!node_up(res) || (o = req_json(req, res)) == NULL)
 		return;
 	if (req_array(o, "groupTagsList", &list, res) == -1)
 		goto out;
 	n = list ? json_object_array_length(list) : 0;
-	/* decode everything first: a 400 must change nothing */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {	/* decode everything first: a 400 changes nothing */
 		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e))
-			continue;
-		if (req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid,
-		    res) == -1 || req_object(e, "tags", &tags, res) == -1)
+		if (json_is_object(e) &&
+		    tags_decode(e, &gid, &has_gid, &tags, res) == -1)
 			goto out;
-		if (tags != NULL) {
-			json_object_object_foreach(tags, k, val) {
-				(void)k;
-				if (val != NULL && (json_object_is_type(val,
-				    json_type_object) || json_object_is_type(val,
-				    json_type_array))) {
-					http_error(res, 400, "tags: string values expected");
-					goto out;
-				}
-			}
-		}
 	}
-	if (store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
+	if (write_begin(res, 1, msg) == -1)
 		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			break;
-		}
-		(void)req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res);
-		(void)req_object(e, "tags", &tags, res);
-		if (!has_gid || store_group_exists(mgmtd->store, gid) != 1) {
-			ok = 0;
-			break;
-		}
-		if (tags == NULL)
-			continue;
-		json_object_object_foreach(tags, k, val) {
-			v = val ? (char *)json_object_get_string(val) : NULL;
-			if (str_blank(k) || str_blank(v))
-				continue;	/* silently skipped, as in Java */
-			if (store_tag_put(mgmtd->store, gid, k, v) == -1) {
-				ok = 0;
-				break;
-			}
-			written++;
-		}
-	}
-	finish(res, ok && written > 0, msg, 1);
+	for (i = 0; i < n && ok; i++)
+		ok = tags_put(json_object_array_get_idx(list, i), &written, res) == 0;
+	write_finish(res, ok && written > 0, msg, 1);
 out:
 	json_object_put(o);
 }
@@ -486,112 +368,170 @@ h_delete_group_tags(struct http_request *req, struct http_response *res)
 		return;
 	if (req_int(o, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res) == -1 ||
 	    req_str(o, "tag", 0, &tag, res) == -1 ||
-	    req_str(o, "value", 0, &value, res) == -1)
+	    req_str(o, "value", 0, &value, res) == -1 ||
+	    write_begin(res, has_gid || !str_blank(tag) || !str_blank(value),
+	    msg) == -1)
 		goto out;
-	if ((!has_gid && str_blank(tag) && str_blank(value)) ||
-	    store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
 	ok = store_tag_delete(mgmtd->store, has_gid, gid, str_blank(tag) ? NULL : tag,
 	    str_blank(value) ? NULL : value, NULL) == 0;
-	finish(res, ok, msg, 1);
+	write_finish(res, ok, msg, 1);
 out:
 	free(tag);
 	free(value);
 	json_object_put(o);
 }
 
-/* Tags of consecutive group ids rendered as GroupTags objects. */
-struct tags_acc {
-	struct sbuf	*out;
+/* ---- reads of rows keyed by group id (tags, group operations) ---- */
+
+/* Rows of consecutive group ids rendered as {"groupId":N,<member>...<close>}. */
+struct per_group {
+	struct sbuf	 out;
+	const char	*member;	/* ",\"tags\":{" */
+	const char	*close;		/* "}}" */
 	int64_t		 cur;
 	int		 open;
 	int		 n;
 };
 
-static int
-tags_cb(int64_t gid, const char *tag, const char *value, void *arg)
+static void
+per_group_close(struct per_group *a)
 {
-	struct tags_acc *a = arg;
+	if (a->open)
+		sbuf_adds(&a->out, a->close);
+	a->open = 0;
+}
 
-	if (!a->open || a->cur != gid) {
-		if (a->open)
-			sbuf_adds(a->out, "}}");
-		if (a->n++)
-			sbuf_addc(a->out, ',');
-		sbuf_addf(a->out, "{\"groupId\":%lld,\"tags\":{", (long long)gid);
-		a->cur = gid;
-		a->open = 1;
-	} else
-		sbuf_addc(a->out, ',');
-	model_json_string(a->out, tag);
-	sbuf_addc(a->out, ':');
-	model_json_string(a->out, value);
+/* Before each row of group gid: open its object or add the comma. */
+static void
+per_group_next(struct per_group *a, int64_t gid)
+{
+	if (a->open && a->cur == gid) {
+		sbuf_addc(&a->out, ',');
+		return;
+	}
+	per_group_close(a);
+	if (a->n++)
+		sbuf_addc(&a->out, ',');
+	sbuf_addf(&a->out, "{\"groupId\":%lld%s", (long long)gid, a->member);
+	a->cur = gid;
+	a->open = 1;
+}
+
+static int
+tag_json_row(int64_t gid, const char *tag, const char *value, void *arg)
+{
+	struct per_group *a = arg;
+
+	per_group_next(a, gid);
+	model_json_string(&a->out, tag);
+	sbuf_addc(&a->out, ':');
+	model_json_string(&a->out, value);
 	return 0;
 }
 
-static void
-get_tags(struct http_request *req, struct http_response *res, int all)
+static int
+tag_list(int has_group, int64_t gid, struct per_group *a)
 {
-	const char *field = all ? "allGroupTags" : "groupTags";
-	const char *msg = all ? "get all-group-tags failed." : "get group-tags failed.";
+	return store_tag_list(mgmtd->store, has_group, gid, tag_json_row, a);
+}
+
+static int
+group_op_json_row(int64_t gid, const char *operation, void *arg)
+{
+	struct per_group *a = arg;
+
+	per_group_next(a, gid);
+	model_json_string(&a->out, operation);
+	return 0;
+}
+
+static int
+group_op_list(int has_group, int64_t gid, struct per_group *a)
+{
+	return store_group_op_list(mgmtd->store, has_group, gid, group_op_json_row, a);
+}
+
+/* What differs between the tag and the group-operation reads. */
+struct per_group_read {
+	const char	*field, *all_field;
+	const char	*msg, *all_msg;
+	const char	*member, *close;
+	int		(*list)(int has_group, int64_t gid, struct per_group *);
+};
+
+static const struct per_group_read tags_read = {
+	"groupTags", "allGroupTags",
+	"get group-tags failed.", "get all-group-tags failed.",
+	",\"tags\":{", "}}", tag_list,
+};
+
+static const struct per_group_read group_ops_read = {
+	"groupOperations", "allGroupOperations",
+	"get group operations failed.", "get all group operations failed.",
+	",\"operations\":[", "]}", group_op_list,
+};
+
+/* One group's object (null when it has no rows, or no groupId was given), or
+ * the array of every group's. */
+static void
+per_group_get(const struct per_group_read *d, int all, struct http_request *req,
+    struct http_response *res)
+{
+	const char *field = all ? d->all_field : d->field;
 	struct json_object *o;
-	struct sbuf body = SBUF_INIT;
-	struct tags_acc a;
+	struct per_group a;
 	int64_t gid = 0;
 	int has_gid = 0, rc = 0;
 
 	if ((o = req_json(req, res)) == NULL)
 		return;
+	memset(&a, 0, sizeof(a));
+	a.member = d->member;
+	a.close = d->close;
 	if (!all && req_int(o, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid,
 	    res) == -1)
 		goto out;
-	memset(&a, 0, sizeof(a));
-	a.out = &body;
-	if (all || has_gid) {
-		if (store_read_begin(mgmtd->store) == -1)
-			rc = -1;
-		else {
-			rc = store_tag_list(mgmtd->store, !all, gid, tags_cb, &a);
-			store_read_end(mgmtd->store);
-		}
-		if (a.open)
-			sbuf_adds(&body, "}}");
+	if ((all || has_gid) && (rc = store_read_begin(mgmtd->store)) == 0) {
+		rc = d->list(!all, gid, &a);
+		store_read_end(mgmtd->store);
 	}
-	if (rc == -1) {
-		reply_fail_field(res, field, EC_INTERNAL, msg);
-		goto out;
-	}
-	sbuf_reset(&res->body);
-	sbuf_addf(&res->body, "{\"%s\":", field);
-	if (all)
-		sbuf_addc(&res->body, '[');
-	if (a.n)
-		sbuf_add(&res->body, body.s, body.len);
-	else if (!all)
-		sbuf_adds(&res->body, "null");
-	sbuf_adds(&res->body, all ? "]," : ",");
-	add_ok(&res->body);
-	sbuf_addc(&res->body, '}');
+	per_group_close(&a);
+	if (rc == -1)
+		reply_fail_field(res, field, EC_INTERNAL, all ? d->all_msg : d->msg);
+	else if (all)
+		reply_array(res, field, &a.out);
+	else
+		reply_member(res, field, a.n ? a.out.s : NULL, a.out.len);
 out:
-	sbuf_free(&body);
+	sbuf_free(&a.out);
 	json_object_put(o);
 }
 
 void
 h_get_group_tags(struct http_request *req, struct http_response *res)
 {
-	get_tags(req, res, 0);
+	per_group_get(&tags_read, 0, req, res);
 }
 
 void
 h_get_all_group_tags(struct http_request *req, struct http_response *res)
 {
-	get_tags(req, res, 1);
+	per_group_get(&tags_read, 1, req, res);
 }
 
-/* ---- group operations ---- */
+void
+h_get_group_operations(struct http_request *req, struct http_response *res)
+{
+	per_group_get(&group_ops_read, 0, req, res);
+}
+
+void
+h_get_all_group_operations(struct http_request *req, struct http_response *res)
+{
+	per_group_get(&group_ops_read, 1, req, res);
+}
+
+/* ---- group operations (pull a whole group out) ---- */
 
 static int
 group_op(int64_t gid, const char *operation, int complete, const struct op_ctx *c)
@@ -605,86 +545,97 @@ group_op(int64_t gid, const char *operation, int complete, const struct op_ctx *
 	lr.n[LN_GROUP_ID] = gid;
 	lr.n[LN_COMPLETE] = complete;
 	lr.has_n = 1u << LN_GROUP_ID | 1u << LN_COMPLETE;
+	log_ctx(&lr, c);
 	lr.s[LS_OPERATION] = operation;
-	lr.s[LS_OPERATOR] = c->operator_id;
-	lr.s[LS_TOKEN] = c->token;
-	lr.s[LS_EXTENSIONS] = c->extensions;
-	lr.s[LS_REASON] = c->reason;
 	return store_log_insert(mgmtd->store, LOG_GROUP_OP, &lr);
+}
+
+/* Decode one GroupOperations element; *left counts its non-blank operations.
+ * -1 answered 400. */
+static int
+group_ops_decode(struct json_object *e, size_t *left, struct http_response *res)
+{
+	struct json_object *ops, *oe;
+	int64_t gid;
+	int has_gid;
+	size_t j;
+
+	if (req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res) == -1 ||
+	    req_array(e, "operations", &ops, res) == -1)
+		return -1;
+	for (j = 0; ops && j < json_object_array_length(ops); j++) {
+		oe = json_object_array_get_idx(ops, j);
+		if (oe != NULL && (json_object_is_type(oe, json_type_object) ||
+		    json_object_is_type(oe, json_type_array))) {
+			http_error(res, 400, "operations: strings expected");
+			return -1;
+		}
+		if (has_gid && oe != NULL && !str_blank(json_object_get_string(oe)))
+			(*left)++;
+	}
+	return 0;
+}
+
+/* Apply one decoded GroupOperations element; -1 fails the write. */
+static int
+group_ops_apply(struct json_object *e, int complete, const struct op_ctx *c,
+    struct http_response *res)
+{
+	struct json_object *ops, *oe;
+	const char *name;
+	int64_t gid;
+	int has_gid;
+	size_t j;
+
+	if (!json_is_object(e))
+		return 0;
+	(void)req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res);
+	(void)req_array(e, "operations", &ops, res);
+	if (!has_gid || ops == NULL)
+		return 0;
+	if (!complete && store_group_exists(mgmtd->store, gid) != 1)
+		return -1;
+	for (j = 0; j < json_object_array_length(ops); j++) {
+		oe = json_object_array_get_idx(ops, j);
+		name = oe ? json_object_get_string(oe) : NULL;
+		if (!str_blank(name) && group_op(gid, name, complete, c) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 void
 h_operate_group_operations(struct http_request *req, struct http_response *res)
 {
 	const char *msg = "operate group operation failed.";
-	struct json_object *o, *list, *e, *ops;
+	struct json_object *o, *list, *e;
 	struct op_ctx c;
-	size_t i, j, n, left = 0;
-	int64_t gid;
-	int has_gid, complete, ok = 1;
+	size_t i, n, left = 0;
+	int complete, ok = 1;
 
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
+	if (write_open(req, res, &o, &c) == -1)
 		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
 	if (req_array(o, "groupOperationsList", &list, res) == -1 ||
 	    req_bool(o, "operationComplete", &complete, res) == -1)
 		goto out;
 	n = list ? json_object_array_length(list) : 0;
-	for (i = 0; i < n; i++) {	/* decode and count what is left */
+	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e))
-			continue;
-		if (req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid,
-		    res) == -1 || req_array(e, "operations", &ops, res) == -1)
+		if (json_is_object(e) && group_ops_decode(e, &left, res) == -1)
 			goto out;
-		for (j = 0; ops && j < json_object_array_length(ops); j++) {
-			struct json_object *oe = json_object_array_get_idx(ops, j);
-
-			if (oe != NULL && (json_object_is_type(oe, json_type_object) ||
-			    json_object_is_type(oe, json_type_array))) {
-				http_error(res, 400, "operations: strings expected");
-				goto out;
-			}
-			if (has_gid && oe != NULL &&
-			    !str_blank(json_object_get_string(oe)))
-				left++;
-		}
 	}
 	if (left == 0) {	/* success without checking the context (Java) */
 		reply_ok(res);
 		goto out;
 	}
-	if (!ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
+	if (write_begin(res, ctx_valid(&c), msg) == -1)
 		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e))
-			continue;
-		(void)req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res);
-		(void)req_array(e, "operations", &ops, res);
-		if (!has_gid || ops == NULL)
-			continue;
-		if (!complete && store_group_exists(mgmtd->store, gid) != 1) {
-			ok = 0;
-			break;
-		}
-		for (j = 0; j < json_object_array_length(ops) && ok; j++) {
-			struct json_object *oe = json_object_array_get_idx(ops, j);
-			const char *name = oe ? json_object_get_string(oe) : NULL;
-
-			if (str_blank(name))
-				continue;
-			ok = group_op(gid, name, complete, &c) == 0;
-		}
-	}
-	finish(res, ok, msg, 0);
+	for (i = 0; i < n && ok; i++)
+		ok = group_ops_apply(json_object_array_get_idx(list, i), complete, &c,
+		    res) == 0;
+	write_finish(res, ok, msg, 0);
 out:
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	write_close(o, &c);
 }
 
 void
@@ -698,574 +649,26 @@ h_operate_group_operation(struct http_request *req, struct http_response *res)
 	int64_t gid;
 	int complete, found, ok = 1;
 
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
+	if (write_open(req, res, &o, &c) == -1)
 		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
 	if (ogroup_decode(o, &g, res) == -1) {
-		ctx_free(&c);
-		goto out_json;
+		write_close(o, &c);
+		return;
 	}
-	if (req_bool(o, "operationComplete", &complete, res) == -1)
-		goto out;
 	ogroup_row(&g, &r);
-	if (!ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
+	if (req_bool(o, "operationComplete", &complete, res) == -1 ||
+	    write_begin(res, ctx_valid(&c), msg) == -1)
 		goto out;
-	}
 	found = store_group_find(mgmtd->store, &r, &gid);
-	if (found == 0) {	/* created without a group log, as in Java */
-		if (!ogroup_complete(&g))
-			ok = 0;
-		else
-			ok = store_group_put(mgmtd->store, &r, 1, &gid) == 0;
-	} else if (found == -1)
+	if (found == 0)		/* created without a group log, as in Java */
+		ok = ogroup_complete(&g) &&
+		    store_group_put(mgmtd->store, &r, 1, &gid) == 0;
+	else if (found == -1)
 		ok = 0;
 	if (ok)
 		ok = group_op(gid, c.operation, complete, &c) == 0;
-	finish(res, ok, msg, 1);
+	write_finish(res, ok, msg, 1);
 out:
 	ogroup_free(&g);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
-}
-
-struct gops_acc {
-	struct sbuf	*out;
-	int64_t		 cur;
-	int		 open;
-	int		 n;
-};
-
-static int
-gops_cb(int64_t gid, const char *operation, void *arg)
-{
-	struct gops_acc *a = arg;
-
-	if (!a->open || a->cur != gid) {
-		if (a->open)
-			sbuf_adds(a->out, "]}");
-		if (a->n++)
-			sbuf_addc(a->out, ',');
-		sbuf_addf(a->out, "{\"groupId\":%lld,\"operations\":[", (long long)gid);
-		a->cur = gid;
-		a->open = 1;
-	} else
-		sbuf_addc(a->out, ',');
-	model_json_string(a->out, operation);
-	return 0;
-}
-
-static void
-get_group_ops(struct http_request *req, struct http_response *res, int all)
-{
-	const char *field = all ? "allGroupOperations" : "groupOperations";
-	const char *msg = all ? "get all group operations failed." :
-	    "get group operations failed.";
-	struct json_object *o;
-	struct sbuf body = SBUF_INIT;
-	struct gops_acc a;
-	int64_t gid = 0;
-	int has_gid = 0, rc = 0;
-
-	if ((o = req_json(req, res)) == NULL)
-		return;
-	if (!all && req_int(o, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid,
-	    res) == -1)
-		goto out;
-	memset(&a, 0, sizeof(a));
-	a.out = &body;
-	if (all || has_gid) {
-		if (store_read_begin(mgmtd->store) == -1)
-			rc = -1;
-		else {
-			rc = store_group_op_list(mgmtd->store, !all, gid, gops_cb, &a);
-			store_read_end(mgmtd->store);
-		}
-		if (a.open)
-			sbuf_adds(&body, "]}");
-	}
-	if (rc == -1) {
-		reply_fail_field(res, field, EC_INTERNAL, msg);
-		goto out;
-	}
-	sbuf_reset(&res->body);
-	sbuf_addf(&res->body, "{\"%s\":", field);
-	if (all)
-		sbuf_addc(&res->body, '[');
-	if (a.n)
-		sbuf_add(&res->body, body.s, body.len);
-	else if (!all)
-		sbuf_adds(&res->body, "null");
-	sbuf_adds(&res->body, all ? "]," : ",");
-	add_ok(&res->body);
-	sbuf_addc(&res->body, '}');
-out:
-	sbuf_free(&body);
-	json_object_put(o);
-}
-
-void
-h_get_group_operations(struct http_request *req, struct http_response *res)
-{
-	get_group_ops(req, res, 0);
-}
-
-void
-h_get_all_group_operations(struct http_request *req, struct http_response *res)
-{
-	get_group_ops(req, res, 1);
-}
-
-/* ---- group instances ---- */
-
-static void
-gi_log(int64_t gid, const char *instance_id, const struct op_ctx *c,
-    struct log_row *lr)
-{
-	memset(lr, 0, sizeof(*lr));
-	lr->n[LN_GROUP_ID] = gid;
-	lr->has_n = 1u << LN_GROUP_ID;
-	lr->s[LS_INSTANCE] = instance_id;
-	lr->s[LS_OPERATION] = c->operation;
-	lr->s[LS_OPERATOR] = c->operator_id;
-	lr->s[LS_TOKEN] = c->token;
-	lr->s[LS_REASON] = c->reason;
-}
-
-void
-h_insert_group_instances(struct http_request *req, struct http_response *res)
-{
-	const char *msg = "insert group instances failed.";
-	struct json_object *o, *list, *e;
-	struct op_ctx c;
-	struct log_row lr;
-	char **iids = NULL;
-	int64_t *gids = NULL;
-	size_t i, n = 0;
-	int has, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (req_array(o, "groupInstances", &list, res) == -1)
-		goto out;
-	n = list ? json_object_array_length(list) : 0;
-	iids = calloc(n + 1, sizeof(*iids));
-	gids = calloc(n + 1, sizeof(*gids));
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			continue;
-		}
-		if (req_int(e, "groupId", INT64_MIN, INT64_MAX, &gids[i], &has,
-		    res) == -1 || req_str(e, "instanceId", 0, &iids[i], res) == -1)
-			goto out;
-		if (!has || str_blank(iids[i]))
-			ok = 0;
-	}
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		gi_log(gids[i], iids[i], &c, &lr);
-		ok = store_group_exists(mgmtd->store, gids[i]) == 1 &&
-		    store_gi_insert(mgmtd->store, gids[i], iids[i]) == 0 &&
-		    store_log_insert(mgmtd->store, LOG_GROUP_INSTANCE, &lr) == 0;
-	}
-	finish(res, ok, msg, 1);
-out:
-	for (i = 0; iids && i < n; i++)
-		free(iids[i]);
-	free(iids);
-	free(gids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
-}
-
-struct gi_del {
-	const struct op_ctx	*c;
-	int			 ok;
-};
-
-static int
-gi_deleted_cb(int64_t id, int64_t gid, const char *instance_id, void *arg)
-{
-	struct gi_del *d = arg;
-	struct log_row lr;
-
-	(void)id;
-	gi_log(gid, instance_id, d->c, &lr);
-	if (store_log_insert(mgmtd->store, LOG_GROUP_INSTANCE, &lr) == -1)
-		d->ok = 0;
-	return 0;
-}
-
-void
-h_delete_group_instances(struct http_request *req, struct http_response *res)
-{
-	const char *msg = "delete group instances failed.";
-	struct json_object *o;
-	struct op_ctx c;
-	struct gi_del d;
-	int64_t *ids = NULL;
-	size_t i, n;
-	int has_null, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (id_list(o, "groupInstanceIds", &ids, &n, &has_null, res) == -1)
-		goto out;
-	if (n == 0 || has_null || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	d.c = &c;
-	d.ok = 1;
-	for (i = 0; i < n && ok; i++)
-		ok = store_gi_delete(mgmtd->store, ids[i], gi_deleted_cb, &d) != -1;
-	finish(res, ok && d.ok, msg, 1);
-out:
-	free(ids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
-}
-
-static int
-gi_json_cb(int64_t id, int64_t gid, const char *instance_id, void *arg)
-{
-	struct acc *a = arg;
-
-	if (a->n++)
-		sbuf_addc(a->out, ',');
-	sbuf_addf(a->out, "{\"groupId\":%lld,\"id\":%lld,\"instanceId\":",
-	    (long long)gid, (long long)id);
-	model_json_string(a->out, instance_id);
-	sbuf_addc(a->out, '}');
-	return 0;
-}
-
-void
-h_get_group_instances(struct http_request *req, struct http_response *res)
-{
-	struct json_object *o;
-	char *iid = NULL;
-	struct acc a;
-	int64_t gid;
-	int has_gid, rc;
-
-	if ((o = req_json(req, res)) == NULL)
-		return;
-	if (req_int(o, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res) == -1 ||
-	    req_str(o, "instanceId", 0, &iid, res) == -1)
-		goto out;
-	sbuf_reset(&res->body);
-	sbuf_adds(&res->body, "{\"groupInstances\":[");
-	a.out = &res->body;
-	a.n = 0;
-	if (store_read_begin(mgmtd->store) == -1)
-		rc = -1;
-	else {
-		rc = store_gi_list(mgmtd->store, has_gid, gid, iid, gi_json_cb, &a);
-		store_read_end(mgmtd->store);
-	}
-	if (rc == -1)
-		reply_fail_field(res, "groupInstances", EC_INTERNAL,
-		    "get group instances failed.");
-	else {
-		sbuf_adds(&res->body, "],");
-		add_ok(&res->body);
-		sbuf_addc(&res->body, '}');
-	}
-out:
-	free(iid);
-	json_object_put(o);
-}
-
-/* ---- service ("logic") instances ---- */
-
-struct osi {
-	char	*s[12];		/* see si_fields */
-	char	*metadata;	/* JSON text */
-	int64_t	 port;
-	int	 has_port;
-	int	 metadata_null;
-};
-
-/* JSON names; all but description required non-blank. */
-static const char *const si_fields[12] = {
-	"serviceId", "instanceId", "url", "ip", "machineName", "protocol",
-	"regionId", "zoneId", "healthCheckUrl", "groupId", "description", NULL,
-};
-
-static void
-osi_free(struct osi *x)
-{
-	size_t i;
-
-	for (i = 0; i < 12; i++)
-		free(x->s[i]);
-	free(x->metadata);
-	memset(x, 0, sizeof(*x));
-}
-
-static int
-osi_decode(struct json_object *o, struct osi *x, struct http_response *res)
-{
-	struct json_object *md;
-	struct sbuf b = SBUF_INIT;
-	size_t i;
-	int n = 0;
-
-	memset(x, 0, sizeof(*x));
-	for (i = 0; si_fields[i]; i++)
-		if (req_str(o, si_fields[i], 0, &x->s[i], res) == -1)
-			goto fail;
-	if (req_int(o, "port", INT32_MIN, INT32_MAX, &x->port, &x->has_port,
-	    res) == -1 || req_object(o, "metadata", &md, res) == -1)
-		goto fail;
-	if (md == NULL) {
-		x->metadata_null = 1;
-		return 0;
-	}
-	sbuf_addc(&b, '{');
-	json_object_object_foreach(md, k, v) {
-		if (v != NULL && (json_object_is_type(v, json_type_object) ||
-		    json_object_is_type(v, json_type_array))) {
-			http_error(res, 400, "metadata: string values expected");
-			sbuf_free(&b);
-			goto fail;
-		}
-		if (n++)
-			sbuf_addc(&b, ',');
-		model_json_string(&b, k);
-		sbuf_addc(&b, ':');
-		model_json_string(&b, v ? json_object_get_string(v) : NULL);
-	}
-	sbuf_addc(&b, '}');
-	x->metadata = sbuf_steal(&b, NULL);
-	return 0;
-fail:
-	osi_free(x);
-	return -1;
-}
-
-static void
-si_log(const struct si_row *r, const struct op_ctx *c, struct log_row *lr)
-{
-	memset(lr, 0, sizeof(*lr));
-	lr->s[LS_SERVICE] = r->service_id;
-	lr->s[LS_INSTANCE] = r->instance_id;
-	lr->s[LS_IP] = r->ip;
-	lr->s[LS_MACHINE] = r->machine_name;
-	lr->s[LS_METADATA] = r->metadata;
-	lr->n[LN_PORT] = r->port;
-	lr->has_n = 1u << LN_PORT;
-	lr->s[LS_PROTOCOL] = r->protocol;
-	lr->s[LS_REGION] = r->region_id;
-	lr->s[LS_ZONE] = r->zone_id;
-	lr->s[LS_GROUP_LABEL] = r->group_id;
-	lr->s[LS_HCURL] = r->health_check_url;
-	lr->s[LS_URL] = r->url;
-	lr->s[LS_OPERATION] = c->operation;
-	lr->s[LS_OPERATOR] = c->operator_id;
-	lr->s[LS_TOKEN] = c->token;
-}
-
-static void
-osi_row(const struct osi *x, struct si_row *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->service_id = x->s[0];
-	r->instance_id = x->s[1];
-	r->url = x->s[2];
-	r->ip = x->s[3];
-	r->machine_name = x->s[4];
-	r->protocol = x->s[5];
-	r->region_id = x->s[6];
-	r->zone_id = x->s[7];
-	r->health_check_url = x->s[8];
-	r->group_id = x->s[9];
-	r->description = x->s[10];
-	r->metadata = x->metadata;
-	r->port = x->port;
-}
-
-void
-h_insert_service_instances(struct http_request *req, struct http_response *res)
-{
-	const char *msg = "insert service instances failed.";
-	struct json_object *o, *list, *e;
-	struct osi *xs = NULL;
-	struct op_ctx c;
-	struct si_row r;
-	struct log_row lr;
-	size_t i, j, n = 0;
-	int ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (req_array(o, "serviceInstances", &list, res) == -1)
-		goto out;
-	n = list ? json_object_array_length(list) : 0;
-	xs = calloc(n + 1, sizeof(*xs));
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			continue;
-		}
-		if (osi_decode(e, &xs[i], res) == -1)
-			goto out;
-		for (j = 0; j < 10; j++)
-			if (str_blank(xs[i].s[j]))
-				ok = 0;
-		if (xs[i].metadata_null)
-			ok = 0;
-	}
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		osi_row(&xs[i], &r);
-		si_log(&r, &c, &lr);
-		ok = store_si_put(mgmtd->store, &r) == 0 &&
-		    store_log_insert(mgmtd->store, LOG_SERVICE_INSTANCE, &lr) == 0;
-	}
-	finish(res, ok, msg, 1);
-out:
-	for (i = 0; xs && i < n; i++)
-		osi_free(&xs[i]);
-	free(xs);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
-}
-
-static int
-si_deleted_cb(const struct si_row *r, void *arg)
-{
-	struct gi_del *d = arg;
-	struct log_row lr;
-
-	si_log(r, d->c, &lr);
-	if (store_log_insert(mgmtd->store, LOG_SERVICE_INSTANCE, &lr) == -1)
-		d->ok = 0;
-	return 0;
-}
-
-void
-h_delete_service_instances(struct http_request *req, struct http_response *res)
-{
-	const char *msg = "delete service instances failed.";
-	struct json_object *o;
-	struct op_ctx c;
-	struct gi_del d;
-	int64_t *ids = NULL;
-	size_t i, n;
-	int has_null, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (id_list(o, "serviceInstanceIds", &ids, &n, &has_null, res) == -1)
-		goto out;
-	if (n == 0 || has_null || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	d.c = &c;
-	d.ok = 1;
-	for (i = 0; i < n && ok; i++)
-		ok = store_si_delete(mgmtd->store, ids[i], si_deleted_cb, &d) != -1;
-	finish(res, ok && d.ok, msg, 1);
-out:
-	free(ids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
-}
-
-static int
-si_json_cb(const struct si_row *r, void *arg)
-{
-	struct acc *a = arg;
-	struct sbuf *b = a->out;
-
-	if (a->n++)
-		sbuf_addc(b, ',');
-	sbuf_adds(b, "{\"description\":");
-	model_json_string(b, r->description);
-	sbuf_adds(b, ",\"groupId\":");
-	model_json_string(b, r->group_id);
-	sbuf_adds(b, ",\"healthCheckUrl\":");
-	model_json_string(b, r->health_check_url);
-	sbuf_addf(b, ",\"id\":%lld,\"instanceId\":", (long long)r->id);
-	model_json_string(b, r->instance_id);
-	sbuf_adds(b, ",\"ip\":");
-	model_json_string(b, r->ip);
-	sbuf_adds(b, ",\"machineName\":");
-	model_json_string(b, r->machine_name);
-	sbuf_adds(b, ",\"metadata\":");
-	mgmt_metadata_json(r->metadata, b);
-	sbuf_addf(b, ",\"port\":%lld,\"protocol\":", (long long)r->port);
-	model_json_string(b, r->protocol);
-	sbuf_adds(b, ",\"regionId\":");
-	model_json_string(b, r->region_id);
-	sbuf_adds(b, ",\"serviceId\":");
-	model_json_string(b, r->service_id);
-	sbuf_adds(b, ",\"url\":");
-	model_json_string(b, r->url);
-	sbuf_adds(b, ",\"zoneId\":");
-	model_json_string(b, r->zone_id);
-	sbuf_addc(b, '}');
-	return 0;
-}
-
-void
-h_get_service_instances(struct http_request *req, struct http_response *res)
-{
-	struct json_object *o;
-	char *sid = NULL, *iid = NULL;
-	struct acc a;
-	int rc;
-
-	if ((o = req_json(req, res)) == NULL)
-		return;
-	if (req_str(o, "serviceId", 0, &sid, res) == -1 ||
-	    req_str(o, "instanceId", 0, &iid, res) == -1)
-		goto out;
-	sbuf_reset(&res->body);
-	sbuf_addc(&res->body, '{');
-	add_ok(&res->body);
-	sbuf_adds(&res->body, ",\"serviceInstances\":[");
-	a.out = &res->body;
-	a.n = 0;
-	if (store_read_begin(mgmtd->store) == -1)
-		rc = -1;
-	else {
-		rc = store_si_list(mgmtd->store, sid, iid, si_json_cb, &a);
-		store_read_end(mgmtd->store);
-	}
-	if (rc == -1)
-		reply_fail_field(res, "serviceInstances", EC_INTERNAL,
-		    "get service instances failed.");
-	else
-		sbuf_adds(&res->body, "]}");
-out:
-	free(sid);
-	free(iid);
-	json_object_put(o);
+	write_close(o, &c);
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "sbuf.h"
+#include "store.h"
 
 struct json_object;
 struct store;
@@ -86,6 +87,67 @@ void	reply_fail_field(struct http_response *, const char *field, const char *cod
 	    const char *msg);
 /* Internal error: the endpoint's fixed message (rolled back already). */
 void	reply_ise(struct http_response *, const char *msg);
+/* Success with one member besides responseStatus, the two in alphabetical
+ * order as Jackson writes them; json is raw JSON, NULL for null. */
+void	reply_member(struct http_response *, const char *field, const char *json,
+	    size_t len);
+/* The same with a JSON array of the rendered items. */
+void	reply_array(struct http_response *, const char *field,
+	    const struct sbuf *items);
+
+/* Rendering a JSON array row by row: rows_next() before each row adds the comma. */
+struct rows {
+	struct sbuf	 out;
+	int		 n;
+};
+void	rows_next(struct rows *);
+
+/* ---- writes (write.c): gate, decode, validate, one transaction, answer ---- */
+
+int	json_is_object(struct json_object *);
+/* Node up, body parsed, operation context decoded; -1 after answering. */
+int	write_open(struct http_request *, struct http_response *,
+	    struct json_object **, struct op_ctx *);
+void	write_close(struct json_object *, struct op_ctx *);
+/* Begin the transaction if the request is valid; -1 after answering msg. */
+int	write_begin(struct http_response *, int valid, const char *msg);
+/* Commit (or roll back when !ok) and answer success or msg; publish the hint
+ * and wait db-sync-wait if wait is set. */
+void	write_finish(struct http_response *, int ok, const char *msg, int wait);
+/* Fill the operation context's columns of a log row / and insert it. */
+void	log_ctx(struct log_row *, const struct op_ctx *);
+int	log_with_ctx(enum log_kind, struct log_row *, const struct op_ctx *);
+
+/* A write of a list of entities: each element of the request's array decoded
+ * into size bytes (-1 answered 400, 0 incomplete, 1 complete), then apply()
+ * stores and logs it (0 ok, -1 failed), all in one transaction. */
+struct list_write {
+	const char	*field;
+	size_t		 size;
+	int		(*decode)(struct json_object *, void *elem,
+			    struct http_response *);
+	int		(*apply)(const void *elem, const struct op_ctx *);
+	void		(*free)(void *elem);		/* NULL: owns nothing */
+};
+void	list_write(const struct list_write *, const char *msg,
+	    struct http_request *, struct http_response *);
+
+/* An array of integer ids: -1 answered 400; *out (malloc) with *n entries,
+ * *has_null set for null elements. */
+int	id_list(struct json_object *, const char *name, int64_t **out, size_t *n,
+	    int *has_null, struct http_response *);
+/* Delete the ids of the request's array field; del returns 0 or -1. */
+void	delete_ids(const char *field, int (*del)(int64_t, const struct op_ctx *),
+	    const char *msg, struct http_request *, struct http_response *);
+/* For del: the store's callback sees each deleted row, logs it with
+ * deleted_log(); deleted_result() folds the store's answer and the logging. */
+struct deleted {
+	const struct op_ctx	*c;
+	enum log_kind		 kind;
+	int			 failed;
+};
+int	deleted_log(struct deleted *, struct log_row *);
+int	deleted_result(const struct deleted *, int rc);
 
 /* ---- handlers ---- */
 
@@ -136,18 +198,24 @@ void	h_operate_group_operations(struct http_request *, struct http_response *);
 void	h_operate_group_operation(struct http_request *, struct http_response *);
 void	h_get_group_operations(struct http_request *, struct http_response *);
 void	h_get_all_group_operations(struct http_request *, struct http_response *);
+/* Rate limit shared by get-groups, get-route-rules and get-route-rule-groups:
+ * 1 allowed; 0 after answering rate-limited with field null. */
+int	group_rate_ok(struct http_response *, const char *identity, const char *field);
+/* Group JSON (§1.3.1) shared by groups.c and route_rules.c. */
+void	group_to_json(const struct group_row *, struct sbuf *);
+/* Upsert a group (store_group_put) and log it; 0 or -1. */
+int	group_put_logged(const struct group_row *, int revive_only,
+	    const struct op_ctx *, int64_t *id);
+/* members.c */
 void	h_insert_group_instances(struct http_request *, struct http_response *);
 void	h_delete_group_instances(struct http_request *, struct http_response *);
 void	h_get_group_instances(struct http_request *, struct http_response *);
 void	h_insert_service_instances(struct http_request *, struct http_response *);
 void	h_delete_service_instances(struct http_request *, struct http_response *);
 void	h_get_service_instances(struct http_request *, struct http_response *);
-/* Rate limit shared by get-groups, get-route-rules and get-route-rule-groups:
- * 1 allowed; 0 after answering rate-limited with field null. */
-int	group_rate_ok(struct http_response *, const char *identity, const char *field);
-/* Group JSON (§1.3.1) shared by groups.c and route_rules.c. */
-struct group_row;
-void	group_to_json(const struct group_row *, struct sbuf *);
+/* Log a group-instance change (members.c; canary.c too). */
+int	group_instance_log(int64_t group_id, const char *instance_id,
+	    const struct op_ctx *);
 /* zone_ops.c */
 void	h_operate_zone_operations(struct http_request *, struct http_response *);
 void	h_get_zone_operations(struct http_request *, struct http_response *);

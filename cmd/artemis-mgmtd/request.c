@@ -283,3 +283,48 @@ write_done(uint64_t version, int wait)
 			;
 	}
 }
+
+void
+reply_member(struct http_response *res, const char *field, const char *json,
+    size_t len)
+{
+	int before = strcmp(field, "responseStatus") < 0;
+
+	if (json == NULL) {
+		json = "null";
+		len = 4;
+	}
+	sbuf_reset(&res->body);
+	sbuf_addc(&res->body, '{');
+	if (before) {
+		sbuf_addf(&res->body, "\"%s\":", field);
+		sbuf_add(&res->body, json, len);
+		sbuf_addc(&res->body, ',');
+	}
+	add_ok(&res->body);
+	if (!before) {
+		sbuf_addf(&res->body, ",\"%s\":", field);
+		sbuf_add(&res->body, json, len);
+	}
+	sbuf_addc(&res->body, '}');
+}
+
+void
+reply_array(struct http_response *res, const char *field, const struct sbuf *items)
+{
+	struct sbuf a = SBUF_INIT;
+
+	sbuf_addc(&a, '[');
+	if (items->len > 0)
+		sbuf_add(&a, items->s, items->len);
+	sbuf_addc(&a, ']');
+	reply_member(res, field, a.s, a.len);
+	sbuf_free(&a);
+}
+
+void
+rows_next(struct rows *r)
+{
+	if (r->n++)
+		sbuf_addc(&r->out, ',');
+}

@@ -53,230 +53,116 @@ orule_row(const struct orule *o, struct rule_row *r)
 	r->strategy = o->strategy;
 }
 
-static void
-rule_log(const struct rule_row *r, const struct op_ctx *c, struct log_row *lr)
+static int
+rule_log(const struct rule_row *r, const struct op_ctx *c)
 {
-	memset(lr, 0, sizeof(*lr));
-	lr->s[LS_SERVICE] = r->service_id;
-	lr->s[LS_NAME] = r->name;
-	lr->s[LS_STATUS] = r->status;
-	lr->s[LS_OPERATION] = c->operation;
-	lr->s[LS_OPERATOR] = c->operator_id;
-	lr->s[LS_TOKEN] = c->token;
-	lr->s[LS_EXTENSIONS] = c->extensions;
-	lr->s[LS_REASON] = c->reason;
-}
+	struct log_row lr;
 
-static void
-rrg_log(int64_t rule, int64_t group, int has_w, int64_t w, const struct op_ctx *c,
-    struct log_row *lr)
-{
-	memset(lr, 0, sizeof(*lr));
-	lr->n[LN_ROUTE_RULE_ID] = rule;
-	lr->n[LN_GROUP_ID] = group;
-	lr->has_n = 1u << LN_ROUTE_RULE_ID | 1u << LN_GROUP_ID;
-	if (has_w) {
-		lr->n[LN_WEIGHT] = w;
-		lr->has_n |= 1u << LN_WEIGHT;
-	}
-	lr->s[LS_OPERATION] = c->operation;
-	lr->s[LS_OPERATOR] = c->operator_id;
-	lr->s[LS_TOKEN] = c->token;
-	lr->s[LS_EXTENSIONS] = c->extensions;
-	lr->s[LS_REASON] = c->reason;
-}
-
-static void
-finish(struct http_response *res, int ok, const char *msg)
-{
-	uint64_t version;
-
-	if (!ok) {
-		store_rollback(mgmtd->store);
-		reply_ise(res, msg);
-		return;
-	}
-	if (store_commit(mgmtd->store, &version) == -1) {
-		reply_ise(res, msg);
-		return;
-	}
-	write_done(version, 1);
-	reply_ok(res);
+	memset(&lr, 0, sizeof(lr));
+	lr.s[LS_SERVICE] = r->service_id;
+	lr.s[LS_NAME] = r->name;
+	lr.s[LS_STATUS] = r->status;
+	return log_with_ctx(LOG_ROUTE_RULE, &lr, c);
 }
 
 static int
-is_obj(struct json_object *e)
+rrg_log(int64_t rule, int64_t group, int has_w, int64_t w, const struct op_ctx *c)
 {
-	return e != NULL && json_object_is_type(e, json_type_object);
+	struct log_row lr;
+
+	memset(&lr, 0, sizeof(lr));
+	lr.n[LN_ROUTE_RULE_ID] = rule;
+	lr.n[LN_GROUP_ID] = group;
+	lr.has_n = 1u << LN_ROUTE_RULE_ID | 1u << LN_GROUP_ID;
+	if (has_w) {
+		lr.n[LN_WEIGHT] = w;
+		lr.has_n |= 1u << LN_WEIGHT;
+	}
+	return log_with_ctx(LOG_ROUTE_RULE_GROUP, &lr, c);
+}
+
+static int
+orule_complete(const struct orule *r)
+{
+	return !str_blank(r->service_id) && !str_blank(r->name) &&
+	    !str_blank(r->status) && !str_blank(r->strategy);
 }
 
 /* ---- route rules ---- */
 
-static void
-put_rules(struct http_request *req, struct http_response *res, const char *msg)
+static int
+rule_decode(struct json_object *e, void *elem, struct http_response *res)
 {
-	struct json_object *o, *list, *e;
-	struct orule *rs = NULL;
-	struct rule_row r;
-	struct log_row lr;
-	struct op_ctx c;
-	size_t i, n = 0;
-	int64_t id;
-	int ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (req_array(o, "routeRules", &list, res) == -1)
-		goto out;
-	n = list ? json_object_array_length(list) : 0;
-	rs = calloc(n + 1, sizeof(*rs));
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			continue;
-		}
-		if (orule_decode(e, &rs[i], res) == -1)
-			goto out;
-		if (str_blank(rs[i].service_id) || str_blank(rs[i].name) ||
-		    str_blank(rs[i].status) || str_blank(rs[i].strategy))
-			ok = 0;
-	}
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		orule_row(&rs[i], &r);
-		rule_log(&r, &c, &lr);
-		ok = store_rule_put(mgmtd->store, &r, 0, &id) == 0 &&
-		    store_log_insert(mgmtd->store, LOG_ROUTE_RULE, &lr) == 0;
-	}
-	finish(res, ok, msg);
-out:
-	for (i = 0; rs && i < n; i++)
-		orule_free(&rs[i]);
-	free(rs);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	if (orule_decode(e, elem, res) == -1)
+		return -1;
+	return orule_complete(elem);
 }
+
+static int
+rule_apply(const void *elem, const struct op_ctx *c)
+{
+	struct rule_row r;
+	int64_t id;
+
+	orule_row(elem, &r);
+	return store_rule_put(mgmtd->store, &r, 0, &id) == 0 &&
+	    rule_log(&r, c) == 0 ? 0 : -1;
+}
+
+static void
+rule_free(void *elem)
+{
+	orule_free(elem);
+}
+
+static const struct list_write rules_write = {
+	"routeRules", sizeof(struct orule), rule_decode, rule_apply, rule_free,
+};
 
 void
 h_insert_route_rules(struct http_request *req, struct http_response *res)
 {
-	put_rules(req, res, "insert route-rules failed.");
+	list_write(&rules_write, "insert route-rules failed.", req, res);
 }
 
 void
 h_update_route_rules(struct http_request *req, struct http_response *res)
 {
-	put_rules(req, res, "update route-rules failed.");
+	list_write(&rules_write, "update route-rules failed.", req, res);
 }
 
-/* An array of integer ids; -1 answered 400, *has_bad for null elements. */
 static int
-ids_decode(struct json_object *o, const char *name, int64_t **out, size_t *n,
-    int *has_bad, struct http_response *res)
+rule_deleted(const struct rule_row *r, void *arg)
 {
-	struct json_object *list, *e, *w;
-	char err[128];
-	size_t i;
+	struct deleted *d = arg;
 
-	*out = NULL;
-	*n = 0;
-	*has_bad = 0;
-	if (req_array(o, name, &list, res) == -1)
-		return -1;
-	if (list == NULL)
-		return 0;
-	*n = json_object_array_length(list);
-	if ((*out = calloc(*n + 1, sizeof(**out))) == NULL)
-		abort();
-	for (i = 0; i < *n; i++) {
-		if ((e = json_object_array_get_idx(list, i)) == NULL) {
-			*has_bad = 1;
-			continue;
-		}
-		w = json_object_new_object();
-		json_object_object_add(w, "v", json_object_get(e));
-		if (model_get_int64(w, "v", &(*out)[i], err, sizeof(err)) == -1) {
-			json_object_put(w);
-			free(*out);
-			*out = NULL;
-			http_error(res, 400, err);
-			return -1;
-		}
-		json_object_put(w);
-	}
+	if (rule_log(r, d->c) == -1)
+		d->failed = 1;
 	return 0;
 }
 
-struct del_ctx {
-	const struct op_ctx	*c;
-	int			 ok;
-};
-
 static int
-rule_deleted_cb(const struct rule_row *r, void *arg)
+rule_delete(int64_t id, const struct op_ctx *c)
 {
-	struct del_ctx *d = arg;
-	struct log_row lr;
+	struct deleted d = { c, LOG_ROUTE_RULE, 0 };
 
-	rule_log(r, d->c, &lr);
-	if (store_log_insert(mgmtd->store, LOG_ROUTE_RULE, &lr) == -1)
-		d->ok = 0;
-	return 0;
+	return deleted_result(&d, store_rule_delete(mgmtd->store, id, rule_deleted,
+	    &d));
 }
 
 void
 h_delete_route_rules(struct http_request *req, struct http_response *res)
 {
-	const char *msg = "delete route-rules failed.";
-	struct json_object *o;
-	struct op_ctx c;
-	struct del_ctx d;
-	int64_t *ids = NULL;
-	size_t i, n;
-	int bad, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (ids_decode(o, "routeRuleIds", &ids, &n, &bad, res) == -1)
-		goto out;
-	if (n == 0 || bad || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	d.c = &c;
-	d.ok = 1;
-	for (i = 0; i < n && ok; i++)
-		ok = store_rule_delete(mgmtd->store, ids[i], rule_deleted_cb, &d) != -1;
-	finish(res, ok && d.ok, msg);
-out:
-	free(ids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	delete_ids("routeRuleIds", rule_delete, "delete route-rules failed.", req, res);
 }
 
-struct acc {
-	struct sbuf	*out;
-	int		 n;
-};
-
 static int
-rule_json_cb(const struct rule_row *r, void *arg)
+rule_json_row(const struct rule_row *r, void *arg)
 {
-	struct acc *a = arg;
-	struct sbuf *b = a->out;
+	struct rows *rows = arg;
+	struct sbuf *b = &rows->out;
 
-	if (a->n++)
-		sbuf_addc(b, ',');
+	rows_next(rows);
 	sbuf_adds(b, "{\"description\":");
 	model_json_string(b, r->description);
 	sbuf_adds(b, ",\"name\":");
@@ -297,9 +183,9 @@ list_rules(struct http_request *req, struct http_response *res, int filtered)
 	const char *msg = filtered ? "get route-rules failed." :
 	    "get all-route-rules failed.";
 	struct json_object *o;
+	struct rows rows = { SBUF_INIT, 0 };
 	struct orule f;
 	struct rule_row r;
-	struct acc a;
 	int64_t id = 0;
 	int has_id = 0, rc;
 
@@ -313,23 +199,16 @@ list_rules(struct http_request *req, struct http_response *res, int filtered)
 		goto out;
 	orule_row(&f, &r);
 	r.id = id;
-	sbuf_reset(&res->body);
-	sbuf_addc(&res->body, '{');
-	add_ok(&res->body);
-	sbuf_adds(&res->body, ",\"routeRules\":[");
-	a.out = &res->body;
-	a.n = 0;
-	if (store_read_begin(mgmtd->store) == -1)
-		rc = -1;
-	else {
-		rc = store_rule_list(mgmtd->store, &r, has_id, rule_json_cb, &a);
+	if ((rc = store_read_begin(mgmtd->store)) == 0) {
+		rc = store_rule_list(mgmtd->store, &r, has_id, rule_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
 	if (rc == -1)
 		reply_fail_field(res, "routeRules", EC_INTERNAL, msg);
 	else
-		sbuf_adds(&res->body, "]}");
+		reply_array(res, "routeRules", &rows.out);
 out:
+	sbuf_free(&rows.out);
 	orule_free(&f);
 	json_object_put(o);
 }
@@ -353,141 +232,105 @@ struct orrg {
 	int	 has_rule, has_group, has_weight;
 };
 
-static void
-put_rrgs(struct http_request *req, struct http_response *res, const char *msg,
-    int release)
+static int
+rrg_decode(struct json_object *e, void *elem, struct http_response *res)
 {
-	struct json_object *o, *list, *e;
-	struct orrg *xs = NULL;
-	struct op_ctx c;
-	struct log_row lr;
-	size_t i, n = 0;
-	int ok = 1;
+	struct orrg *x = elem;
 
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (req_array(o, "routeRuleGroups", &list, res) == -1)
-		goto out;
-	n = list ? json_object_array_length(list) : 0;
-	xs = calloc(n + 1, sizeof(*xs));
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			continue;
-		}
-		if (req_int(e, "routeRuleId", INT64_MIN, INT64_MAX, &xs[i].rule,
-		    &xs[i].has_rule, res) == -1 ||
-		    req_int(e, "groupId", INT64_MIN, INT64_MAX, &xs[i].group,
-		    &xs[i].has_group, res) == -1 ||
-		    req_int(e, "unreleasedWeight", INT32_MIN, INT32_MAX, &xs[i].weight,
-		    &xs[i].has_weight, res) == -1)
-			goto out;
-		if (!xs[i].has_rule || !xs[i].has_group)
-			ok = 0;
-	}
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	for (i = 0; i < n && ok; i++) {
-		if (release)
-			ok = store_rrg_release(mgmtd->store, xs[i].rule,
-			    xs[i].group) == 0;
-		else
-			ok = store_rule_exists(mgmtd->store, xs[i].rule) == 1 &&
-			    store_group_exists(mgmtd->store, xs[i].group) == 1 &&
-			    store_rrg_put(mgmtd->store, xs[i].rule, xs[i].group,
-			    xs[i].has_weight, (int)xs[i].weight) == 0;
-		rrg_log(xs[i].rule, xs[i].group, xs[i].has_weight, xs[i].weight, &c,
-		    &lr);
-		if (ok)
-			ok = store_log_insert(mgmtd->store, LOG_ROUTE_RULE_GROUP,
-			    &lr) == 0;
-	}
-	finish(res, ok, msg);
-out:
-	free(xs);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	if (req_int(e, "routeRuleId", INT64_MIN, INT64_MAX, &x->rule, &x->has_rule,
+	    res) == -1 ||
+	    req_int(e, "groupId", INT64_MIN, INT64_MAX, &x->group, &x->has_group,
+	    res) == -1 ||
+	    req_int(e, "unreleasedWeight", INT32_MIN, INT32_MAX, &x->weight,
+	    &x->has_weight, res) == -1)
+		return -1;
+	return x->has_rule && x->has_group;
 }
+
+/* Insert and update set the draft (unreleased) weight of existing pairs. */
+static int
+rrg_put(const void *elem, const struct op_ctx *c)
+{
+	const struct orrg *x = elem;
+
+	return store_rule_exists(mgmtd->store, x->rule) == 1 &&
+	    store_group_exists(mgmtd->store, x->group) == 1 &&
+	    store_rrg_put(mgmtd->store, x->rule, x->group, x->has_weight,
+	    (int)x->weight) == 0 &&
+	    rrg_log(x->rule, x->group, x->has_weight, x->weight, c) == 0 ? 0 : -1;
+}
+
+/* Release makes the draft weight the one discovery serves. */
+static int
+rrg_release(const void *elem, const struct op_ctx *c)
+{
+	const struct orrg *x = elem;
+
+	return store_rrg_release(mgmtd->store, x->rule, x->group) == 0 &&
+	    rrg_log(x->rule, x->group, x->has_weight, x->weight, c) == 0 ? 0 : -1;
+}
+
+static const struct list_write rrgs_put = {
+	"routeRuleGroups", sizeof(struct orrg), rrg_decode, rrg_put, NULL,
+};
+
+static const struct list_write rrgs_release = {
+	"routeRuleGroups", sizeof(struct orrg), rrg_decode, rrg_release, NULL,
+};
 
 void
 h_insert_rrgs(struct http_request *req, struct http_response *res)
 {
-	put_rrgs(req, res, "insert route-rule-groups failed.", 0);
+	list_write(&rrgs_put, "insert route-rule-groups failed.", req, res);
 }
 
 void
 h_update_rrgs(struct http_request *req, struct http_response *res)
 {
-	put_rrgs(req, res, "update route-rule-groups failed.", 0);
+	list_write(&rrgs_put, "update route-rule-groups failed.", req, res);
 }
 
 void
 h_release_rrgs(struct http_request *req, struct http_response *res)
 {
 	/* the message is Java's copy-paste, kept for compatibility */
-	put_rrgs(req, res, "get route-rule-groups failed.", 1);
+	list_write(&rrgs_release, "get route-rule-groups failed.", req, res);
 }
 
 static int
-rrg_deleted_cb(const struct rrg_row *r, void *arg)
+rrg_deleted(const struct rrg_row *r, void *arg)
 {
-	struct del_ctx *d = arg;
-	struct log_row lr;
+	struct deleted *d = arg;
 
-	rrg_log(r->route_rule_id, r->group_id, r->has_unreleased, r->unreleased, d->c,
-	    &lr);
-	if (store_log_insert(mgmtd->store, LOG_ROUTE_RULE_GROUP, &lr) == -1)
-		d->ok = 0;
+	if (rrg_log(r->route_rule_id, r->group_id, r->has_unreleased, r->unreleased,
+	    d->c) == -1)
+		d->failed = 1;
 	return 0;
+}
+
+static int
+rrg_delete(int64_t id, const struct op_ctx *c)
+{
+	struct deleted d = { c, LOG_ROUTE_RULE_GROUP, 0 };
+
+	return deleted_result(&d, store_rrg_delete(mgmtd->store, id, rrg_deleted,
+	    &d));
 }
 
 void
 h_delete_rrgs(struct http_request *req, struct http_response *res)
 {
-	const char *msg = "delete route-rule-groups failed.";
-	struct json_object *o;
-	struct op_ctx c;
-	struct del_ctx d;
-	int64_t *ids = NULL;
-	size_t i, n;
-	int bad, ok = 1;
-
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
-		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
-	if (ids_decode(o, "routeRuleGroupIds", &ids, &n, &bad, res) == -1)
-		goto out;
-	if (n == 0 || bad || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
-		goto out;
-	}
-	d.c = &c;
-	d.ok = 1;
-	for (i = 0; i < n && ok; i++)
-		ok = store_rrg_delete(mgmtd->store, ids[i], rrg_deleted_cb, &d) != -1;
-	finish(res, ok && d.ok, msg);
-out:
-	free(ids);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	delete_ids("routeRuleGroupIds", rrg_delete, "delete route-rule-groups failed.",
+	    req, res);
 }
 
 static int
-rrg_json_cb(const struct rrg_row *r, void *arg)
+rrg_json_row(const struct rrg_row *r, void *arg)
 {
-	struct acc *a = arg;
-	struct sbuf *b = a->out;
+	struct rows *rows = arg;
+	struct sbuf *b = &rows->out;
 
-	if (a->n++)
-		sbuf_addc(b, ',');
+	rows_next(rows);
 	sbuf_addf(b, "{\"groupId\":%lld,\"routeRuleGroupId\":%lld,\"routeRuleId\":%lld,"
 	    "\"unreleasedWeight\":", (long long)r->group_id, (long long)r->id,
 	    (long long)r->route_rule_id);
@@ -509,7 +352,7 @@ list_rrgs(struct http_request *req, struct http_response *res, int filtered)
 	const char *msg = filtered ? "get route-rule-groups failed." :
 	    "get all route-rule-group failed.";
 	struct json_object *o;
-	struct acc a;
+	struct rows rows = { SBUF_INIT, 0 };
 	int64_t id = 0, rule = 0, group = 0;
 	int has_id = 0, has_rule = 0, has_group = 0, rc;
 
@@ -523,24 +366,17 @@ list_rrgs(struct http_request *req, struct http_response *res, int filtered)
 	    &rule, &has_rule, res) == -1 || req_int(o, "groupId", INT64_MIN,
 	    INT64_MAX, &group, &has_group, res) == -1))
 		goto out;
-	sbuf_reset(&res->body);
-	sbuf_addc(&res->body, '{');
-	add_ok(&res->body);
-	sbuf_adds(&res->body, ",\"routeRuleGroups\":[");
-	a.out = &res->body;
-	a.n = 0;
-	if (store_read_begin(mgmtd->store) == -1)
-		rc = -1;
-	else {
+	if ((rc = store_read_begin(mgmtd->store)) == 0) {
 		rc = store_rrg_list(mgmtd->store, has_id, id, has_rule, rule, has_group,
-		    group, rrg_json_cb, &a);
+		    group, rrg_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
 	if (rc == -1)
 		reply_fail_field(res, "routeRuleGroups", EC_INTERNAL, msg);
 	else
-		sbuf_adds(&res->body, "]}");
+		reply_array(res, "routeRuleGroups", &rows.out);
 out:
+	sbuf_free(&rows.out);
 	json_object_put(o);
 }
 
@@ -564,10 +400,53 @@ struct ocgroup {
 	int	 has_weight;
 };
 
-static const char *const cg_fields[8] = {
+static const char *const cg_fields[7] = {
 	"serviceId", "regionId", "zoneId", "name", "appId", "description", "status",
-	NULL,
 };
+
+/* A group of the call: -1 answered 400; 0 incomplete, of another service or
+ * without a weight; 1 fine. */
+static int
+cgroup_decode(struct json_object *e, struct ocgroup *g, const char *service_id,
+    struct http_response *res)
+{
+	size_t j;
+	int valid = 1;
+
+	for (j = 0; j < 7; j++)
+		if (req_str(e, cg_fields[j], 0, &g->s[j], res) == -1)
+			return -1;
+	if (req_int(e, "weight", INT32_MIN, INT32_MAX, &g->weight, &g->has_weight,
+	    res) == -1)
+		return -1;
+	for (j = 1; j < 7; j++)
+		if (j != 5 && str_blank(g->s[j]))	/* description optional */
+			valid = 0;
+	if (!g->has_weight || g->s[0] == NULL || service_id == NULL ||
+	    strcasecmp(g->s[0], service_id) != 0)
+		valid = 0;
+	return valid;
+}
+
+/* Revive or create the group, log it, link it with its released weight. */
+static int
+cgroup_link(const struct ocgroup *x, int64_t rule_id, const struct op_ctx *c)
+{
+	struct group_row g;
+	int64_t gid;
+
+	memset(&g, 0, sizeof(g));
+	g.service_id = x->s[0];
+	g.region_id = x->s[1];
+	g.zone_id = x->s[2];
+	g.name = x->s[3];
+	g.app_id = x->s[4];
+	g.description = x->s[5];
+	g.status = x->s[6];
+	return group_put_logged(&g, 1, c, &gid) == 0 &&
+	    store_rrg_put(mgmtd->store, rule_id, gid, 1, (int)x->weight) == 0 &&
+	    rrg_log(rule_id, gid, 1, x->weight, c) == 0 ? 0 : -1;
+}
 
 void
 h_create_route_rule(struct http_request *req, struct http_response *res)
@@ -577,92 +456,44 @@ h_create_route_rule(struct http_request *req, struct http_response *res)
 	struct ocgroup *gs = NULL;
 	struct orule rr;
 	struct rule_row r;
-	struct group_row g;
-	struct log_row lr;
 	struct op_ctx c;
 	size_t i, j, n = 0;
-	int64_t rule_id, gid;
-	int ok = 1;
+	int64_t rule_id;
+	int rc, valid = 1, ok;
 
 	memset(&rr, 0, sizeof(rr));
-	if (!node_up(res) || (o = req_json(req, res)) == NULL)
+	if (write_open(req, res, &o, &c) == -1)
 		return;
-	if (ctx_decode(o, &c, res) == -1)
-		goto out_json;
 	if (req_object(o, "routeRule", &ro, res) == -1 ||
 	    req_array(o, "groups", &list, res) == -1 ||
 	    (ro != NULL && orule_decode(ro, &rr, res) == -1))
 		goto out;
 	n = list ? json_object_array_length(list) : 0;
-	gs = calloc(n + 1, sizeof(*gs));
+	if ((gs = calloc(n + 1, sizeof(*gs))) == NULL)
+		abort();
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(list, i);
-		if (!is_obj(e)) {
-			ok = 0;
-			continue;
-		}
-		for (j = 0; cg_fields[j]; j++)
-			if (req_str(e, cg_fields[j], 0, &gs[i].s[j], res) == -1)
-				goto out;
-		if (req_int(e, "weight", INT32_MIN, INT32_MAX, &gs[i].weight,
-		    &gs[i].has_weight, res) == -1)
+		if (!json_is_object(e))
+			valid = 0;
+		else if ((rc = cgroup_decode(e, &gs[i], rr.service_id, res)) == -1)
 			goto out;
-		for (j = 1; j < 7; j++)
-			if (j != 5 && str_blank(gs[i].s[j]))
-				ok = 0;
-		if (!gs[i].has_weight || gs[i].s[0] == NULL || rr.service_id == NULL ||
-		    strcasecmp(gs[i].s[0], rr.service_id) != 0)
-			ok = 0;
+		else if (rc == 0)
+			valid = 0;
 	}
-	if (ro == NULL || str_blank(rr.name) || str_blank(rr.status) ||
-	    str_blank(rr.strategy) || str_blank(rr.service_id))
-		ok = 0;
-	if (!ok || n == 0 || !ctx_valid(&c) || store_begin(mgmtd->store) == -1) {
-		reply_ise(res, msg);
+	if (write_begin(res, valid && ro != NULL && orule_complete(&rr) && n > 0 &&
+	    ctx_valid(&c), msg) == -1)
 		goto out;
-	}
 	orule_row(&rr, &r);
-	rule_log(&r, &c, &lr);
 	ok = store_rule_put(mgmtd->store, &r, 1, &rule_id) == 0 &&
-	    store_log_insert(mgmtd->store, LOG_ROUTE_RULE, &lr) == 0;
-	for (i = 0; i < n && ok; i++) {
-		memset(&g, 0, sizeof(g));
-		g.service_id = gs[i].s[0];
-		g.region_id = gs[i].s[1];
-		g.zone_id = gs[i].s[2];
-		g.name = gs[i].s[3];
-		g.app_id = gs[i].s[4];
-		g.description = gs[i].s[5];
-		g.status = gs[i].s[6];
-		memset(&lr, 0, sizeof(lr));
-		lr.s[LS_SERVICE] = g.service_id;
-		lr.s[LS_REGION] = g.region_id;
-		lr.s[LS_ZONE] = g.zone_id;
-		lr.s[LS_NAME] = g.name;
-		lr.s[LS_APP] = g.app_id;
-		lr.s[LS_STATUS] = g.status;
-		lr.s[LS_OPERATION] = c.operation;
-		lr.s[LS_OPERATOR] = c.operator_id;
-		lr.s[LS_TOKEN] = c.token;
-		lr.s[LS_EXTENSIONS] = c.extensions;
-		lr.s[LS_REASON] = c.reason;
-		ok = store_group_put(mgmtd->store, &g, 1, &gid) == 0 &&
-		    store_log_insert(mgmtd->store, LOG_GROUP, &lr) == 0 &&
-		    store_rrg_put(mgmtd->store, rule_id, gid, 1,
-		    (int)gs[i].weight) == 0;
-		rrg_log(rule_id, gid, 1, gs[i].weight, &c, &lr);
-		if (ok)
-			ok = store_log_insert(mgmtd->store, LOG_ROUTE_RULE_GROUP,
-			    &lr) == 0;
-	}
-	finish(res, ok, msg);
+	    rule_log(&r, &c) == 0;
+	for (i = 0; i < n && ok; i++)
+		ok = cgroup_link(&gs[i], rule_id, &c) == 0;
+	write_finish(res, ok, msg, 1);
 out:
 	for (i = 0; gs && i < n; i++)
 		for (j = 0; j < 7; j++)
 			free(gs[i].s[j]);
 	free(gs);
 	orule_free(&rr);
-	ctx_free(&c);
-out_json:
-	json_object_put(o);
+	write_close(o, &c);
 }
