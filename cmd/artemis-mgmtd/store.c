@@ -726,59 +726,133 @@ store_log_query(struct store *s, enum log_kind k, const struct log_row *f,
 	return each(s, where_prep(s, &w, " ORDER BY id"), log_row_cb, &e);
 }
 
-/* ---- groups ---- */
+/* ---- one statement, bound by a tiny format ---- */
 
-int
-store_group_put(struct store *s, const struct group_row *g, int revive_only,
-    int64_t *id)
+/* Prepare sql and bind the arguments fmt describes, one letter each:
+ * 'i' int64_t, 'd' int, 'w' int has + int value (NULL unless has),
+ * 't' text (NULL bound as ''), 'n' text (NULL bound as NULL). */
+static sqlite3_stmt *
+prep_bound(struct store *s, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
+	va_list ap;
+	int i, has;
 
-	st = prep(s, revive_only ?
-	    "INSERT INTO service_group (service_id, region_id, zone_id, name, app_id, "
-	    "description, status, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
-	    "ON CONFLICT (service_id, region_id, zone_id, name) DO UPDATE SET deleted = 0" :
-	    "INSERT INTO service_group (service_id, region_id, zone_id, name, app_id, "
-	    "description, status, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
-	    "ON CONFLICT (service_id, region_id, zone_id, name) DO UPDATE SET "
-	    "app_id = excluded.app_id, description = excluded.description, "
-	    "status = excluded.status, deleted = 0");
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, g->service_id);
-	bind_text(st, 2, g->region_id);
-	bind_text(st, 3, g->zone_id);
-	bind_text(st, 4, g->name);
-	bind_text(st, 5, g->app_id);
-	bind_text_null(st, 6, g->description);
-	bind_text(st, 7, g->status);
-	if (run(s, st) < 0)
-		return -1;
-	return store_group_find(s, g, id) == 1 ? 0 : -1;
+	if ((st = prep(s, sql)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	for (i = 1; fmt[i - 1] != '\0'; i++) {
+		switch (fmt[i - 1]) {
+		case 'i':
+			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'w':
+			has = va_arg(ap, int);
+			if (has)
+				sqlite3_bind_int(st, i, va_arg(ap, int));
+			else {
+				(void)va_arg(ap, int);
+				sqlite3_bind_null(st, i);
+			}
+			break;
+		case 't':
+			bind_text(st, i, va_arg(ap, const char *));
+			break;
+		case 'n':
+			bind_text_null(st, i, va_arg(ap, const char *));
+			break;
+		default:
+			fatalx("store: bad bind format %s", fmt);
+		}
+	}
+	va_end(ap);
+	return st;
 }
 
-static void
-group_from(sqlite3_stmt *st, struct group_row *g)
+/* run() on sql bound by the one int64 argument of many statements, e.g. an id. */
+static int
+run_id(struct store *s, const char *sql, int64_t id)
 {
-	g->id = sqlite3_column_int64(st, 0);
-	g->service_id = col_text(st, 1);
-	g->region_id = col_text(st, 2);
-	g->zone_id = col_text(st, 3);
-	g->name = col_text(st, 4);
-	g->app_id = col_text(st, 5);
-	g->description = col_text_null(st, 6);
-	g->status = col_text(st, 7);
-	g->deleted = sqlite3_column_int(st, 8);
+	return run(s, prep_bound(s, sql, "i", id));
 }
 
-#define GROUP_COLS "SELECT id, service_id, region_id, zone_id, name, app_id, " \
-	"description, status, deleted FROM service_group"
+/* 0 if a run() went well. */
+static int
+ran(int changes)
+{
+	return changes < 0 ? -1 : 0;
+}
+
+/* The callback of a list or a delete, whatever its row type. */
+struct row_each {
+	union {
+		group_cb	 group;
+		rule_cb		 rule;
+		rrg_cb		 rrg;
+		tag_cb		 tag;
+		group_op_cb	 group_op;
+		gi_cb		 gi;
+		si_cb		 si;
+	}		 fn;
+	void		*arg;
+};
+
+/* Show the row with that id to its callback, then delete it (or flag it
+ * deleted): 1 deleted, 0 missing (or already deleted), -1 error. */
+static int
+delete_shown(struct store *s, const char *select_sql,
+    int (*row)(sqlite3_stmt *, void *), struct row_each *e,
+    const char *delete_sql, int64_t id)
+{
+	int n;
+
+	if (each(s, prep_bound(s, select_sql, "i", id), row, e) == -1)
+		return -1;
+	n = run_id(s, delete_sql, id);
+	return n < 0 ? -1 : n > 0;
+}
 
 static int
 first_id(sqlite3_stmt *st, void *arg)
 {
 	*(int64_t *)arg = sqlite3_column_int64(st, 0);
 	return 1;
+}
+
+/* 1 if the statement (bound to id) returns a row, 0 if not, -1 error. */
+static int
+exists(struct store *s, const char *sql, int64_t id)
+{
+	int64_t found = -1;
+
+	if (each(s, prep_bound(s, sql, "i", id), first_id, &found) == -1)
+		return -1;
+	return found >= 0;
+}
+
+/* ---- groups ---- */
+
+#define GROUP_INSERT "INSERT INTO service_group (service_id, region_id, zone_id, " \
+	"name, app_id, description, status, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 0) " \
+	"ON CONFLICT (service_id, region_id, zone_id, name) DO UPDATE SET "
+#define GROUP_COLS "SELECT id, service_id, region_id, zone_id, name, app_id, " \
+	"description, status, deleted FROM service_group"
+
+int
+store_group_put(struct store *s, const struct group_row *g, int revive_only,
+    int64_t *id)
+{
+	const char *sql = revive_only ? GROUP_INSERT "deleted = 0" :
+	    GROUP_INSERT "app_id = excluded.app_id, description = excluded.description, "
+	    "status = excluded.status, deleted = 0";
+
+	if (run(s, prep_bound(s, sql, "tttttnt", g->service_id, g->region_id,
+	    g->zone_id, g->name, g->app_id, g->description, g->status)) < 0)
+		return -1;
+	return store_group_find(s, g, id) == 1 ? 0 : -1;
 }
 
 int
@@ -804,53 +878,32 @@ store_group_find(struct store *s, const struct group_row *g, int64_t *id)
 	return 1;
 }
 
-struct group_each {
-	group_cb	 fn;
-	void		*arg;
-};
-
 static int
 group_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct group_each *e = arg;
+	struct row_each *e = arg;
 	struct group_row g;
 
-	group_from(st, &g);
-	return e->fn ? e->fn(&g, e->arg) : 0;
+	g.id = sqlite3_column_int64(st, 0);
+	g.service_id = col_text(st, 1);
+	g.region_id = col_text(st, 2);
+	g.zone_id = col_text(st, 3);
+	g.name = col_text(st, 4);
+	g.app_id = col_text(st, 5);
+	g.description = col_text_null(st, 6);
+	g.status = col_text(st, 7);
+	g.deleted = sqlite3_column_int(st, 8);
+	return e->fn.group ? e->fn.group(&g, e->arg) : 0;
 }
 
 int
 store_group_delete(struct store *s, int64_t id, group_cb fn, void *arg)
 {
-	struct group_each e = { fn, arg };
-	struct where w;
-	sqlite3_stmt *st;
-	int n;
+	struct row_each e = { .fn.group = fn, .arg = arg };
 
-	where_init(&w, GROUP_COLS " WHERE deleted = 0");
-	where_num(&w, "id", id);
-	if (each(s, where_prep(s, &w, NULL), group_row_cb, &e) == -1)
-		return -1;
-	if ((st = prep(s, "UPDATE service_group SET deleted = 1 WHERE id = ? AND "
-	    "deleted = 0")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	n = run(s, st);
-	return n < 0 ? -1 : n > 0;
-}
-
-static int
-exists(struct store *s, const char *sql, int64_t id)
-{
-	sqlite3_stmt *st;
-	int64_t found = -1;
-
-	if ((st = prep(s, sql)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (each(s, st, first_id, &found) == -1)
-		return -1;
-	return found >= 0;
+	return delete_shown(s, GROUP_COLS " WHERE deleted = 0 AND id = ?",
+	    group_row_cb, &e,
+	    "UPDATE service_group SET deleted = 1 WHERE id = ? AND deleted = 0", id);
 }
 
 int
@@ -863,7 +916,7 @@ int
 store_group_list(struct store *s, const struct group_row *f, int has_id,
     group_cb fn, void *arg)
 {
-	struct group_each e = { fn, arg };
+	struct row_each e = { .fn.group = fn, .arg = arg };
 	struct where w;
 
 	where_init(&w, GROUP_COLS " WHERE deleted = 0");
@@ -880,18 +933,16 @@ store_group_list(struct store *s, const struct group_row *f, int has_id,
 
 /* ---- route rules ---- */
 
+#define RULE_INSERT "INSERT INTO service_route_rule (service_id, name, " \
+	"description, status, strategy, deleted) VALUES (?, ?, ?, ?, ?, 0) " \
+	"ON CONFLICT (service_id, name) DO UPDATE SET "
 #define RULE_COLS "SELECT id, service_id, name, description, status, strategy, " \
 	"deleted FROM service_route_rule"
-
-struct rule_each {
-	rule_cb	 fn;
-	void	*arg;
-};
 
 static int
 rule_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct rule_each *e = arg;
+	struct row_each *e = arg;
 	struct rule_row r;
 
 	r.id = sqlite3_column_int64(st, 0);
@@ -901,39 +952,24 @@ rule_row_cb(sqlite3_stmt *st, void *arg)
 	r.status = col_text(st, 4);
 	r.strategy = col_text(st, 5);
 	r.deleted = sqlite3_column_int(st, 6);
-	return e->fn ? e->fn(&r, e->arg) : 0;
+	return e->fn.rule ? e->fn.rule(&r, e->arg) : 0;
 }
 
 int
 store_rule_put(struct store *s, const struct rule_row *r, int revive_only,
     int64_t *id)
 {
-	sqlite3_stmt *st;
-	struct where w;
+	const char *sql = revive_only ? RULE_INSERT "deleted = 0" :
+	    RULE_INSERT "description = excluded.description, status = excluded.status, "
+	    "strategy = excluded.strategy, deleted = 0";
 	int64_t found = -1;
 
-	st = prep(s, revive_only ?
-	    "INSERT INTO service_route_rule (service_id, name, description, status, "
-	    "strategy, deleted) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (service_id, name) "
-	    "DO UPDATE SET deleted = 0" :
-	    "INSERT INTO service_route_rule (service_id, name, description, status, "
-	    "strategy, deleted) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (service_id, name) "
-	    "DO UPDATE SET description = excluded.description, status = excluded.status, "
-	    "strategy = excluded.strategy, deleted = 0");
-	if (st == NULL)
+	if (run(s, prep_bound(s, sql, "ttntt", r->service_id, r->name,
+	    r->description, r->status, r->strategy)) < 0)
 		return -1;
-	bind_text(st, 1, r->service_id);
-	bind_text(st, 2, r->name);
-	bind_text_null(st, 3, r->description);
-	bind_text(st, 4, r->status);
-	bind_text(st, 5, r->strategy);
-	if (run(s, st) < 0)
-		return -1;
-	where_init(&w, "SELECT id FROM service_route_rule WHERE service_id = ? AND name = ?");
-	w.text[0] = r->service_id;
-	w.text[1] = r->name;
-	w.n = 2;
-	if (each(s, where_prep(s, &w, NULL), first_id, &found) == -1 || found < 0)
+	if (each(s, prep_bound(s, "SELECT id FROM service_route_rule WHERE "
+	    "service_id = ? AND name = ?", "tt", r->service_id, r->name), first_id,
+	    &found) == -1 || found < 0)
 		return -1;
 	*id = found;
 	return 0;
@@ -942,21 +978,12 @@ store_rule_put(struct store *s, const struct rule_row *r, int revive_only,
 int
 store_rule_delete(struct store *s, int64_t id, rule_cb fn, void *arg)
 {
-	struct rule_each e = { fn, arg };
-	sqlite3_stmt *st;
-	int n;
+	struct row_each e = { .fn.rule = fn, .arg = arg };
 
-	if ((st = prep(s, RULE_COLS " WHERE deleted = 0 AND id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (each(s, st, rule_row_cb, &e) == -1)
-		return -1;
-	if ((st = prep(s, "UPDATE service_route_rule SET deleted = 1 WHERE id = ? AND "
-	    "deleted = 0")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	n = run(s, st);
-	return n < 0 ? -1 : n > 0;
+	return delete_shown(s, RULE_COLS " WHERE deleted = 0 AND id = ?",
+	    rule_row_cb, &e,
+	    "UPDATE service_route_rule SET deleted = 1 WHERE id = ? AND deleted = 0",
+	    id);
 }
 
 int
@@ -969,7 +996,7 @@ int
 store_rule_list(struct store *s, const struct rule_row *f, int has_id, rule_cb fn,
     void *arg)
 {
-	struct rule_each e = { fn, arg };
+	struct row_each e = { .fn.rule = fn, .arg = arg };
 	struct where w;
 
 	where_init(&w, RULE_COLS " WHERE deleted = 0");
@@ -983,15 +1010,13 @@ store_rule_list(struct store *s, const struct rule_row *f, int has_id, rule_cb f
 
 /* ---- route-rule groups ---- */
 
-struct rrg_each {
-	rrg_cb	 fn;
-	void	*arg;
-};
+#define RRG_COLS "SELECT id, route_rule_id, group_id, weight, unreleased_weight " \
+	"FROM service_route_rule_group"
 
 static int
 rrg_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct rrg_each *e = arg;
+	struct row_each *e = arg;
 	struct rrg_row r;
 
 	memset(&r, 0, sizeof(r));
@@ -1006,85 +1031,50 @@ rrg_row_cb(sqlite3_stmt *st, void *arg)
 		r.has_unreleased = 1;
 		r.unreleased = sqlite3_column_int(st, 4);
 	}
-	return e->fn ? e->fn(&r, e->arg) : 0;
+	return e->fn.rrg ? e->fn.rrg(&r, e->arg) : 0;
 }
-
-#define RRG_COLS "SELECT id, route_rule_id, group_id, weight, unreleased_weight " \
-	"FROM service_route_rule_group"
 
 int
 store_rrg_put(struct store *s, int64_t rule, int64_t group, int has_unreleased,
     int unreleased)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT INTO service_route_rule_group (route_rule_id, group_id, "
-	    "unreleased_weight) VALUES (?, ?, ?) ON CONFLICT (route_rule_id, group_id) "
-	    "DO UPDATE SET unreleased_weight = excluded.unreleased_weight");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rule);
-	sqlite3_bind_int64(st, 2, group);
-	if (has_unreleased)
-		sqlite3_bind_int(st, 3, unreleased);
-	else
-		sqlite3_bind_null(st, 3);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "INSERT INTO service_route_rule_group "
+	    "(route_rule_id, group_id, unreleased_weight) VALUES (?, ?, ?) "
+	    "ON CONFLICT (route_rule_id, group_id) DO UPDATE SET "
+	    "unreleased_weight = excluded.unreleased_weight", "iiw", rule, group,
+	    has_unreleased, unreleased)));
 }
 
 int
 store_rrg_insert_ignore(struct store *s, int64_t rule, int64_t group, int unreleased)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT OR IGNORE INTO service_route_rule_group (route_rule_id, "
-	    "group_id, unreleased_weight) VALUES (?, ?, ?)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rule);
-	sqlite3_bind_int64(st, 2, group);
-	sqlite3_bind_int(st, 3, unreleased);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "INSERT OR IGNORE INTO "
+	    "service_route_rule_group (route_rule_id, group_id, unreleased_weight) "
+	    "VALUES (?, ?, ?)", "iid", rule, group, unreleased)));
 }
 
 int
 store_rrg_release(struct store *s, int64_t rule, int64_t group)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "UPDATE service_route_rule_group SET weight = unreleased_weight "
-	    "WHERE route_rule_id = ? AND group_id = ?");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, rule);
-	sqlite3_bind_int64(st, 2, group);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "UPDATE service_route_rule_group SET "
+	    "weight = unreleased_weight WHERE route_rule_id = ? AND group_id = ?",
+	    "ii", rule, group)));
 }
 
 int
 store_rrg_delete(struct store *s, int64_t id, rrg_cb fn, void *arg)
 {
-	struct rrg_each e = { fn, arg };
-	sqlite3_stmt *st;
-	int n;
+	struct row_each e = { .fn.rrg = fn, .arg = arg };
 
-	if ((st = prep(s, RRG_COLS " WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (each(s, st, rrg_row_cb, &e) == -1)
-		return -1;
-	if ((st = prep(s, "DELETE FROM service_route_rule_group WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	n = run(s, st);
-	return n < 0 ? -1 : n > 0;
+	return delete_shown(s, RRG_COLS " WHERE id = ?", rrg_row_cb, &e,
+	    "DELETE FROM service_route_rule_group WHERE id = ?", id);
 }
 
 int
 store_rrg_list(struct store *s, int has_id, int64_t id, int has_rule, int64_t rule,
     int has_group, int64_t group, rrg_cb fn, void *arg)
 {
-	struct rrg_each e = { fn, arg };
+	struct row_each e = { .fn.rrg = fn, .arg = arg };
 	struct where w;
 
 	where_init(&w, RRG_COLS);
@@ -1102,16 +1092,9 @@ store_rrg_list(struct store *s, int has_id, int64_t id, int has_rule, int64_t ru
 int
 store_tag_put(struct store *s, int64_t group_id, const char *tag, const char *value)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT INTO service_group_tag (group_id, tag, value) VALUES "
-	    "(?, ?, ?) ON CONFLICT (group_id, tag) DO UPDATE SET value = excluded.value");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, group_id);
-	bind_text(st, 2, tag);
-	bind_text(st, 3, value);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "INSERT INTO service_group_tag (group_id, "
+	    "tag, value) VALUES (?, ?, ?) ON CONFLICT (group_id, tag) DO UPDATE SET "
+	    "value = excluded.value", "itt", group_id, tag, value)));
 }
 
 int
@@ -1138,30 +1121,35 @@ store_tag_delete(struct store *s, int has_group, int64_t group_id, const char *t
 	return 0;
 }
 
-struct tag_each {
-	tag_cb	 fn;
-	void	*arg;
-};
-
 static int
 tag_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct tag_each *e = arg;
+	struct row_each *e = arg;
 
-	return e->fn(sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
-	    e->arg);
+	return e->fn.tag(sqlite3_column_int64(st, 0), col_text(st, 1),
+	    col_text(st, 2), e->arg);
+}
+
+/* Rows of a table keyed by group id, all or one group's, by group id then id. */
+static int
+by_group(struct store *s, const char *select, int has_group, int64_t group_id,
+    int (*row)(sqlite3_stmt *, void *), struct row_each *e)
+{
+	struct where w;
+
+	where_init(&w, select);
+	if (has_group)
+		where_num(&w, "group_id", group_id);
+	return each(s, where_prep(s, &w, " ORDER BY group_id, id"), row, e);
 }
 
 int
 store_tag_list(struct store *s, int has_group, int64_t group_id, tag_cb fn, void *arg)
 {
-	struct tag_each e = { fn, arg };
-	struct where w;
+	struct row_each e = { .fn.tag = fn, .arg = arg };
 
-	where_init(&w, "SELECT group_id, tag, value FROM service_group_tag");
-	if (has_group)
-		where_num(&w, "group_id", group_id);
-	return each(s, where_prep(s, &w, " ORDER BY group_id, id"), tag_row_cb, &e);
+	return by_group(s, "SELECT group_id, tag, value FROM service_group_tag",
+	    has_group, group_id, tag_row_cb, &e);
 }
 
 /* ---- group operations ---- */
@@ -1169,119 +1157,73 @@ store_tag_list(struct store *s, int has_group, int64_t group_id, tag_cb fn, void
 int
 store_group_op_add(struct store *s, int64_t group_id, const char *operation)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT OR IGNORE INTO service_group_operation (group_id, "
-	    "operation) VALUES (?, ?)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, group_id);
-	bind_text(st, 2, operation);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "INSERT OR IGNORE INTO "
+	    "service_group_operation (group_id, operation) VALUES (?, ?)", "it",
+	    group_id, operation)));
 }
 
 int
 store_group_op_del(struct store *s, int64_t group_id, const char *operation)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "DELETE FROM service_group_operation WHERE group_id = ? AND "
-	    "operation = ?");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, group_id);
-	bind_text(st, 2, operation);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "DELETE FROM service_group_operation WHERE "
+	    "group_id = ? AND operation = ?", "it", group_id, operation)));
 }
 
-struct gop_each {
-	group_op_cb	 fn;
-	void		*arg;
-};
-
 static int
-gop_row_cb(sqlite3_stmt *st, void *arg)
+group_op_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct gop_each *e = arg;
+	struct row_each *e = arg;
 
-	return e->fn(sqlite3_column_int64(st, 0), col_text(st, 1), e->arg);
+	return e->fn.group_op(sqlite3_column_int64(st, 0), col_text(st, 1), e->arg);
 }
 
 int
 store_group_op_list(struct store *s, int has_group, int64_t group_id,
     group_op_cb fn, void *arg)
 {
-	struct gop_each e = { fn, arg };
-	struct where w;
+	struct row_each e = { .fn.group_op = fn, .arg = arg };
 
-	where_init(&w, "SELECT group_id, operation FROM service_group_operation");
-	if (has_group)
-		where_num(&w, "group_id", group_id);
-	return each(s, where_prep(s, &w, " ORDER BY group_id, id"), gop_row_cb, &e);
+	return by_group(s, "SELECT group_id, operation FROM service_group_operation",
+	    has_group, group_id, group_op_row_cb, &e);
 }
 
 /* ---- group instances ---- */
 
+#define GI_COLS "SELECT id, group_id, instance_id FROM service_group_instance"
+
 int
 store_gi_insert(struct store *s, int64_t group_id, const char *instance_id)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT OR IGNORE INTO service_group_instance (group_id, "
-	    "instance_id) VALUES (?, ?)");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, group_id);
-	bind_text(st, 2, instance_id);
-	return run(s, st) < 0 ? -1 : 0;
+	return ran(run(s, prep_bound(s, "INSERT OR IGNORE INTO "
+	    "service_group_instance (group_id, instance_id) VALUES (?, ?)", "it",
+	    group_id, instance_id)));
 }
-
-struct gi_each {
-	gi_cb	 fn;
-	void	*arg;
-};
 
 static int
 gi_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct gi_each *e = arg;
+	struct row_each *e = arg;
 
-	return e->fn ? e->fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-	    col_text(st, 2), e->arg) : 0;
+	return e->fn.gi ? e->fn.gi(sqlite3_column_int64(st, 0),
+	    sqlite3_column_int64(st, 1), col_text(st, 2), e->arg) : 0;
 }
 
 int
 store_gi_delete(struct store *s, int64_t id, gi_cb fn, void *arg)
 {
-	struct gi_each e = { fn, arg };
-	sqlite3_stmt *st;
-	int n;
+	struct row_each e = { .fn.gi = fn, .arg = arg };
 
-	if ((st = prep(s, "SELECT id, group_id, instance_id FROM service_group_instance "
-	    "WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (each(s, st, gi_row_cb, &e) == -1)
-		return -1;
-	if ((st = prep(s, "DELETE FROM service_group_instance WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	n = run(s, st);
-	return n < 0 ? -1 : n > 0;
+	return delete_shown(s, GI_COLS " WHERE id = ?", gi_row_cb, &e,
+	    "DELETE FROM service_group_instance WHERE id = ?", id);
 }
 
 int
 store_gi_delete_pair(struct store *s, int64_t group_id, const char *instance_id)
 {
-	sqlite3_stmt *st;
 	int n;
 
-	if ((st = prep(s, "DELETE FROM service_group_instance WHERE group_id = ? AND "
-	    "instance_id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, group_id);
-	bind_text(st, 2, instance_id);
-	n = run(s, st);
+	n = run(s, prep_bound(s, "DELETE FROM service_group_instance WHERE "
+	    "group_id = ? AND instance_id = ?", "it", group_id, instance_id));
 	return n < 0 ? -1 : n > 0;
 }
 
@@ -1289,10 +1231,10 @@ int
 store_gi_list(struct store *s, int has_group, int64_t group_id,
     const char *instance_id, gi_cb fn, void *arg)
 {
-	struct gi_each e = { fn, arg };
+	struct row_each e = { .fn.gi = fn, .arg = arg };
 	struct where w;
 
-	where_init(&w, "SELECT id, group_id, instance_id FROM service_group_instance");
+	where_init(&w, GI_COLS);
 	if (has_group)
 		where_num(&w, "group_id", group_id);
 	where_text(&w, "instance_id", instance_id);
@@ -1305,15 +1247,10 @@ store_gi_list(struct store *s, int has_group, int64_t group_id,
 	"port, protocol, region_id, zone_id, group_id, healthy_check_url, url, " \
 	"description FROM service_instance"
 
-struct si_each {
-	si_cb	 fn;
-	void	*arg;
-};
-
 static int
 si_row_cb(sqlite3_stmt *st, void *arg)
 {
-	struct si_each *e = arg;
+	struct row_each *e = arg;
 	struct si_row r;
 
 	r.id = sqlite3_column_int64(st, 0);
@@ -1330,66 +1267,41 @@ si_row_cb(sqlite3_stmt *st, void *arg)
 	r.health_check_url = col_text(st, 11);
 	r.url = col_text(st, 12);
 	r.description = col_text_null(st, 13);
-	return e->fn ? e->fn(&r, e->arg) : 0;
+	return e->fn.si ? e->fn.si(&r, e->arg) : 0;
 }
 
 int
 store_si_put(struct store *s, const struct si_row *r)
 {
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT INTO service_instance (service_id, instance_id, ip, "
-	    "machine_name, metadata, port, protocol, region_id, zone_id, group_id, "
-	    "healthy_check_url, url, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?) ON CONFLICT (service_id, instance_id) DO UPDATE SET "
-	    "ip = excluded.ip, machine_name = excluded.machine_name, "
+	return ran(run(s, prep_bound(s, "INSERT INTO service_instance (service_id, "
+	    "instance_id, ip, machine_name, metadata, port, protocol, region_id, "
+	    "zone_id, group_id, healthy_check_url, url, description) VALUES (?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, instance_id) DO "
+	    "UPDATE SET ip = excluded.ip, machine_name = excluded.machine_name, "
 	    "metadata = excluded.metadata, port = excluded.port, "
 	    "protocol = excluded.protocol, region_id = excluded.region_id, "
 	    "zone_id = excluded.zone_id, group_id = excluded.group_id, "
 	    "healthy_check_url = excluded.healthy_check_url, url = excluded.url, "
-	    "description = excluded.description");
-	if (st == NULL)
-		return -1;
-	bind_text(st, 1, r->service_id);
-	bind_text(st, 2, r->instance_id);
-	bind_text(st, 3, r->ip);
-	bind_text(st, 4, r->machine_name);
-	bind_text(st, 5, r->metadata);
-	sqlite3_bind_int64(st, 6, r->port);
-	bind_text(st, 7, r->protocol);
-	bind_text(st, 8, r->region_id);
-	bind_text(st, 9, r->zone_id);
-	bind_text(st, 10, r->group_id);
-	bind_text(st, 11, r->health_check_url);
-	bind_text(st, 12, r->url);
-	bind_text_null(st, 13, r->description);
-	return run(s, st) < 0 ? -1 : 0;
+	    "description = excluded.description", "tttttittttttn", r->service_id,
+	    r->instance_id, r->ip, r->machine_name, r->metadata, r->port, r->protocol,
+	    r->region_id, r->zone_id, r->group_id, r->health_check_url, r->url,
+	    r->description)));
 }
 
 int
 store_si_delete(struct store *s, int64_t id, si_cb fn, void *arg)
 {
-	struct si_each e = { fn, arg };
-	sqlite3_stmt *st;
-	int n;
+	struct row_each e = { .fn.si = fn, .arg = arg };
 
-	if ((st = prep(s, SI_COLS " WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (each(s, st, si_row_cb, &e) == -1)
-		return -1;
-	if ((st = prep(s, "DELETE FROM service_instance WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	n = run(s, st);
-	return n < 0 ? -1 : n > 0;
+	return delete_shown(s, SI_COLS " WHERE id = ?", si_row_cb, &e,
+	    "DELETE FROM service_instance WHERE id = ?", id);
 }
 
 int
 store_si_list(struct store *s, const char *service_id, const char *instance_id,
     si_cb fn, void *arg)
 {
-	struct si_each e = { fn, arg };
+	struct row_each e = { .fn.si = fn, .arg = arg };
 	struct where w;
 
 	where_init(&w, SI_COLS);
