@@ -33,7 +33,7 @@
 #include "replicator.h"
 #include "table.h"
 
-#define COMMAND_TIMEOUT_MS	10000
+#define COMMAND_TIMEOUT_MS	5000
 
 static nng_socket	cmd_sock;
 static int		cmd_open;

@@ -20,7 +20,9 @@
  * Falling behind the journal ring re-sends, as registers, the local instances
  * whose slot stamp is newer than the cursor (unregisters lost in the overrun are
  * repaired by the peers' own expiry); a replaced table file re-sends every local
- * instance. Nothing else needs to be exact: peers also get the heartbeats.
+ * instance. A registryd restart keeps the file and its journal (the new writer
+ * journals what its predecessor cut short), so the cursor simply goes on.
+ * Nothing else needs to be exact: peers also get the heartbeats.
  */
 #include <poll.h>
 #include <stdlib.h>
