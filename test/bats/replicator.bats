@@ -98,6 +98,7 @@ metric() {	# metric BASE NAME-AND-LABELS -> value (sum of matching lines)
 	[ "$(metric "$NODE_b_REPL" 'artemis_replicator_requests_total')" = 0 ]
 	[ "$(metric "$NODE_b_REPL" 'artemis_replicator_peer_origin_skipped_total')" -ge 1 ]
 	[ "$(metric "$NODE_a_REPL" 'artemis_replicator_tasks_sent_total{peer="'"$NODE_b_REG"'",kind="heartbeat"}')" -ge 5 ]
+	[ "$(metric "$NODE_a_REPL" 'artemis_replicator_requests_total')" -ge 5 ]
 
 	# an unregister on A removes it from B
 	node_use a
