@@ -149,6 +149,43 @@ struct deleted {
 int	deleted_log(struct deleted *, struct log_row *);
 int	deleted_result(const struct deleted *, int rc);
 
+/* {"down":true|false,"responseStatus":success} */
+void	reply_down(struct http_response *, int down);
+
+/* ---- operation keys (op_keys.c): instance, server and zone operations ---- */
+
+struct op_keydesc {
+	enum op_kind	 kind;
+	const char	*field;			/* "instanceKey" */
+	const char	*names[OP_KEY_MAX];	/* JSON names of the store's key[] */
+	int		 order[OP_KEY_MAX];	/* key[] indexes, alphabetical */
+	int		 key_last;		/* key member after "operations" */
+};
+extern const struct op_keydesc instance_keys, server_keys, zone_keys;
+
+struct op_key {
+	char	*v[OP_KEY_MAX];		/* store key order */
+	size_t	 n;
+};
+/* Decode the key object d->field of o: 0 ok, 1 absent, -1 answered 400. */
+int	op_key_decode(const struct op_keydesc *, struct json_object *, int trim,
+	    struct op_key *, struct http_response *);
+void	op_key_free(struct op_key *);
+
+/* Operation rows (an op_cb) grouped by key, case-insensitively, into
+ * {"<key field>":{..},"operations":[..]} objects (key_last: the other way
+ * round), key members alphabetical. Zero
+ * it, set d, and op_groups_close() after the last row. */
+struct op_groups {
+	const struct op_keydesc	*d;
+	struct sbuf		 out;
+	char			*cur[OP_KEY_MAX];	/* key of the open group */
+	int			 open;
+	int			 n;
+};
+int	op_groups_row(const struct op_row *, void *);
+void	op_groups_close(struct op_groups *);
+
 /* ---- handlers ---- */
 
 /* instance_ops.c */

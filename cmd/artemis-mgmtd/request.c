@@ -328,3 +328,9 @@ rows_next(struct rows *r)
 	if (r->n++)
 		sbuf_addc(&r->out, ',');
 }
+
+void
+reply_down(struct http_response *res, int down)
+{
+	reply_member(res, "down", down ? "true" : "false", down ? 4 : 5);
+}

@@ -15,44 +15,11 @@
 
 #define ZFAIL	"operate zone-operations failed."
 
-struct zkey {
-	char	*v[3];		/* region, service, zone (store key order) */
-};
-
-static void
-zkey_free(struct zkey *k)
-{
-	free(k->v[0]);
-	free(k->v[1]);
-	free(k->v[2]);
-	memset(k, 0, sizeof(*k));
-}
-
-/* zoneKey of o: 0 ok, 1 absent, -1 answered 400. */
-static int
-zkey_decode(struct json_object *o, struct zkey *k, struct http_response *res)
-{
-	struct json_object *ko;
-
-	memset(k, 0, sizeof(*k));
-	if (req_object(o, "zoneKey", &ko, res) == -1)
-		return -1;
-	if (ko == NULL)
-		return 1;
-	if (req_str(ko, "regionId", 0, &k->v[0], res) == -1 ||
-	    req_str(ko, "serviceId", 0, &k->v[1], res) == -1 ||
-	    req_str(ko, "zoneId", 0, &k->v[2], res) == -1) {
-		zkey_free(k);
-		return -1;
-	}
-	return 0;
-}
-
 void
 h_operate_zone_operations(struct http_request *req, struct http_response *res)
 {
 	struct json_object *o, *list, *e, *ops, *oe;
-	struct zkey *keys = NULL;
+	struct op_key *keys = NULL;
 	struct log_row lr;
 	struct sbuf m = SBUF_INIT;
 	char *operator_id = NULL, *token = NULL;
@@ -74,7 +41,7 @@ h_operate_zone_operations(struct http_request *req, struct http_response *res)
 		e = json_object_array_get_idx(list, i);
 		if (e == NULL || !json_object_is_type(e, json_type_object))
 			continue;
-		if ((rc = zkey_decode(e, &keys[i], res)) == -1 ||
+		if ((rc = op_key_decode(&zone_keys, e, 0, &keys[i], res)) == -1 ||
 		    req_array(e, "operations", &ops, res) == -1)
 			goto out;
 		if (rc == 1 || ops == NULL)
@@ -142,7 +109,7 @@ h_operate_zone_operations(struct http_request *req, struct http_response *res)
 	reply_ok(res);
 out:
 	for (i = 0; keys && i < n; i++)
-		zkey_free(&keys[i]);
+		op_key_free(&keys[i]);
 	free(keys);
 	free(operator_id);
 	free(token);
@@ -150,79 +117,23 @@ out:
 	json_object_put(o);
 }
 
-/* ZoneOperations objects, rows grouped by key (case-insensitively). */
-struct zacc {
-	struct sbuf	*out;
-	char		*cur[3];
-	int		 open;
-	int		 n;
-};
-
-static void
-zacc_close(struct zacc *a)
-{
-	size_t i;
-
-	if (!a->open)
-		return;
-	sbuf_adds(a->out, "],\"zoneKey\":{\"regionId\":");
-	model_json_string(a->out, a->cur[0]);
-	sbuf_adds(a->out, ",\"serviceId\":");
-	model_json_string(a->out, a->cur[1]);
-	sbuf_adds(a->out, ",\"zoneId\":");
-	model_json_string(a->out, a->cur[2]);
-	sbuf_adds(a->out, "}}");
-	for (i = 0; i < 3; i++) {
-		free(a->cur[i]);
-		a->cur[i] = NULL;
-	}
-	a->open = 0;
-}
-
+/* ZoneOperations objects into g->out; -1 on a database error (text in err). */
 static int
-zacc_row(const struct op_row *r, void *arg)
+zone_list(const char *const *key, struct op_groups *g, char *err, size_t errlen)
 {
-	struct zacc *a = arg;
-	size_t i;
-	int same = a->open;
-
-	for (i = 0; same && i < 3; i++)
-		same = strcasecmp(a->cur[i], r->key[i]) == 0;
-	if (!same) {
-		zacc_close(a);
-		if (a->n++)
-			sbuf_addc(a->out, ',');
-		sbuf_adds(a->out, "{\"operations\":[");
-		for (i = 0; i < 3; i++)
-			if ((a->cur[i] = strdup(r->key[i])) == NULL)
-				abort();
-		a->open = 1;
-	} else
-		sbuf_addc(a->out, ',');
-	model_json_string(a->out, r->operation);
-	return 0;
-}
-
-/* List into b; -1 on a database error (message in err). */
-static int
-zone_list(const char *const *key, struct sbuf *b, int *count, char *err,
-    size_t errlen)
-{
-	struct zacc a;
 	int rc;
 
-	memset(&a, 0, sizeof(a));
-	a.out = b;
+	memset(g, 0, sizeof(*g));
+	g->d = &zone_keys;
 	if (store_read_begin(mgmtd->store) == -1) {
 		snprintf(err, errlen, "%s", "database busy");
 		return -1;
 	}
-	rc = store_op_list(mgmtd->store, OPK_ZONE, key, 0, zacc_row, &a);
+	rc = store_op_list(mgmtd->store, OPK_ZONE, key, 0, op_groups_row, g);
 	if (rc == -1)
 		snprintf(err, errlen, "%s", store_error(mgmtd->store));
 	store_read_end(mgmtd->store);
-	zacc_close(&a);
-	*count = a.n;
+	op_groups_close(g);
 	return rc;
 }
 
@@ -230,36 +141,28 @@ void
 h_get_zone_operations(struct http_request *req, struct http_response *res)
 {
 	struct json_object *o;
-	struct sbuf b = SBUF_INIT, m = SBUF_INIT;
-	struct zkey k;
+	struct op_groups g;
+	struct sbuf m = SBUF_INIT;
+	struct op_key k;
 	char err[256];
-	int rc, n = 0;
+	int rc;
 
 	if ((o = req_json(req, res)) == NULL)
 		return;
-	if ((rc = zkey_decode(o, &k, res)) == -1)
+	memset(&g, 0, sizeof(g));
+	if ((rc = op_key_decode(&zone_keys, o, 0, &k, res)) == -1)
 		goto out_json;
 	if (rc == 0 && !str_blank(k.v[0]) && !str_blank(k.v[1]) &&
-	    !str_blank(k.v[2]) && zone_list((const char *const *)k.v, &b, &n, err,
+	    !str_blank(k.v[2]) && zone_list((const char *const *)k.v, &g, err,
 	    sizeof(err)) == -1) {
 		sbuf_addf(&m, "get zone-operations failed.%s", err);
 		reply_fail_field(res, "operations", EC_INTERNAL, m.s);
-		goto out;
-	}
-	sbuf_reset(&res->body);
-	sbuf_adds(&res->body, "{\"operations\":");
-	if (n)
-		sbuf_add(&res->body, b.s, b.len);
-	else
-		sbuf_adds(&res->body, "null");
-	sbuf_addc(&res->body, ',');
-	add_ok(&res->body);
-	sbuf_addc(&res->body, '}');
-out:
-	zkey_free(&k);
-	sbuf_free(&b);
-	sbuf_free(&m);
+	} else
+		reply_member(res, "operations", g.n ? g.out.s : NULL, g.out.len);
+	op_key_free(&k);
 out_json:
+	sbuf_free(&g.out);
+	sbuf_free(&m);
 	json_object_put(o);
 }
 
@@ -268,42 +171,29 @@ zone_lists(struct http_request *req, struct http_response *res, int filtered)
 {
 	const char *field = filtered ? "zoneOperationsList" : "allZoneOperations";
 	struct json_object *o;
-	struct sbuf b = SBUF_INIT, m = SBUF_INIT;
+	struct op_groups g;
+	struct sbuf m = SBUF_INIT;
 	char *key[3] = { NULL, NULL, NULL };
 	char err[256];
-	int n;
 
 	if ((o = req_json(req, res)) == NULL)
 		return;
+	memset(&g, 0, sizeof(g));
 	if (filtered && (req_str(o, "regionId", 0, &key[0], res) == -1 ||
 	    req_str(o, "serviceId", 0, &key[1], res) == -1 ||
 	    req_str(o, "zoneId", 0, &key[2], res) == -1))
 		goto out;
-	if (zone_list((const char *const *)key, &b, &n, err, sizeof(err)) == -1) {
+	if (zone_list((const char *const *)key, &g, err, sizeof(err)) == -1) {
 		sbuf_addf(&m, "%s%s", filtered ? "get zone-operations-list failed." :
 		    "get all-zone-operations failed.", err);
 		reply_fail_field(res, field, EC_INTERNAL, m.s);
-		goto out;
-	}
-	sbuf_reset(&res->body);
-	if (filtered) {
-		sbuf_addc(&res->body, '{');
-		add_ok(&res->body);
-		sbuf_addf(&res->body, ",\"%s\":[", field);
-		sbuf_add(&res->body, b.s ? b.s : "", b.len);
-		sbuf_adds(&res->body, "]}");
-	} else {
-		sbuf_addf(&res->body, "{\"%s\":[", field);
-		sbuf_add(&res->body, b.s ? b.s : "", b.len);
-		sbuf_adds(&res->body, "],");
-		add_ok(&res->body);
-		sbuf_addc(&res->body, '}');
-	}
+	} else
+		reply_array(res, field, &g.out);
 out:
 	free(key[0]);
 	free(key[1]);
 	free(key[2]);
-	sbuf_free(&b);
+	sbuf_free(&g.out);
 	sbuf_free(&m);
 	json_object_put(o);
 }
@@ -325,23 +215,20 @@ h_is_zone_down(struct http_request *req, struct http_response *res)
 {
 	struct json_object *o;
 	struct mgmt_view *v;
-	struct zkey k;
+	struct op_key k;
 	int rc, down = 0;
 
 	if ((o = req_json(req, res)) == NULL)
 		return;
-	if ((rc = zkey_decode(o, &k, res)) == -1)
+	if ((rc = op_key_decode(&zone_keys, o, 0, &k, res)) == -1)
 		goto out_json;
 	if (rc == 0) {
 		v = views_current();
 		down = mgmt_view_zone_down(v, k.v[0], k.v[1], k.v[2]);
 		mgmt_view_unref(v);
 	}
-	sbuf_reset(&res->body);
-	sbuf_addf(&res->body, "{\"down\":%s,", down ? "true" : "false");
-	add_ok(&res->body);
-	sbuf_addc(&res->body, '}');
-	zkey_free(&k);
+	reply_down(res, down);
+	op_key_free(&k);
 out_json:
 	json_object_put(o);
 }
