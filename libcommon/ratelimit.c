@@ -86,6 +86,20 @@ window_sum(struct window_counter *w, int64_t now_ms)
 	return sum;
 }
 
+/* The nbuckets - 1 complete seconds before the current one: a count that does not
+ * drop each time a new second starts. */
+int64_t
+window_sum_complete(struct window_counter *w, int64_t now_ms)
+{
+	int64_t sec = epoch_second(now_ms), sum = 0;
+	int i;
+
+	for (i = 0; i < w->nbuckets; i++)
+		if (w->second[i] < sec && w->second[i] > sec - w->nbuckets)
+			sum += w->count[i];
+	return sum;
+}
+
 /* ------------------------------------------------------------------ limiter */
 
 static void

@@ -22,12 +22,15 @@ int		  ratelimit_allow(struct ratelimit *, const char *identity, int64_t now_ms)
 /* The sliding-window counter itself (also used by the lease safe-checker, §6.5):
  * window_s one-second buckets aligned to wall-clock seconds. Not thread-safe. */
 struct window_counter {
-	int64_t	 second[300];	/* epoch second of each bucket */
-	int64_t	 count[300];
+	int64_t	 second[301];	/* epoch second of each bucket */
+	int64_t	 count[301];
 	int	 nbuckets;
 };
 void	window_init(struct window_counter *, int nbuckets);
 void	window_add(struct window_counter *, int64_t now_ms, int64_t n);
 int64_t	window_sum(struct window_counter *, int64_t now_ms);
+/* The nbuckets - 1 complete seconds before the current one (a steady rate gives a
+ * steady count, unlike window_sum, which drops as every new second starts). */
+int64_t	window_sum_complete(struct window_counter *, int64_t now_ms);
 
 #endif

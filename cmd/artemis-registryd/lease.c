@@ -36,7 +36,7 @@ publish_status(struct registryd *d, int m)
 
 	atomic_store(&rs->is_safe[m], s->is_safe);
 	atomic_store(&rs->safe_enabled, d->cfg.safe_check_enabled);
-	atomic_store(&rs->update_count_window[m], window_sum(&s->renewals, now));
+	atomic_store(&rs->update_count_window[m], window_sum_complete(&s->renewals, now));
 	atomic_store(&rs->update_max_count[m], s->max_count);
 	atomic_store(&rs->update_max_count_time[m], s->max_count_time);
 	atomic_store(&rs->unsafe_since_ms[m], s->is_safe ? 0 : s->unsafe_since);
@@ -75,7 +75,8 @@ set_safe(struct registryd *d, int m, int safe, int64_t now, const char *why)
 		s->unsafe_since = now;
 		log_warnx("lease protection engaged (%s): renewals %lld in the window, "
 		    "peak %lld; expired leases are kept", manager_name[m],
-		    (long long)window_sum(&s->renewals, now), (long long)s->max_count);
+		    (long long)window_sum_complete(&s->renewals, now),
+		    (long long)s->max_count);
 	} else
 		log_info("lease protection released (%s): %s", manager_name[m], why);
 }
@@ -85,7 +86,9 @@ static void
 safe_check(struct registryd *d, int m, int64_t now)
 {
 	struct safe_checker *s = &d->safe[m];
-	int64_t c = window_sum(&s->renewals, now), pct;
+	/* Java counts the current partial second too, so its count dips every time
+	 * a second starts; complete seconds give a steady rate a steady count */
+	int64_t c = window_sum_complete(&s->renewals, now), pct;
 
 	if (c > s->max_count) {
 		s->max_count = c;
@@ -112,15 +115,21 @@ safe_check(struct registryd *d, int m, int64_t now)
 	}
 }
 
-/* Unregistered instances stop renewing on purpose: lower the peak with them. */
+/* Unregistered instances stop renewing on purpose: take their share out of the
+ * peak, and out of the renewals already counted, or the window would raise the
+ * peak right back until those seconds slide out. */
 static void
 decay_peak(struct registryd *d, int m, uint32_t removed, uint32_t remaining)
 {
 	struct safe_checker *s = &d->safe[m];
+	int i;
 
-	if (removed == 0 || s->max_count == 0)
+	if (removed == 0)
 		return;
 	s->max_count = s->max_count * remaining / (remaining + removed);
+	for (i = 0; i < s->renewals.nbuckets; i++)
+		s->renewals.count[i] = s->renewals.count[i] * remaining /
+		    (remaining + removed);
 }
 
 struct clean_counts {
@@ -250,7 +259,10 @@ lease_start(struct registryd *d)
 
 	for (m = 0; m < 2; m++) {
 		memset(&d->safe[m], 0, sizeof(d->safe[m]));
-		window_init(&d->safe[m].renewals, (int)(d->cfg.safe_time_window_ms / 1000));
+		/* one bucket more than the window: the current, partial second is
+		 * kept but not counted (see safe_check) */
+		window_init(&d->safe[m].renewals,
+		    (int)(d->cfg.safe_time_window_ms / 1000) + 1);
 		d->safe[m].is_safe = 1;
 	}
 	pthread_condattr_init(&ca);

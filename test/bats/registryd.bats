@@ -261,7 +261,9 @@ print(json.dumps({"instances":[{"regionId":"sha","zoneId":"sha-z1","serviceId":"
 }
 
 @test "SIGKILL and restart: every registration survives and is renewable" {
-	for k in $(seq 1 50); do register "$(instance svc.k i-$k)" >/dev/null; done
+	# one request: 50 sequential registers could outlast the 4 s TTL on a busy box
+	post_json "$REG" /api/registry/register.json "$(batch_of svc.k 50)" >/dev/null
+	assert_count 50
 	stop_daemon artemis-registryd KILL || true
 	start_daemon artemis-registryd
 	assert_count 50
@@ -302,4 +304,67 @@ print(json.dumps({"instances":[{"regionId":"sha","zoneId":"sha-z1","serviceId":"
 	[ "$(sed -n 1p <<<"$output")" = "$OK_BODY" ]
 	[ "$(sed -n 2p <<<"$output")" = "$OK_BODY" ]
 	[ "$(sed -n 3p <<<"$output")" = '{"failedInstances":null,"responseStatus":{"errorCode":"bad-request","message":"request is null","status":"fail"}}' ]
+}
+
+# batch_of SVC N [FIRST] — {"instances":[...]} with N instances of SVC
+batch_of() {
+	local svc=$1 n=$2 first=${3:-1} k list=""
+	for ((k = first; k < first + n; k++)); do list="$list${list:+,}$(instance "$svc" "i-$k")"; done
+	echo "{\"instances\":[$list]}"
+}
+
+# beat BODY SECONDS — heartbeat BODY every 100 ms for SECONDS
+beat() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		post_json "$REG" /api/registry/heartbeat.json "$1" >/dev/null
+		sleep 0.1
+	done
+}
+
+leases_field() { post_json "$REG" /api/status/leases.json '{}' | jq -r ".$1"; }
+protection_engaged() { [ "$(leases_field isSafe)" = false ]; }
+protection_released() { [ "$(leases_field isSafe)" = true ]; }
+
+@test "mass-expiry protection engages, holds expired leases, and releases after safe-max-hold" {
+	artemis_teardown; artemis_setup
+	# the drop below 60 % of the peak shows within two seconds, the leases
+	# expire after four (a 3 s window and 60 % absorb the jitter of a shell loop)
+	LEASE_TTL=4s CLEAN_INTERVAL=100ms artemis_config "[lease]" "safe-time-window = 3s" \
+	    "safe-percentage = 60" "safe-max-count-threshold = 20" "safe-max-hold = 5s" "[ratelimit]" "status-map = get-leases:100000"
+	start_daemon artemis-registryd
+	body=$(batch_of svc.safe 30)
+	post_json "$REG" /api/registry/register.json "$body" >/dev/null
+	beat "$body" 4
+	# renewals stop: the rate falls below 85 % of its peak before the leases expire
+	wait_until protection_engaged
+	for ((k = 0; k < 300; k++)); do [ "$(leases_field leaseProtectionHeldCount)" -eq 30 ] && break; sleep 0.02; done
+	[ "$(leases_field leaseProtectionHeldCount)" -eq 30 ]
+	[ "$(leases_field leaseProtectionSince)" -gt 0 ]
+	assert_count 30
+	curl -s "$REG/metrics" | grep -q '^artemis_lease_protection_engaged{manager="instance"} 1$'
+	# after the maximum hold the peak is reset and the expired leases go
+	for ((k = 0; k < 800; k++)); do table_empty && break; sleep 0.01; done
+	assert_count 0
+	protection_released
+	[ "$(grep -c 'lease protection engaged' "$TMP/artemis-registryd.log")" -eq 1 ]
+	[ "$(grep -c 'lease protection released' "$TMP/artemis-registryd.log")" -eq 1 ]
+}
+
+@test "mass-expiry protection: unregistered instances lower the peak instead of engaging it" {
+	artemis_teardown; artemis_setup
+	# without the decay, 10 of 30 renewing is 33 % of the peak: protection
+	LEASE_TTL=1s CLEAN_INTERVAL=100ms artemis_config "[lease]" "safe-time-window = 3s" \
+	    "safe-percentage = 60" "safe-max-count-threshold = 20" "safe-max-hold = 1h" "[ratelimit]" "status-map = get-leases:100000"
+	start_daemon artemis-registryd
+	all=$(batch_of svc.dec 30)
+	kept=$(batch_of svc.dec 10 1)
+	gone=$(batch_of svc.dec 20 11)
+	post_json "$REG" /api/registry/register.json "$all" >/dev/null
+	beat "$all" 4
+	post_json "$REG" /api/registry/unregister.json "$gone" >/dev/null
+	beat "$kept" 5
+	assert_count 10
+	protection_released
+	! grep -q 'lease protection engaged' "$TMP/artemis-registryd.log"
 }

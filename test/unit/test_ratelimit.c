@@ -36,12 +36,24 @@ test_window(void)
 	ok(window_sum(&w, T0 + 20000) == 4, "stale bucket reused from zero");
 	ok(window_sum(&w, T0 + 19000) == 0, "a future bucket is not counted in the past");
 
+	/* complete seconds only: a steady rate gives a steady count */
+	window_init(&w, 3);
+	window_add(&w, T0, 10);
+	window_add(&w, T0 + 1000, 10);
+	ok(window_sum_complete(&w, T0 + 1000) == 10, "current second not counted");
+	window_add(&w, T0 + 1500, 5);
+	ok(window_sum_complete(&w, T0 + 1999) == 10, "partial second still not counted");
+	ok(window_sum_complete(&w, T0 + 2000) == 25, "two complete seconds");
+	window_add(&w, T0 + 2000, 7);
+	ok(window_sum_complete(&w, T0 + 2500) == 25, "third bucket is the current one");
+	ok(window_sum_complete(&w, T0 + 3000) == 22, "oldest complete second slid out");
+
 	window_init(&w, 12);
 	for (i = 0; i < 30; i++)
 		window_add(&w, T0 + i * 1000LL, 1);
 	ok(window_sum(&w, T0 + 29000) == 12, "12-bucket window keeps 12 seconds");
 	window_init(&w, 1000);
-	ok(w.nbuckets == 300, "nbuckets clamped to 300");
+	ok(w.nbuckets == 301, "nbuckets clamped to 301");
 	window_init(&w, 0);
 	ok(w.nbuckets == 1, "nbuckets at least 1");
 }
