@@ -79,61 +79,71 @@ rendered_gz(struct rendered *r)
 }
 
 /* Render a filtered service: lookup answer body, Service offsets, instance offsets
- * (the follower and the delta code point into the body instead of keeping copies). */
+ * (the follower and the delta code point into the body instead of keeping copies).
+ * The Service is rendered with a one-byte placeholder for its instance list (a
+ * control character never appears raw in JSON), and the body is assembled once
+ * around it: each instance's JSON is copied exactly once, at a known offset. */
 struct rendered *
 rendered_build(struct filter_service *fs)
 {
-	struct sbuf insts = SBUF_INIT, svc = SBUF_INIT, body = SBUF_INIT;
+	struct sbuf svc = SBUF_INIT, body = SBUF_INIT;
 	struct service_json sj;
 	struct rendered *r;
-	size_t i, k, keylen = 0, pos;
-	const char *base;
+	size_t i, k, keylen = 0, listlen = 2, pos, hole;
+	const char *mark;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->service_id = strdup(fs->service_id)) == NULL)
 		fatal("rendered_build");
 	atomic_init(&r->refs, 1);
 	atomic_init(&r->gz, NULL);
-	sbuf_addc(&insts, '[');
 	for (i = 0; i < fs->ninst; i++) {
 		if (!fs->inst[i].keep)
 			continue;
-		if (r->ninst++ > 0)
-			sbuf_addc(&insts, ',');
-		sbuf_add(&insts, fs->inst[i].json, fs->inst[i].len);
+		listlen += fs->inst[i].len + (r->ninst++ > 0);
 		keylen += strlen(fs->inst[i].key) + 1;
 	}
-	sbuf_addc(&insts, ']');
 
 	memset(&sj, 0, sizeof(sj));
 	sj.service_id = fs->service_id;
-	sj.instances = insts.s;
+	sj.instances = "\001";
 	sj.logic_instances = fs->logic_instances.s;
 	sj.route_rules = fs->route_rules.s;
 	service_to_json(&sj, &svc);
+	/* "instances" sorts first in a Service, so the first mark is the list. */
+	if ((mark = memchr(svc.s, '\001', svc.len)) == NULL)
+		fatalx("service %s: instance list missing from its rendering",
+		    fs->service_id);
+	hole = (size_t)(mark - svc.s);
 
+	sbuf_reserve(&body, svc.len + listlen + 64);
 	sbuf_adds(&body, "{\"responseStatus\":");
 	response_status_to_json(&RS_SUCCESS, &body);
 	sbuf_adds(&body, ",\"services\":[");
 	r->svc_off = body.len;
-	r->svc_len = svc.len;
-	sbuf_add(&body, svc.s, svc.len);
+	r->svc_len = svc.len - 1 + listlen;
+	sbuf_add(&body, svc.s, hole);
+	sbuf_addc(&body, '[');
+	pos = body.len;
+	for (i = 0, k = 0; i < fs->ninst; i++) {
+		if (!fs->inst[i].keep)
+			continue;
+		if (k++ > 0)
+			sbuf_addc(&body, ',');
+		sbuf_add(&body, fs->inst[i].json, fs->inst[i].len);
+	}
+	sbuf_addc(&body, ']');
+	sbuf_add(&body, mark + 1, svc.len - hole - 1);
 	sbuf_adds(&body, "]}");
 	if (body.len > UINT32_MAX)
 		fatalx("service %s renders to %zu bytes", fs->service_id, body.len);
 	r->body = rbuf_from_sbuf(&body);
 
-	/* "instances" sorts first in a Service, so the first match is the list. */
-	base = memmem(r->body->data + r->svc_off, r->svc_len, insts.s, insts.len);
-	if (base == NULL)
-		fatalx("service %s: instance list not found in its rendering",
-		    fs->service_id);
 	if (r->ninst > 0) {
 		if ((r->inst = calloc(r->ninst, sizeof(*r->inst))) == NULL ||
 		    (r->keys = malloc(keylen)) == NULL)
 			fatal("rendered_build");
 	}
-	pos = (size_t)(base - r->body->data) + 1;
 	keylen = 0;
 	for (i = 0, k = 0; i < fs->ninst; i++) {
 		size_t kl;
@@ -149,7 +159,6 @@ rendered_build(struct filter_service *fs)
 		pos += fs->inst[i].len + 1;
 		k++;
 	}
-	sbuf_free(&insts);
 	sbuf_free(&svc);
 	sbuf_free(&body);
 	return r;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,27 +36,33 @@
 
 struct fsvc;
 
+/* One instance we hold. Found by key through a hash (a rescan of 1,000,000 slots
+ * looks each one up: a tree of strcmp()s over keys sharing long prefixes cost
+ * more than the copy of the JSON), iterated in key order per service. */
 struct finst {
-	RB_ENTRY(finst)	 by_key;
 	RB_ENTRY(finst)	 by_svc;
+	struct finst	*hnext;		/* key hash chain */
 	struct fsvc	*svc;
-	uint32_t	 slot;
-	uint32_t	 gen;
-	int		 seen;
-	char		*key;
 	char		*own;		/* our copy of the JSON until it is rendered */
 	const char	*json;		/* own, or inside svc->r->body */
 	size_t		 len;
+	uint32_t	 hash;
+	uint32_t	 slot;
+	uint32_t	 gen;
+	uint32_t	 seen;		/* rescan epoch that last saw it */
+	char		 key[];
 };
 
 struct fsvc {
-	RB_ENTRY(fsvc)	 entry;
-	char		*id;
+	struct fsvc	*hnext;		/* service hash chain */
+	uint32_t	 hash;
 	RB_HEAD(sinsts, finst) insts;
 	size_t		 n;
+	size_t		 bulk;		/* initial load: this service's place */
 	struct rendered	*r;
 	int		 dirty;
 	struct fsvc	*next_dirty;
+	char		 id[];
 };
 
 static int
@@ -64,17 +71,28 @@ finst_cmp(struct finst *a, struct finst *b)
 	return strcmp(a->key, b->key);
 }
 
-static int
-fsvc_cmp(struct fsvc *a, struct fsvc *b)
-{
-	return strcmp(a->id, b->id);
-}
-
-RB_HEAD(keys, finst);
-RB_GENERATE_LOCAL(keys, finst, by_key, finst_cmp);
 RB_GENERATE_LOCAL(sinsts, finst, by_svc, finst_cmp);
-RB_HEAD(svcs, fsvc);
-RB_GENERATE_LOCAL(svcs, fsvc, entry, fsvc_cmp);
+
+/* Chained hash tables of instances by key and services by id; power-of-two
+ * bucket arrays that double when they hold as many entries as buckets. */
+struct htab {
+	void	**b;
+	size_t	  mask;
+	size_t	  n;
+};
+
+static uint32_t
+hash_str(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
 
 struct pending {
 	char		*service_id;
@@ -83,8 +101,9 @@ struct pending {
 	size_t		 len;
 };
 
-static struct keys	 keys = RB_INITIALIZER(&keys);
-static struct svcs	 svcs = RB_INITIALIZER(&svcs);
+static struct htab	 keys;		/* struct finst by key */
+static struct htab	 svcs;		/* struct fsvc by id */
+static uint32_t		 epoch;		/* of the current rescan */
 static struct finst	**slotmap;
 static uint32_t		 slotcap;
 static struct fsvc	*dirty_head;
@@ -95,6 +114,8 @@ static int		 rescan_wanted;
 static int64_t		 last_gap_rescan;
 static int64_t		 last_replaced_check;
 static struct pending	*pend;
+static void		 render_dirty(void);
+static void		 drop_slot_pages(uint32_t, uint32_t);
 static size_t		 npend, pendcap;
 static struct bus_sub	*bus;
 
@@ -114,6 +135,138 @@ xstrndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+/* Bucket array for at least n entries (n rounded up to a power of two). */
+static void **
+htab_buckets(size_t n, size_t *mask)
+{
+	size_t sz = 64;
+	void **b;
+
+	while (sz < n)
+		sz *= 2;
+	if ((b = calloc(sz, sizeof(*b))) == NULL)
+		fatal("hash table of %zu buckets", sz);
+	*mask = sz - 1;
+	return b;
+}
+
+static struct finst *
+key_find(const char *key, size_t len, uint32_t h)
+{
+	struct finst *f;
+
+	if (keys.b == NULL)
+		return NULL;
+	for (f = keys.b[h & keys.mask]; f != NULL; f = f->hnext)
+		if (f->hash == h && strncmp(f->key, key, len) == 0 &&
+		    f->key[len] == '\0')
+			return f;
+	return NULL;
+}
+
+/* Size the key table for n instances up front (initial load: no doubling). */
+static void
+keys_reserve(size_t n)
+{
+	struct finst *f, *next, **nb;
+	size_t i, mask;
+
+	if (keys.b != NULL && n <= keys.mask + 1)
+		return;
+	nb = (struct finst **)htab_buckets(n, &mask);
+	for (i = 0; keys.b != NULL && i <= keys.mask; i++)
+		for (f = keys.b[i]; f != NULL; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & mask];
+			nb[f->hash & mask] = f;
+		}
+	free(keys.b);
+	keys.b = (void **)nb;
+	keys.mask = mask;
+}
+
+static void
+key_add(struct finst *f)
+{
+	if (keys.b == NULL || keys.n + 1 > keys.mask + 1)
+		keys_reserve(keys.b == NULL ? 64 : 2 * (keys.mask + 1));
+	f->hnext = keys.b[f->hash & keys.mask];
+	keys.b[f->hash & keys.mask] = f;
+	keys.n++;
+}
+
+static void
+key_del(struct finst *f)
+{
+	struct finst **pp;
+
+	for (pp = (struct finst **)&keys.b[f->hash & keys.mask]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == f) {
+			*pp = f->hnext;
+			keys.n--;
+			return;
+		}
+	fatalx("instance %s missing from the key table", f->key);
+}
+
+static struct fsvc *
+svc_find(const char *id, uint32_t h)
+{
+	struct fsvc *s;
+
+	if (svcs.b == NULL)
+		return NULL;
+	for (s = svcs.b[h & svcs.mask]; s != NULL; s = s->hnext)
+		if (s->hash == h && strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
+
+static void
+svc_add(struct fsvc *s)
+{
+	struct fsvc *o, *next, **nb;
+	size_t i, mask;
+
+	if (svcs.b == NULL || svcs.n + 1 > svcs.mask + 1) {
+		nb = (struct fsvc **)htab_buckets(svcs.b == NULL ? 64 :
+		    2 * (svcs.mask + 1), &mask);
+		for (i = 0; svcs.b != NULL && i <= svcs.mask; i++)
+			for (o = svcs.b[i]; o != NULL; o = next) {
+				next = o->hnext;
+				o->hnext = nb[o->hash & mask];
+				nb[o->hash & mask] = o;
+			}
+		free(svcs.b);
+		svcs.b = (void **)nb;
+		svcs.mask = mask;
+	}
+	s->hnext = svcs.b[s->hash & svcs.mask];
+	svcs.b[s->hash & svcs.mask] = s;
+	svcs.n++;
+}
+
+static void
+svc_del(struct fsvc *s)
+{
+	struct fsvc **pp;
+
+	for (pp = (struct fsvc **)&svcs.b[s->hash & svcs.mask]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			svcs.n--;
+			return;
+		}
+	fatalx("service %s missing from the service table", s->id);
+}
+
+/* Every service, in no particular order; fn may not remove services. */
+#define SVCS_FOREACH(s, i)						\
+	for ((i) = 0; svcs.b != NULL && (i) <= svcs.mask; (i)++)	\
+		for ((s) = svcs.b[(i)]; (s) != NULL; (s) = (s)->hnext)
 
 static void
 queue_push(const char *service_id, const char *type, const char *json, size_t len)
@@ -163,17 +316,19 @@ mark_dirty(struct fsvc *s)
 }
 
 static struct fsvc *
-svc_get(const char *id)
+svc_get(const char *id, size_t len)
 {
-	struct fsvc key, *s;
+	struct fsvc *s;
+	uint32_t h = hash_str(id, len);
 
-	key.id = (char *)id;
-	if ((s = RB_FIND(svcs, &svcs, &key)) != NULL)
+	if ((s = svc_find(id, h)) != NULL)
 		return s;
-	if ((s = calloc(1, sizeof(*s))) == NULL || (s->id = strdup(id)) == NULL)
+	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
 		fatal("svc_get");
+	memcpy(s->id, id, len);
+	s->hash = h;
 	RB_INIT(&s->insts);
-	RB_INSERT(svcs, &svcs, s);
+	svc_add(s);
 	return s;
 }
 
@@ -203,9 +358,8 @@ inst_remove(struct finst *f)
 		slotmap[f->slot] = NULL;
 	queue_push(f->svc->id, CHANGE_DELETE, f->json, f->len);
 	inst_detach(f);
-	RB_REMOVE(keys, &keys, f);
+	key_del(f);
 	free(f->own);
-	free(f->key);
 	free(f);
 }
 
@@ -225,7 +379,8 @@ static void
 reconcile(uint32_t slot, int sweep)
 {
 	struct table_rec rec;
-	struct finst *cur, *f, key;
+	struct finst *cur, *f;
+	uint32_t h;
 	int live, changed;
 
 	if (slot >= slotcap)
@@ -234,7 +389,7 @@ reconcile(uint32_t slot, int sweep)
 	cur = slotmap[slot];
 	if (cur != NULL) {
 		if (live && cur->gen == rec.gen && strcmp(cur->key, rec.key) == 0) {
-			cur->seen = 1;
+			cur->seen = epoch;
 			return;
 		}
 		slotmap[slot] = NULL;
@@ -243,31 +398,32 @@ reconcile(uint32_t slot, int sweep)
 	}
 	if (!live)
 		return;
-	key.key = (char *)rec.key;
-	if ((f = RB_FIND(keys, &keys, &key)) != NULL) {
+	h = hash_str(rec.key, rec.key_len);
+	if ((f = key_find(rec.key, rec.key_len, h)) != NULL) {
 		if (f->slot < slotcap && slotmap[f->slot] == f)
 			slotmap[f->slot] = NULL;
 		changed = !replace_mode || f->len != rec.json_len ||
 		    memcmp(f->json, rec.json, rec.json_len) != 0;
 		if (strcmp(f->svc->id, rec.service_id) != 0) {
 			inst_detach(f);
-			inst_attach(f, svc_get(rec.service_id));
+			inst_attach(f, svc_get(rec.service_id, rec.svc_len));
 		} else if (changed)
 			mark_dirty(f->svc);
 		if (changed)
 			inst_set_json(f, &rec);
 	} else {
-		if ((f = calloc(1, sizeof(*f))) == NULL)
+		if ((f = calloc(1, sizeof(*f) + rec.key_len + 1)) == NULL)
 			fatal("reconcile");
-		f->key = xstrndup(rec.key, rec.key_len);
+		memcpy(f->key, rec.key, rec.key_len + 1);
+		f->hash = h;
 		inst_set_json(f, &rec);
-		RB_INSERT(keys, &keys, f);
-		inst_attach(f, svc_get(rec.service_id));
+		key_add(f);
+		inst_attach(f, svc_get(rec.service_id, rec.svc_len));
 		changed = 1;
 	}
 	f->slot = slot;
 	f->gen = rec.gen;
-	f->seen = 1;
+	f->seen = epoch;
 	slotmap[slot] = f;
 	if (changed)
 		queue_push(f->svc->id, CHANGE_NEW, f->json, f->len);
@@ -300,26 +456,199 @@ static void
 rescan(void)
 {
 	struct finst *f, *next;
+	struct fsvc *s;
 	uint64_t seq;
 	uint32_t i, hwm;
+	size_t b;
 	int32_t pid;
 
 	seq = table_change_seq(env->table);
-	RB_FOREACH(f, keys, &keys)
-		f->seen = 0;
+	epoch++;
 	hwm = table_hwm(env->table);
 	if (hwm > slotcap)
 		hwm = slotcap;
+	keys_reserve(table_live(env->table));
 	for (i = 0; i < hwm; i++)
 		reconcile(i, 1);
-	RB_FOREACH_SAFE(f, keys, &keys, next)
-		if (!f->seen)
-			inst_remove(f);
+	drop_slot_pages(0, hwm);
+	SVCS_FOREACH(s, b)
+		RB_FOREACH_SAFE(f, sinsts, &s->insts, next)
+			if (f->seen != epoch)
+				inst_remove(f);
 	last_seq = seq;
 	if ((pid = atomic_load(&table_header(env->table)->writer_pid)) != 0)
 		writer_pid = pid;
 	log_debug("rescan: %u slots, %u live, at seq %llu", hwm,
 	    table_live(env->table), (unsigned long long)seq);
+}
+
+/*
+ * Slot pages we have copied leave our resident set: the mapping is read-only and
+ * MAP_SHARED, so MADV_DONTNEED only drops our page table entries (the page cache
+ * keeps the pages for registryd) and a later read faults them back in. Without it
+ * a full scan leaves the whole slot array (1 GiB for 1,000,000 instances) counted
+ * in discoveryd's RSS.
+ */
+static void
+drop_slot_pages(uint32_t from, uint32_t to)
+{
+	static long pagesz;
+	const struct table_slot *a, *b;
+	uintptr_t lo, hi;
+
+	if (pagesz == 0 && (pagesz = sysconf(_SC_PAGESIZE)) <= 0)
+		pagesz = 4096;
+	if (from >= to || (a = table_slot_at(env->table, from)) == NULL ||
+	    (b = table_slot_at(env->table, to - 1)) == NULL)
+		return;
+	lo = (uintptr_t)a & ~(uintptr_t)(pagesz - 1);
+	hi = ((uintptr_t)(b + 1) + (uintptr_t)pagesz - 1) & ~(uintptr_t)(pagesz - 1);
+	if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == -1)
+		log_debug("madvise of slots %u-%u: %s", from, to, strerror(errno));
+}
+
+/* Instance JSON copied by the initial load until its service is rendered: one
+ * arena instead of a malloc and a free per instance. */
+struct arena {
+	struct arena	*next;
+	size_t		 used;
+	size_t		 cap;
+	char		 data[];
+};
+
+#define ARENA_CHUNK	(32u << 20)
+
+static const char *
+arena_copy(struct arena **a, const char *p, size_t n)
+{
+	struct arena *c = *a;
+	char *dst;
+
+	if (c == NULL || c->cap - c->used < n) {
+		if ((c = malloc(sizeof(*c) + ARENA_CHUNK)) == NULL)
+			fatal("arena");
+		c->next = *a;
+		c->used = 0;
+		c->cap = ARENA_CHUNK;
+		*a = c;
+	}
+	dst = c->data + c->used;
+	memcpy(dst, p, n);
+	c->used += n;
+	return dst;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	struct arena *next;
+
+	for (; a != NULL; a = next) {
+		next = a->next;
+		free(a);
+	}
+}
+
+/* Attach instances to their services one service at a time, so the inserts into
+ * a service's tree find it in cache (services are interleaved in the slots). */
+static void
+bulk_attach(struct finst **v, size_t n)
+{
+	struct finst **by_svc, *f;
+	struct fsvc *s;
+	size_t i, b, pos = 0;
+
+	if (n == 0)
+		return;
+	if ((by_svc = reallocarray(NULL, n, sizeof(*by_svc))) == NULL)
+		fatal("bulk_attach");
+	SVCS_FOREACH(s, b)
+		s->bulk = 0;
+	for (i = 0; i < n; i++)
+		v[i]->svc->bulk++;
+	SVCS_FOREACH(s, b) {
+		size_t c = s->bulk;
+
+		s->bulk = pos;
+		pos += c;
+	}
+	for (i = 0; i < n; i++)
+		by_svc[v[i]->svc->bulk++] = v[i];
+	for (i = 0; i < n; i++) {
+		f = by_svc[i];
+		s = f->svc;
+		f->svc = NULL;
+		inst_attach(f, s);
+	}
+	free(by_svc);
+}
+
+#define BULK_DROP_SLOTS	4096	/* slots between madvise calls (4 MiB) */
+
+/*
+ * The initial load: nothing is held yet, so every live slot is a new instance.
+ * Changes the writer makes meanwhile are journalled after seq and replayed by the
+ * first pass (a key the scan meets twice, moved mid-scan, keeps its first slot
+ * until then).
+ */
+static void
+bulk_load(void)
+{
+	struct table_rec rec;
+	struct finst *f, **v = NULL;
+	struct arena *arena = NULL;
+	size_t nv = 0, vcap;
+	uint64_t seq;
+	uint32_t i, hwm, h, dropped = 0;
+
+	seq = table_change_seq(env->table);
+	epoch++;
+	hwm = table_hwm(env->table);
+	if (hwm > slotcap)
+		hwm = slotcap;
+	vcap = (size_t)table_live(env->table) + 1024;
+	keys_reserve(vcap);
+	if ((v = reallocarray(NULL, vcap, sizeof(*v))) == NULL)
+		fatal("bulk_load");
+	for (i = 0; i < hwm; i++) {
+		if (i - dropped >= BULK_DROP_SLOTS) {
+			drop_slot_pages(dropped, i);
+			dropped = i;
+		}
+		if (!table_read_slot(env->table, i, &rec))
+			continue;
+		h = hash_str(rec.key, rec.key_len);
+		if (key_find(rec.key, rec.key_len, h) != NULL)
+			continue;
+		if ((f = calloc(1, sizeof(*f) + rec.key_len + 1)) == NULL)
+			fatal("bulk_load");
+		memcpy(f->key, rec.key, rec.key_len + 1);
+		f->hash = h;
+		f->json = arena_copy(&arena, rec.json, rec.json_len);
+		f->len = rec.json_len;
+		f->slot = i;
+		f->gen = rec.gen;
+		f->seen = epoch;
+		f->svc = svc_get(rec.service_id, rec.svc_len);
+		key_add(f);
+		slotmap[i] = f;
+		if (nv == vcap) {
+			vcap *= 2;
+			if ((v = reallocarray(v, vcap, sizeof(*v))) == NULL)
+				fatal("bulk_load");
+		}
+		v[nv++] = f;
+	}
+	drop_slot_pages(dropped, hwm);
+	bulk_attach(v, nv);
+	free(v);
+	render_dirty();		/* instances now point into the renderings */
+	arena_free(arena);
+	last_seq = seq;
+	if ((i = (uint32_t)atomic_load(&table_header(env->table)->writer_pid)) != 0)
+		writer_pid = (int32_t)i;
+	log_debug("initial load: %u slots, %zu instances, at seq %llu", hwm, nv,
+	    (unsigned long long)seq);
 }
 
 static void
@@ -393,8 +722,7 @@ render_dirty(void)
 		}
 		cache_put(s->id, NULL);
 		rendered_unref(s->r);
-		RB_REMOVE(svcs, &svcs, s);
-		free(s->id);
+		svc_del(s);
 		free(s);
 	}
 }
@@ -404,9 +732,12 @@ follower_foreach_instance(void (*fn)(const char *, const char *, size_t, void *)
     void *arg)
 {
 	struct finst *f;
+	struct fsvc *s;
+	size_t b;
 
-	RB_FOREACH(f, keys, &keys)
-		fn(f->svc->id, f->json, f->len, arg);
+	SVCS_FOREACH(s, b)
+		RB_FOREACH(f, sinsts, &s->insts)
+			fn(s->id, f->json, f->len, arg);
 }
 
 /* Management changed: run every service through the filter chain again. */
@@ -414,8 +745,9 @@ void
 follower_refilter_all(void)
 {
 	struct fsvc *s;
+	size_t b;
 
-	RB_FOREACH(s, svcs, &svcs)
+	SVCS_FOREACH(s, b)
 		mark_dirty(s);
 	render_dirty();
 }
@@ -554,8 +886,7 @@ int
 follower_init(void)
 {
 	slotmap_reset();
-	rescan();
-	render_dirty();
+	bulk_load();
 	log_info("loaded %u instances at change sequence %llu",
 	    table_live(env->table), (unsigned long long)last_seq);
 	return 0;
