@@ -20,15 +20,7 @@
 
 /* ---- a group: decoded, stored, rendered, logged ---- */
 
-/* A decoded Group: strings owned. */
-struct ogroup {
-	char	*service_id, *region_id, *zone_id, *name, *app_id, *description,
-		*status;
-	int64_t	 weight;
-	int	 has_weight;
-};
-
-static void
+void
 ogroup_free(struct ogroup *g)
 {
 	free(g->service_id);
@@ -41,7 +33,7 @@ ogroup_free(struct ogroup *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static int
+int
 ogroup_decode(struct json_object *o, struct ogroup *g, struct http_response *res)
 {
 	memset(g, 0, sizeof(*g));
@@ -60,7 +52,7 @@ ogroup_decode(struct json_object *o, struct ogroup *g, struct http_response *res
 	return 0;
 }
 
-static int
+int
 ogroup_complete(const struct ogroup *g)
 {
 	return !str_blank(g->service_id) && !str_blank(g->region_id) &&
@@ -68,7 +60,7 @@ ogroup_complete(const struct ogroup *g)
 	    !str_blank(g->status);
 }
 
-static void
+void
 ogroup_row(const struct ogroup *g, struct group_row *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -243,10 +235,7 @@ list_groups(struct http_request *req, struct http_response *res, int filtered)
 		rc = store_group_list(mgmtd->store, &r, has_id, group_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
-	if (rc == -1)
-		reply_fail_field(res, "groups", EC_INTERNAL, msg);
-	else
-		reply_array(res, "groups", &rows.out);
+	reply_rows(res, rc, "groups", msg, &rows);
 out:
 	sbuf_free(&rows.out);
 	ogroup_free(&f);

@@ -127,11 +127,7 @@ h_get_group_instances(struct http_request *req, struct http_response *res)
 		rc = store_gi_list(mgmtd->store, has_gid, gid, iid, gi_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
-	if (rc == -1)
-		reply_fail_field(res, "groupInstances", EC_INTERNAL,
-		    "get group instances failed.");
-	else
-		reply_array(res, "groupInstances", &rows.out);
+	reply_rows(res, rc, "groupInstances", "get group instances failed.", &rows);
 out:
 	sbuf_free(&rows.out);
 	free(iid);
@@ -351,11 +347,8 @@ h_get_service_instances(struct http_request *req, struct http_response *res)
 		rc = store_si_list(mgmtd->store, sid, iid, si_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
-	if (rc == -1)
-		reply_fail_field(res, "serviceInstances", EC_INTERNAL,
-		    "get service instances failed.");
-	else
-		reply_array(res, "serviceInstances", &rows.out);
+	reply_rows(res, rc, "serviceInstances", "get service instances failed.",
+	    &rows);
 out:
 	sbuf_free(&rows.out);
 	free(sid);

@@ -101,6 +101,9 @@ struct rows {
 	int		 n;
 };
 void	rows_next(struct rows *);
+/* The answer of a list read: the rows, or msg when it failed (rc -1). */
+void	reply_rows(struct http_response *, int rc, const char *field,
+	    const char *msg, const struct rows *);
 
 /* ---- writes (write.c): gate, decode, validate, one transaction, answer ---- */
 
@@ -238,6 +241,20 @@ void	h_get_all_group_operations(struct http_request *, struct http_response *);
 /* Rate limit shared by get-groups, get-route-rules and get-route-rule-groups:
  * 1 allowed; 0 after answering rate-limited with field null. */
 int	group_rate_ok(struct http_response *, const char *identity, const char *field);
+/* A decoded Group (groups.c; create-route-rule too): strings owned. */
+struct ogroup {
+	char	*service_id, *region_id, *zone_id, *name, *app_id, *description,
+		*status;
+	int64_t	 weight;
+	int	 has_weight;
+};
+/* -1 answered 400 (nothing left to free). */
+int	ogroup_decode(struct json_object *, struct ogroup *, struct http_response *);
+void	ogroup_free(struct ogroup *);
+/* Every field but description non-blank. */
+int	ogroup_complete(const struct ogroup *);
+/* The row to store (strings borrowed). */
+void	ogroup_row(const struct ogroup *, struct group_row *);
 /* Group JSON (§1.3.1) shared by groups.c and route_rules.c. */
 void	group_to_json(const struct group_row *, struct sbuf *);
 /* Upsert a group (store_group_put) and log it; 0 or -1. */

@@ -334,3 +334,13 @@ reply_down(struct http_response *res, int down)
 {
 	reply_member(res, "down", down ? "true" : "false", down ? 4 : 5);
 }
+
+void
+reply_rows(struct http_response *res, int rc, const char *field, const char *msg,
+    const struct rows *rows)
+{
+	if (rc == -1)
+		reply_fail_field(res, field, EC_INTERNAL, msg);
+	else
+		reply_array(res, field, &rows->out);
+}

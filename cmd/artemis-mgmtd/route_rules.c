@@ -203,10 +203,7 @@ list_rules(struct http_request *req, struct http_response *res, int filtered)
 		rc = store_rule_list(mgmtd->store, &r, has_id, rule_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
-	if (rc == -1)
-		reply_fail_field(res, "routeRules", EC_INTERNAL, msg);
-	else
-		reply_array(res, "routeRules", &rows.out);
+	reply_rows(res, rc, "routeRules", msg, &rows);
 out:
 	sbuf_free(&rows.out);
 	orule_free(&f);
@@ -371,10 +368,7 @@ list_rrgs(struct http_request *req, struct http_response *res, int filtered)
 		    group, rrg_json_row, &rows);
 		store_read_end(mgmtd->store);
 	}
-	if (rc == -1)
-		reply_fail_field(res, "routeRuleGroups", EC_INTERNAL, msg);
-	else
-		reply_array(res, "routeRuleGroups", &rows.out);
+	reply_rows(res, rc, "routeRuleGroups", msg, &rows);
 out:
 	sbuf_free(&rows.out);
 	json_object_put(o);
@@ -394,55 +388,26 @@ h_get_all_rrgs(struct http_request *req, struct http_response *res)
 
 /* ---- create-route-rule: rule, groups and links in one call ---- */
 
-struct ocgroup {
-	char	*s[7];	/* serviceId regionId zoneId name appId description status */
-	int64_t	 weight;
-	int	 has_weight;
-};
-
-static const char *const cg_fields[7] = {
-	"serviceId", "regionId", "zoneId", "name", "appId", "description", "status",
-};
-
-/* A group of the call: -1 answered 400; 0 incomplete, of another service or
- * without a weight; 1 fine. */
+/* A group of the call: -1 answered 400; 0 incomplete, without a weight or of
+ * another service than the rule's; 1 fine. */
 static int
-cgroup_decode(struct json_object *e, struct ocgroup *g, const char *service_id,
+cgroup_decode(struct json_object *e, struct ogroup *g, const char *service_id,
     struct http_response *res)
 {
-	size_t j;
-	int valid = 1;
-
-	for (j = 0; j < 7; j++)
-		if (req_str(e, cg_fields[j], 0, &g->s[j], res) == -1)
-			return -1;
-	if (req_int(e, "weight", INT32_MIN, INT32_MAX, &g->weight, &g->has_weight,
-	    res) == -1)
+	if (ogroup_decode(e, g, res) == -1)
 		return -1;
-	for (j = 1; j < 7; j++)
-		if (j != 5 && str_blank(g->s[j]))	/* description optional */
-			valid = 0;
-	if (!g->has_weight || g->s[0] == NULL || service_id == NULL ||
-	    strcasecmp(g->s[0], service_id) != 0)
-		valid = 0;
-	return valid;
+	return ogroup_complete(g) && g->has_weight && service_id != NULL &&
+	    strcasecmp(g->service_id, service_id) == 0;
 }
 
 /* Revive or create the group, log it, link it with its released weight. */
 static int
-cgroup_link(const struct ocgroup *x, int64_t rule_id, const struct op_ctx *c)
+cgroup_link(const struct ogroup *x, int64_t rule_id, const struct op_ctx *c)
 {
 	struct group_row g;
 	int64_t gid;
 
-	memset(&g, 0, sizeof(g));
-	g.service_id = x->s[0];
-	g.region_id = x->s[1];
-	g.zone_id = x->s[2];
-	g.name = x->s[3];
-	g.app_id = x->s[4];
-	g.description = x->s[5];
-	g.status = x->s[6];
+	ogroup_row(x, &g);
 	return group_put_logged(&g, 1, c, &gid) == 0 &&
 	    store_rrg_put(mgmtd->store, rule_id, gid, 1, (int)x->weight) == 0 &&
 	    rrg_log(rule_id, gid, 1, x->weight, c) == 0 ? 0 : -1;
@@ -453,11 +418,11 @@ h_create_route_rule(struct http_request *req, struct http_response *res)
 {
 	const char *msg = "create route-rule failed.";
 	struct json_object *o, *ro, *list, *e;
-	struct ocgroup *gs = NULL;
+	struct ogroup *gs = NULL;
 	struct orule rr;
 	struct rule_row r;
 	struct op_ctx c;
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 	int64_t rule_id;
 	int rc, valid = 1, ok;
 
@@ -491,8 +456,7 @@ h_create_route_rule(struct http_request *req, struct http_response *res)
 	write_finish(res, ok, msg, 1);
 out:
 	for (i = 0; gs && i < n; i++)
-		for (j = 0; j < 7; j++)
-			free(gs[i].s[j]);
+		ogroup_free(&gs[i]);
 	free(gs);
 	orule_free(&rr);
 	write_close(o, &c);
