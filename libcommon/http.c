@@ -379,6 +379,8 @@ http_header(struct http_request *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+static void	stream_drop(struct http_stream *);
+
 void
 http_error(struct http_response *resp, int status, const char *message)
 {
@@ -387,6 +389,7 @@ http_error(struct http_response *resp, int status, const char *message)
 	rbuf_unref(resp->shared);
 	rbuf_unref(resp->shared_gz);
 	resp->shared = resp->shared_gz = NULL;
+	stream_drop(&resp->stream);
 	sbuf_reset(&resp->body);
 	if (message != NULL) {
 		sbuf_adds(&resp->body, message);
@@ -515,6 +518,55 @@ send_error(struct MHD_Connection *c, struct req *rq, int status, const char *msg
 
 /* ------------------------------------------------------------------ responses */
 
+static void
+stream_drop(struct http_stream *st)
+{
+	if (st->read != NULL && st->done != NULL)
+		st->done(st->arg);
+	memset(st, 0, sizeof(*st));
+}
+
+static ssize_t
+stream_read_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	ssize_t n;
+
+	if (pos >= st->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if ((n = st->read(st->arg, pos, buf, max)) <= 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void
+stream_free_cb(void *cls)
+{
+	struct http_stream *st = cls;
+
+	stream_drop(st);
+	free(st);
+}
+
+/* A callback response over the handler's stream (which it takes over). */
+static struct MHD_Response *
+stream_response(struct http_stream *in)
+{
+	struct MHD_Response *r;
+	struct http_stream *st;
+
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		stream_drop(in);
+		return NULL;
+	}
+	*st = *in;
+	memset(in, 0, sizeof(*in));
+	if ((r = MHD_create_response_from_callback(st->len, 64 * 1024,
+	    stream_read_cb, st, stream_free_cb)) == NULL)
+		stream_free_cb(st);
+	return r;
+}
+
 static enum MHD_Result
 send_handler_response(struct MHD_Connection *c, struct req *rq,
     struct http_response *resp)
@@ -523,7 +575,14 @@ send_handler_response(struct MHD_Connection *c, struct req *rq,
 	struct rbuf *use;
 	int gz = 0, status = resp->status ? resp->status : 200;
 
-	if (resp->shared != NULL) {
+	if (resp->stream.read != NULL && !(resp->shared_gz != NULL &&
+	    accepts_gzip(c))) {
+		rbuf_unref(resp->shared);
+		rbuf_unref(resp->shared_gz);
+		resp->shared = resp->shared_gz = NULL;
+		r = stream_response(&resp->stream);
+	} else if (resp->shared != NULL || resp->stream.read != NULL) {
+		stream_drop(&resp->stream);
 		if (resp->shared_gz != NULL && accepts_gzip(c)) {
 			use = resp->shared_gz;
 			rbuf_unref(resp->shared);
@@ -896,6 +955,7 @@ on_complete(struct MHD_Connection *c, struct req *rq, const char *url, const cha
 	sbuf_free(&resp.body);
 	rbuf_unref(resp.shared);
 	rbuf_unref(resp.shared_gz);
+	stream_drop(&resp.stream);
 	return ret;
 }
 

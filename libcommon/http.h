@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "sbuf.h"
@@ -48,12 +49,26 @@ struct http_request {
 	void		*conn;		/* struct MHD_Connection * */
 };
 
+/* A body produced piece by piece on a server thread (answers assembled from
+ * shared pieces, too large to copy whole per request): read fills buf with up to
+ * max bytes from pos on and returns how many (>= 1), or -1 on error; done is
+ * called exactly once when the response is finished or dropped. */
+struct http_stream {
+	uint64_t	  len;
+	ssize_t		(*read)(void *arg, uint64_t pos, char *buf, size_t max);
+	void		(*done)(void *arg);
+	void		 *arg;
+};
+
 struct http_response {
 	int		 status;	/* default 200 */
 	struct sbuf	 body;		/* handler writes here ... */
 	struct rbuf	*shared;	/* ... or hands over a reference (takes ownership) */
 	struct rbuf	*shared_gz;	/* optional gzip of shared, used if accepted */
 	const char	*content_type;	/* default application/json;charset=UTF-8 */
+	/* ... or a stream (takes ownership; shared_gz, if set, is sent instead
+	 * when the client accepts gzip). */
+	struct http_stream stream;
 };
 
 typedef void (*http_handler)(struct http_request *, struct http_response *);

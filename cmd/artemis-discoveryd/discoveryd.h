@@ -155,11 +155,15 @@ void	snapshot_tick(void);		/* loop thread: refresh when due */
 /* Loop thread (and tests): make a new version from the given sorted services. */
 void	snapshot_refresh(struct rendered **svcs, size_t n, int64_t now);
 void	snapshot_clear(void);
-/* Any thread: the current services.json answer (rbuf refs), or 0 if not built. */
-int	snapshot_services(struct rbuf **body, struct rbuf **gz, int want_gz);
+/* Any thread: the newest services.json answer into resp (streamed from the
+ * renderings; with its gzip, made once per version, if want_gz), or 0 if none
+ * was built yet. */
+int	snapshot_services(struct http_response *resp, int want_gz);
+/* The same as one buffer (tests), or NULL. */
+struct rbuf *snapshot_services_body(void);
 /* Any thread: delta answer for version v (rbuf ref), or NULL if not found. */
 struct rbuf *snapshot_delta(int64_t v);
-struct rbuf *snapshot_live_body(void);	/* version 0 answer, built now */
+void	snapshot_live(struct http_response *);	/* version 0 answer, from now */
 
 /* Delta between two sorted service lists (exported for unit tests): appends the
  * "delta" object body {"svc":[changes...],...} to out. Returns number of changes. */

@@ -337,7 +337,6 @@ static void
 h_services(struct http_request *req, struct http_response *resp)
 {
 	struct json_object *o;
-	struct rbuf *body, *gz;
 
 	if (req->method_bit == HTTP_POST) {
 		if ((o = parse_object(req, resp)) == NULL)
@@ -350,12 +349,8 @@ h_services(struct http_request *req, struct http_response *resp)
 		sbuf_adds(&resp->body, ",\"services\":null,\"version\":0}");
 		return;
 	}
-	if (snapshot_services(&body, &gz, accepts_gzip(req))) {
-		resp->shared = body;
-		resp->shared_gz = gz;
-		return;
-	}
-	resp->shared = snapshot_live_body();
+	if (!snapshot_services(resp, accepts_gzip(req)))
+		snapshot_live(resp);
 }
 
 /* ---------------------------------------------------------------- services-delta */

@@ -95,13 +95,9 @@ refresh(void)
 {
 	struct rendered **v;
 	size_t n = cache_collect(&v);
-	struct rbuf *b, *gz;
 
 	snapshot_refresh(v, n, now_ms());
-	if (!snapshot_services(&b, &gz, 0))
-		return NULL;
-	rbuf_unref(gz);
-	return b;
+	return snapshot_services_body();
 }
 
 int
