@@ -13,55 +13,29 @@
 #include "registryd.h"
 #include "table.h"
 
+/* One door: which operation, through which path (client or peer). */
+struct door {
+	struct registryd	*d;
+	enum reg_op		 op;
+	enum reg_path		 path;
+};
+
+static struct door doors[6];
+
 static void
-run(struct http_request *req, struct http_response *resp, enum reg_op op, enum reg_path path)
+h_door(struct http_request *req, struct http_response *resp)
 {
-	struct registryd *d = req->route_arg;
+	const struct door *door = req->route_arg;
 	struct sbuf out = SBUF_INIT;
 	int status;
 
-	status = registry_process(d, op, path, req->body, req->body_len, &out);
+	status = registry_process(door->d, door->op, door->path, req->body, req->body_len,
+	    &out);
 	if (status != 200)
 		http_error(resp, status, out.s ? out.s : "bad request");
 	else
 		sbuf_add(&resp->body, out.s, out.len);
 	sbuf_free(&out);
-}
-
-static void
-h_register(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_REGISTER, PATH_CLIENT);
-}
-
-static void
-h_heartbeat(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_HEARTBEAT, PATH_CLIENT);
-}
-
-static void
-h_unregister(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_UNREGISTER, PATH_CLIENT);
-}
-
-static void
-h_repl_register(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_REGISTER, PATH_REPLICATION);
-}
-
-static void
-h_repl_heartbeat(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_HEARTBEAT, PATH_REPLICATION);
-}
-
-static void
-h_repl_unregister(struct http_request *req, struct http_response *resp)
-{
-	run(req, resp, OP_UNREGISTER, PATH_REPLICATION);
 }
 
 /* ---- replication services.json: raw registry contents for a bootstrapping peer */
@@ -174,22 +148,40 @@ h_repl_services(struct http_request *req, struct http_response *resp)
 size_t
 registry_routes(struct registryd *d, struct http_route *out, size_t max)
 {
-	const struct http_route routes[] = {
-		{ "/api/registry/register.json", HTTP_POST, HTTP_JSON, h_register, d, NULL },
-		{ "/api/registry/heartbeat.json", HTTP_POST, HTTP_JSON, h_heartbeat, d, NULL },
-		{ "/api/registry/unregister.json", HTTP_POST, HTTP_JSON, h_unregister, d, NULL },
-		{ "/api/replication/registry/register.json", HTTP_POST, HTTP_JSON,
-		    h_repl_register, d, NULL },
-		{ "/api/replication/registry/heartbeat.json", HTTP_POST, HTTP_JSON,
-		    h_repl_heartbeat, d, NULL },
-		{ "/api/replication/registry/unregister.json", HTTP_POST, HTTP_JSON,
-		    h_repl_unregister, d, NULL },
-		{ "/api/replication/registry/services.json", HTTP_GET | HTTP_POST, HTTP_JSON,
-		    h_repl_services, d, NULL },
+	static const struct {
+		const char	*path;
+		enum reg_op	 op;
+		enum reg_path	 via;
+	} table[] = {
+		{ "/api/registry/register.json", OP_REGISTER, PATH_CLIENT },
+		{ "/api/registry/heartbeat.json", OP_HEARTBEAT, PATH_CLIENT },
+		{ "/api/registry/unregister.json", OP_UNREGISTER, PATH_CLIENT },
+		{ "/api/replication/registry/register.json", OP_REGISTER, PATH_REPLICATION },
+		{ "/api/replication/registry/heartbeat.json", OP_HEARTBEAT, PATH_REPLICATION },
+		{ "/api/replication/registry/unregister.json", OP_UNREGISTER,
+		    PATH_REPLICATION },
 	};
-	size_t i, n = sizeof(routes) / sizeof(routes[0]);
+	size_t i, n = 0;
 
-	for (i = 0; i < n && i < max; i++)
-		out[i] = routes[i];
-	return i;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]) && n < max; i++, n++) {
+		doors[i].d = d;
+		doors[i].op = table[i].op;
+		doors[i].path = table[i].via;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].path = table[i].path;
+		out[n].methods = HTTP_POST;
+		out[n].flags = HTTP_JSON;
+		out[n].fn = h_door;
+		out[n].arg = &doors[i];
+	}
+	if (n < max) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].path = "/api/replication/registry/services.json";
+		out[n].methods = HTTP_GET | HTTP_POST;
+		out[n].flags = HTTP_JSON;
+		out[n].fn = h_repl_services;
+		out[n].arg = d;
+		n++;
+	}
+	return n;
 }
