@@ -452,34 +452,88 @@ apply(const struct table_journal_rec *jr)
 	}
 }
 
+/*
+ * A rescan reconciles every slot, then deletes what it did not see (mark and
+ * sweep). It runs in slices of RESCAN_SLICE slots, one per follower pass, so the
+ * loop thread keeps answering pings and pushing while 1,000,000 slots are read;
+ * the journal is applied again from the rescan's start once it is complete.
+ */
+#define RESCAN_SLICE	32768
+
+static struct {
+	int		 active;
+	uint32_t	 next;
+	uint32_t	 hwm;
+	uint64_t	 seq;
+	int64_t		 started;
+	unsigned	 slices;
+} rs;
+
 static void
-rescan(void)
+rescan_begin(void)
+{
+	int32_t pid;
+
+	rs.seq = table_change_seq(env->table);
+	rs.hwm = table_hwm(env->table);
+	if (rs.hwm > slotcap)
+		rs.hwm = slotcap;
+	rs.next = 0;
+	rs.active = 1;
+	rs.started = mono_ms();
+	rs.slices = 0;
+	epoch++;
+	keys_reserve(table_live(env->table));
+	if ((pid = atomic_load(&table_header(env->table)->writer_pid)) != 0)
+		writer_pid = pid;
+}
+
+/* An instance the rescan did not see but the table holds was written after the
+ * rescan passed its new slot (a re-registration moves it to a fresh slot): the
+ * journal replay from rs.seq moves it, so it is not deleted (and re-announced). */
+static int
+moved_behind(const struct finst *f)
+{
+	struct table_rec rec;
+
+	return table_find(env->table, f->key, strlen(f->key), &rec) == 1;
+}
+
+/* Reconcile up to budget slots; 1 when the rescan is complete. */
+static int
+rescan_step(uint32_t budget)
 {
 	struct finst *f, *next;
 	struct fsvc *s;
-	uint64_t seq;
-	uint32_t i, hwm;
+	uint32_t i, end;
 	size_t b;
-	int32_t pid;
 
-	seq = table_change_seq(env->table);
-	epoch++;
-	hwm = table_hwm(env->table);
-	if (hwm > slotcap)
-		hwm = slotcap;
-	keys_reserve(table_live(env->table));
-	for (i = 0; i < hwm; i++)
+	end = rs.hwm - rs.next > budget ? rs.next + budget : rs.hwm;
+	for (i = rs.next; i < end; i++)
 		reconcile(i, 1);
-	drop_slot_pages(0, hwm);
+	drop_slot_pages(rs.next, end);
+	rs.next = end;
+	rs.slices++;
+	if (end < rs.hwm)
+		return 0;
 	SVCS_FOREACH(s, b)
 		RB_FOREACH_SAFE(f, sinsts, &s->insts, next)
-			if (f->seen != epoch)
+			if (f->seen != epoch && !moved_behind(f))
 				inst_remove(f);
-	last_seq = seq;
-	if ((pid = atomic_load(&table_header(env->table)->writer_pid)) != 0)
-		writer_pid = pid;
-	log_debug("rescan: %u slots, %u live, at seq %llu", hwm,
-	    table_live(env->table), (unsigned long long)seq);
+	last_seq = rs.seq;
+	rs.active = 0;
+	log_debug("rescan: %u slots, %u live, at seq %llu, %u slices in %lld ms",
+	    rs.hwm, table_live(env->table), (unsigned long long)rs.seq, rs.slices,
+	    (long long)(mono_ms() - rs.started));
+	return 1;
+}
+
+/* A whole rescan now (a replaced table file). */
+static void
+rescan(void)
+{
+	rescan_begin();
+	rescan_step(UINT32_MAX);
 }
 
 /*
@@ -774,6 +828,7 @@ check_replaced(void)
 	env->table = t;
 	env->node.table = t;
 	slotmap_reset();
+	rs.active = 0;		/* a rescan of the old file is moot */
 	replace_mode = 1;
 	rescan();
 	replace_mode = 0;
@@ -834,30 +889,14 @@ on_wake(void *arg)
 	follower_pass();
 }
 
-void
-follower_pass(void)
+/* Apply journal records up to cur (at most FOLLOW_BATCH); an overrun starts a
+ * rescan. */
+static void
+follow_journal(uint64_t cur)
 {
 	struct table_journal_rec jr;
-	uint64_t cur;
-	int32_t pid;
 	int n = 0, rc;
 
-	check_replaced();
-	pid = atomic_load(&table_header(env->table)->writer_pid);
-	if (pid != 0 && pid != writer_pid) {	/* 0: stopped cleanly, not back yet */
-		log_info("registryd (pid %d) attached, rescanning the table", (int)pid);
-		rescan_wanted = 1;
-	}
-	if (rescan_wanted) {
-		rescan_wanted = 0;
-		rescan();
-	}
-	cur = table_change_seq(env->table);
-	if (cur < last_seq) {
-		log_warnx("change sequence went back (%llu < %llu), rescanning",
-		    (unsigned long long)cur, (unsigned long long)last_seq);
-		rescan();
-	}
 	while (last_seq < cur && n++ < FOLLOW_BATCH) {
 		rc = table_journal_get(env->table, last_seq + 1, &jr);
 		if (rc == 1)
@@ -865,12 +904,41 @@ follower_pass(void)
 		if (rc == -1) {
 			log_info("fell behind the journal at %llu, rescanning",
 			    (unsigned long long)(last_seq + 1));
-			rescan();
+			rescan_begin();
 			break;
 		}
 		apply(&jr);
 		last_seq++;
 	}
+}
+
+void
+follower_pass(void)
+{
+	uint64_t cur;
+	int32_t pid;
+
+	check_replaced();
+	pid = atomic_load(&table_header(env->table)->writer_pid);
+	if (pid != 0 && pid != writer_pid) {	/* 0: stopped cleanly, not back yet */
+		log_info("registryd (pid %d) attached, rescanning the table", (int)pid);
+		rescan_wanted = 1;
+	}
+	if (rescan_wanted && !rs.active) {
+		rescan_wanted = 0;
+		rescan_begin();
+	}
+	cur = table_change_seq(env->table);
+	if (!rs.active && cur < last_seq) {
+		log_warnx("change sequence went back (%llu < %llu), rescanning",
+		    (unsigned long long)cur, (unsigned long long)last_seq);
+		rescan_begin();
+	}
+	if (!rs.active)
+		follow_journal(cur);
+	/* the journal waits until a rescan is complete, then goes on from its start */
+	if (rs.active && rescan_step(RESCAN_SLICE))
+		follow_journal(table_change_seq(env->table));
 	render_dirty();
 	flush_pushes();
 	publish_applied();
