@@ -59,6 +59,7 @@ enum {
 	OPT_OPERATION,
 	OPT_NAME,
 	OPT_STATE_DIR,
+	OPT_ALL,
 };
 
 #define COMMON_SHORTOPTS	"f:hv"
@@ -75,8 +76,9 @@ struct command;
 typedef int (*command_fn)(struct cli *, const struct command *, int, char **);
 
 struct command {
-	const char	*verb;		/* "service" */
-	const char	*object;	/* "list", or NULL for one-word commands */
+	const char	*verb;		/* "group" */
+	const char	*object;	/* "tags", or NULL for one-word commands */
+	const char	*action;	/* "set", or NULL for commands of two words */
 	command_fn	 run;
 	const char	*args;		/* "[--region R]" */
 	const char	*help;		/* one sentence */
@@ -96,8 +98,9 @@ struct cli {
 /* cmdtab.c: the command table and its prefix matcher. */
 extern const struct command commands[];
 extern const size_t ncommands;
-/* Match argv[0] (verb) and, if the verb has objects, argv[1]. Returns the command
- * and sets *used to the words consumed; NULL with a message in err otherwise. */
+/* Match argv[0] (verb) and, if the verb has objects, argv[1] (and, if that object
+ * has actions, argv[2]). Returns the command and sets *used to the words
+ * consumed; NULL with a message in err otherwise. */
 const struct command *command_find(int argc, char **argv, int *used, char *err,
 	    size_t errlen);
 void	command_list(FILE *, const char *verb);
@@ -134,6 +137,9 @@ int	cmd_status(struct cli *, const struct command *, int, char **);
 int	cmd_register(struct cli *, const struct command *, int, char **);
 int	cmd_watch(struct cli *, const struct command *, int, char **);
 int	cmd_manage(struct cli *, const struct command *, int, char **);
+int	cmd_group(struct cli *, const struct command *, int, char **);
+int	cmd_route(struct cli *, const struct command *, int, char **);
+int	cmd_canary(struct cli *, const struct command *, int, char **);
 int	cmd_log(struct cli *, const struct command *, int, char **);
 
 #endif

@@ -29,8 +29,9 @@ main_usage(int code)
 void
 command_name(const struct command *cmd, char *buf, size_t len)
 {
-	snprintf(buf, len, "artemis %s%s%s", cmd->verb, cmd->object ? " " : "",
-	    cmd->object ? cmd->object : "");
+	snprintf(buf, len, "artemis %s%s%s%s%s", cmd->verb, cmd->object ? " " : "",
+	    cmd->object ? cmd->object : "", cmd->action ? " " : "",
+	    cmd->action ? cmd->action : "");
 }
 
 void
@@ -191,8 +192,9 @@ cmd_help(struct cli *cli, const struct command *cmd, int argc, char **argv)
 	if (argc == 0)
 		main_usage(0);
 	if ((c = command_find(argc, argv, &used, err, sizeof(err))) == NULL) {
-		/* "help service": the list of the verb's objects is the answer */
-		if (argc == 1 && strstr(err, "needs one of") != NULL) {
+		/* "help service", "help group tags": the list of the valid next
+		 * words is the answer */
+		if (argc <= 2 && strstr(err, "needs one of") != NULL) {
 			printf("%s\n", err);
 			return 0;
 		}

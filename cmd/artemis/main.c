@@ -12,7 +12,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
-	static const struct command top = { "", NULL, NULL, "", "" };
+	static const struct command top = { "", NULL, NULL, NULL, "", "" };
 	struct cli cli;
 	const struct command *cmd;
 	char err[1024];
