@@ -148,6 +148,31 @@ rbuf_unref(struct rbuf *r)
 		free(r);
 }
 
+char *
+xmemdup(const void *p, size_t n)
+{
+	char *s;
+
+	if ((s = malloc(n + 1)) == NULL)
+		fatal("xmemdup %zu", n);
+	if (n)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+void
+mono_deadline(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 int64_t
 now_ms(void)
 {

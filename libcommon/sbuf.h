@@ -42,8 +42,15 @@ struct rbuf	*rbuf_from_sbuf(struct sbuf *b);	/* copies; b untouched */
 struct rbuf	*rbuf_ref(struct rbuf *r);
 void		 rbuf_unref(struct rbuf *r);		/* NULL-safe */
 
+/* A NUL-terminated copy of n bytes; fatal() on out-of-memory like sbuf_*. */
+char	*xmemdup(const void *p, size_t n);
+
 /* Time, here because nearly everything needs it. */
+struct timespec;
 int64_t	now_ms(void);		/* CLOCK_REALTIME, epoch milliseconds (wire times) */
 int64_t	mono_ms(void);		/* CLOCK_MONOTONIC milliseconds (timers) */
+/* CLOCK_MONOTONIC deadline ms from now, for pthread_cond_timedwait on a condition
+ * variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+void	mono_deadline(struct timespec *ts, int64_t ms);
 
 #endif

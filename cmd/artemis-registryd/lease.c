@@ -236,13 +236,7 @@ cleaner_main(void *arg)
 		pthread_mutex_unlock(&d->stop_lock);
 		clean_once(d);
 		pthread_mutex_lock(&d->stop_lock);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += interval / 1000;
-		ts.tv_nsec += (interval % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		mono_deadline(&ts, interval);
 		while (!d->stopping &&
 		    pthread_cond_timedwait(&d->stop_cond, &d->stop_lock, &ts) != ETIMEDOUT)
 			;

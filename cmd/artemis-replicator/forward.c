@@ -103,18 +103,6 @@ queue_to_serving(struct follower *f, enum task_kind kind, const char *key, size_
 			sender_enqueue(&f->r->peers[i], kind, key, key_len, json, json_len);
 }
 
-static char *
-xmemdup(const char *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		fatal("forward");
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 static void
 cache_put(struct follower *f, const struct table_rec *rec)
 {

@@ -26,13 +26,7 @@ replicator_sleep(struct replicator *r, int64_t ms)
 	struct timespec ts;
 	int stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	mono_deadline(&ts, ms);
 	pthread_mutex_lock(&r->stop_lock);
 	while (!(stop = atomic_load(&r->stopping)) &&
 	    pthread_cond_timedwait(&r->stop_cond, &r->stop_lock, &ts) != ETIMEDOUT)

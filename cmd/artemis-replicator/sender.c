@@ -40,18 +40,6 @@ task_free(struct task *t)
 	free(t);
 }
 
-static char *
-xmemdup(const char *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		fatal("sender");
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 void
 sender_enqueue(struct peer *p, enum task_kind kind, const char *key, size_t key_len,
     const char *json, size_t json_len)
