@@ -124,18 +124,6 @@ static struct filter_inst *fbuf;
 static struct finst	**frefs;
 static size_t		 fcap;
 
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		fatal("follower");
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 /* Bucket array for at least n entries (n rounded up to a power of two). */
 static void **
 htab_buckets(size_t n, size_t *mask)
@@ -283,7 +271,7 @@ queue_push(const char *service_id, const char *type, const char *json, size_t le
 	}
 	pend[npend].service_id = strdup(service_id);
 	pend[npend].type = type;
-	pend[npend].json = xstrndup(json, len);
+	pend[npend].json = xmemdup(json, len);
 	pend[npend].len = len;
 	if (pend[npend].service_id == NULL)
 		fatal("queue_push");
@@ -367,7 +355,7 @@ static void
 inst_set_json(struct finst *f, const struct table_rec *rec)
 {
 	free(f->own);
-	f->own = xstrndup(rec->json, rec->json_len);
+	f->own = xmemdup(rec->json, rec->json_len);
 	f->json = f->own;
 	f->len = rec->json_len;
 }
@@ -751,7 +739,7 @@ render(struct fsvc *s)
 			free(f->own);
 			f->own = NULL;
 		} else if (f->own == NULL) {
-			f->own = xstrndup(f->json, f->len);
+			f->own = xmemdup(f->json, f->len);
 			f->json = f->own;
 		}
 	}
@@ -864,13 +852,7 @@ follower_sync(int64_t timeout_ms)
 		return;
 	if (write(wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
 		log_warn("follower wake");
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&sync_lock);
 	while (atomic_load(&applied_seq) < want &&
 	    pthread_cond_timedwait(&sync_cond, &sync_lock, &ts) == 0)
