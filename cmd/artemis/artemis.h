@@ -59,7 +59,6 @@ enum {
 	OPT_OPERATION,
 	OPT_NAME,
 	OPT_STATE_DIR,
-	OPT_ALL,
 };
 
 #define COMMON_SHORTOPTS	"f:hv"

@@ -14,22 +14,30 @@ _artemis() {
 	-f|--config|--file|--from|--app|--to|--state-dir)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--url|--registry|--service-id|--instance-id|--region|--zone|--ip|--operator| \
-	--operation|--token|--reason|--app-id|--name|--strategy|--group-id|--route-id| \
-	--group|--metadata|--interval|--port|--status|--env|-D)
+	--operation|--token|--reason|--app-id|--name|--group-id|--route-id| \
+	--group|--metadata|--interval|--port|--env|--description|-D)
 		return ;;
+	--strategy)
+		COMPREPLY=($(compgen -W "weighted-round-robin close-by-visit" -- "$cur")); return ;;
+	--status)
+		COMPREPLY=($(compgen -W "active inactive up down starting unhealthy" -- "$cur")); return ;;
 	--complete)
 		COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
 	esac
 
-	# skip global options to find the verb
-	local i=1 verb="" object=""
+	# skip options (and their values) to find verb, object and action
+	local i=1 verb="" object="" action="" n=0
 	while [ $i -lt $cword ]; do
 		case ${words[i]} in
-		-f|--config|--url) i=$((i + 2)); continue ;;
-		-*) i=$((i + 1)); continue ;;
+		--json|--local|--help|--verbose|-h|-v|--) i=$((i + 1)); continue ;;
+		-*) i=$((i + 2)); continue ;;
 		esac
-		if [ -z "$verb" ]; then verb=${words[i]}
-		elif [ -z "$object" ]; then object=${words[i]}; fi
+		case $n in
+		0) verb=${words[i]} ;;
+		1) object=${words[i]} ;;
+		2) action=${words[i]} ;;
+		esac
+		n=$((n + 1))
 		i=$((i + 1))
 	done
 
@@ -40,10 +48,10 @@ _artemis() {
 	case $verb in
 	canary) objects="set" ;;
 	config) objects="convert url validate" ;;
-	group) objects="pull-in pull-out" ;;
+	group) objects="create delete get instances list pull-in pull-out tags" ;;
 	instance) objects="list pull-in pull-out" ;;
 	log) objects="group instance server zone" ;;
-	route) objects="create release weight" ;;
+	route) objects="create delete get list release weight" ;;
 	server|zone) objects="pull-in pull-out" ;;
 	service) objects="get list" ;;
 	help) COMPREPLY=($(compgen -W "$verbs" -- "$cur")); return ;;
@@ -51,6 +59,15 @@ _artemis() {
 	if [ -n "$objects" ] && [ -z "$object" ]; then
 		COMPREPLY=($(compgen -W "$objects" -- "$cur")); return
 	fi
+	local actions=""
+	case "$verb $object" in
+	"group tags") actions="delete list set" ;;
+	"group instances") actions="add list remove" ;;
+	esac
+	if [ -n "$actions" ] && [ -z "$action" ]; then
+		COMPREPLY=($(compgen -W "$actions" -- "$cur")); return
+	fi
+	local write="--operator --token --reason --operation"
 	local opts=""
 	case "$verb $object" in
 	"service list") opts="--region" ;;
@@ -59,10 +76,19 @@ _artemis() {
 	"instance pull-"*) opts="--service-id --instance-id --region --operation --operator --token --reason" ;;
 	"server pull-"*) opts="--ip --region --operation --operator --token --reason" ;;
 	"zone pull-"*) opts="--service-id --zone --region --operation --operator --token --reason" ;;
-	"group pull-"*) opts="--group-id --operation --operator --token --reason" ;;
-	"route create") opts="--service-id --name --app-id --group --strategy --region --zone --operator --reason" ;;
-	"route weight"|"route release") opts="--route-id --group-id --operator --reason" ;;
-	"canary set") opts="--app-id --operator --reason" ;;
+	"group pull-"*) opts="--group-id $write" ;;
+	"group create") opts="--service-id --name --app-id --region --zone --status --description $write" ;;
+	"group list") opts="--service-id --region --zone --name --app-id --status" ;;
+	"group get"|"group tags list"|"group tags set") opts="--group-id" ;;
+	"group delete"|"group instances add"|"group instances remove") opts="--group-id $write" ;;
+	"group tags delete") opts="--group-id" ;;
+	"group instances list") opts="--group-id --instance-id" ;;
+	"route create") opts="--service-id --name --app-id --group --strategy --status --description --region --zone $write" ;;
+	"route list") opts="--service-id --name --status" ;;
+	"route get") opts="--route-id" ;;
+	"route delete") opts="--route-id $write" ;;
+	"route weight"|"route release") opts="--route-id --group-id $write" ;;
+	"canary set") opts="--app-id --service-id $write" ;;
 	"log "*) opts="--region --service-id --instance-id --ip --zone --group-id --operation --operator --complete" ;;
 	"register "*) opts="--service-id --url --instance-id --port --ip --region --zone --metadata --interval --status --registry --" ;;
 	"config convert") opts="--from --app --env --ip -D --to --state-dir" ;;
