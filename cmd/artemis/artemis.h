@@ -1,8 +1,9 @@
 /*
  * artemis.h — the command line program: shared declarations.
  *
- * Grammar (relayctl-like): artemis [global options] VERB [OBJECT] [options] [args].
- * Verbs and objects may be abbreviated to any unambiguous prefix. Exit codes follow
+ * Grammar (relayctl-like): artemis [global options] VERB [OBJECT [ACTION]]
+ * [options] [args] ("artemis group tags set 1 env=blue"). Every word may be
+ * abbreviated to any unambiguous prefix. Exit codes follow
  * curl/s6: distinct non-zero codes for usage errors, connection failures,
  * server-reported failures and "not found" (artemis(1), EXIT STATUS).
  */
