@@ -56,6 +56,19 @@ struct strv {
 	size_t		 cap;
 };
 
+/* Down operations that may apply to one service, by key (see mgmt_view.h). */
+struct mv_ops {
+	char		*key;
+	int		 bits;		/* MGMT_OPS_* */
+	uint64_t	 sig_iz;	/* instance and zone operations, hashed */
+	uint64_t	 sig_g;		/* group operations, hashed */
+};
+
+struct mv_server {
+	char		*key;		/* lc(region.ip) */
+	char		*ip;		/* lc(ip) */
+};
+
 struct mgmt_view {
 	_Atomic long	 refs;
 	uint64_t	 version;
@@ -68,6 +81,14 @@ struct mgmt_view {
 	size_t		 nsvcs;
 	struct mv_rule	*rules;		/* storage for all rules */
 	size_t		 nrules;
+	struct mv_ops	*ops;		/* sorted by key */
+	size_t		 nops;
+	uint64_t	 global_sig;	/* group operations without a service, hashed */
+	int		 global_group;	/* there are such operations */
+	uint64_t	 ops_sig;	/* every instance/zone/group operation, hashed */
+	struct mv_server *servers;	/* sorted by key, unique */
+	size_t		 nservers;
+	struct strv	 down_ips;	/* lc(ip) of servers, sorted */
 };
 
 struct mgmt_reader {
@@ -183,6 +204,30 @@ dotted_key(const char *a, const char *b, const char *c)
 	return sbuf_steal(&k, NULL);
 }
 
+static char *
+lower_dup(const char *s)
+{
+	struct sbuf k = SBUF_INIT;
+
+	add_lower(&k, s);
+	if (k.s == NULL)
+		sbuf_adds(&k, "");
+	return sbuf_steal(&k, NULL);
+}
+
+/* lc(s), view-owned. */
+static char *
+own_lower(struct mgmt_view *v, const char *s)
+{
+	struct sbuf k = SBUF_INIT;
+	char *p;
+
+	add_lower(&k, s);
+	p = own(v, k.s ? k.s : "", k.len);
+	sbuf_free(&k);
+	return p;
+}
+
 static uint64_t
 fnv(uint64_t h, const char *s)
 {
@@ -247,6 +292,17 @@ norm_path(const char *const *parts, size_t nparts)
 		sbuf_adds(&out, "");
 	sbuf_free(&raw);
 	return sbuf_steal(&out, NULL);
+}
+
+/* The first segment of a service's group paths (malloc'd; "" for a blank id). */
+static char *
+service_segment(const char *service_id)
+{
+	char *p = norm_path(&service_id, 1), *slash;
+
+	if ((slash = strchr(p, '/')) != NULL)
+		*slash = '\0';
+	return p;
 }
 
 static const char *
@@ -359,6 +415,175 @@ mgmt_view_is_down(const struct mgmt_view *v, const struct mgmt_inst *in)
 	return mgmt_view_server_down(v, in->region_id, in->ip) ||
 	    mgmt_view_zone_down(v, in->region_id, in->service_id, in->zone_id) ||
 	    group_down(v, in);
+}
+
+int
+mgmt_view_has_down_ops(const struct mgmt_view *v)
+{
+	return v != NULL && (v->inst_keys.n > 0 || v->server_keys.n > 0 ||
+	    v->zone_keys.n > 0 || v->group_paths.n > 0);
+}
+
+static const struct mv_ops *
+find_ops(const struct mgmt_view *v, const char *key)
+{
+	size_t lo = 0, hi, mid;
+	int c;
+
+	if (v == NULL)
+		return NULL;
+	hi = v->nops;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(key, v->ops[mid].key);
+		if (c == 0)
+			return &v->ops[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* The two keys a service's operations are found by. */
+struct svc_keys {
+	char	*lc;		/* instance and zone operations */
+	char	*seg;		/* group operations */
+};
+
+static int
+svc_keys(const char *service_id, struct svc_keys *k)
+{
+	if (service_id == NULL || str_blank(service_id))
+		return -1;
+	k->lc = lower_dup(service_id);
+	k->seg = service_segment(service_id);
+	return 0;
+}
+
+static void
+svc_keys_free(struct svc_keys *k)
+{
+	free(k->lc);
+	free(k->seg);
+}
+
+int
+mgmt_view_service_ops(const struct mgmt_view *v, const char *service_id)
+{
+	const struct mv_ops *e;
+	struct svc_keys k;
+	int bits = 0;
+
+	if (v == NULL || (v->nops == 0 && !v->global_group))
+		return 0;
+	if (svc_keys(service_id, &k) == -1)
+		return MGMT_OPS_ALL;
+	if ((e = find_ops(v, k.lc)) != NULL)
+		bits |= e->bits & (MGMT_OPS_INSTANCE | MGMT_OPS_ZONE);
+	if ((e = find_ops(v, k.seg)) != NULL)
+		bits |= e->bits & MGMT_OPS_GROUP;
+	if (v->global_group)
+		bits |= MGMT_OPS_GROUP;
+	svc_keys_free(&k);
+	return bits;
+}
+
+size_t
+mgmt_view_down_servers(const struct mgmt_view *v)
+{
+	return v != NULL ? v->nservers : 0;
+}
+
+static int
+cmp_ip(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+mgmt_view_ip_down(const struct mgmt_view *v, const char *ip)
+{
+	if (v == NULL || v->down_ips.n == 0)
+		return 0;
+	if (ip == NULL)
+		ip = "null";
+	return bsearch(&ip, v->down_ips.v, v->down_ips.n, sizeof(char *),
+	    cmp_ip) != NULL;
+}
+
+static const uint64_t NO_SIG = 0xcbf29ce484222325ULL;
+
+static uint64_t
+sig_iz(const struct mgmt_view *v, const char *key)
+{
+	const struct mv_ops *e = find_ops(v, key);
+
+	return e != NULL ? e->sig_iz : NO_SIG;
+}
+
+static uint64_t
+sig_g(const struct mgmt_view *v, const char *key)
+{
+	const struct mv_ops *e = find_ops(v, key);
+
+	return e != NULL ? e->sig_g : NO_SIG;
+}
+
+int
+mgmt_view_any_ops_changed(const struct mgmt_view *old,
+    const struct mgmt_view *new_)
+{
+	uint64_t a = old != NULL && old->nops + old->global_group > 0 ?
+	    old->ops_sig : 0, b = new_ != NULL && new_->nops + new_->global_group > 0 ?
+	    new_->ops_sig : 0;
+
+	return a != b;
+}
+
+int
+mgmt_view_ops_changed(const struct mgmt_view *old, const struct mgmt_view *new_,
+    const char *service_id)
+{
+	struct svc_keys k;
+	int changed;
+
+	if (!mgmt_view_any_ops_changed(old, new_))
+		return 0;
+	if (svc_keys(service_id, &k) == -1)
+		return 1;
+	changed = sig_iz(old, k.lc) != sig_iz(new_, k.lc) ||
+	    sig_g(old, k.seg) != sig_g(new_, k.seg) ||
+	    (old ? old->global_sig : 0) != (new_ ? new_->global_sig : 0) ||
+	    (old ? old->global_group : 0) != (new_ ? new_->global_group : 0);
+	svc_keys_free(&k);
+	return changed;
+}
+
+size_t
+mgmt_view_servers_diff(const struct mgmt_view *old, const struct mgmt_view *new_,
+    void (*fn)(const char *ip, void *arg), void *arg)
+{
+	size_t i = 0, j = 0, n = 0, no = old ? old->nservers : 0,
+	    nn = new_ ? new_->nservers : 0;
+	int c;
+
+	while (i < no || j < nn) {
+		if (i == no)
+			c = 1;
+		else if (j == nn)
+			c = -1;
+		else
+			c = strcmp(old->servers[i].key, new_->servers[j].key);
+		if (c == 0) {
+			i++, j++;
+			continue;
+		}
+		fn(c < 0 ? old->servers[i++].ip : new_->servers[j++].ip, arg);
+		n++;
+	}
+	return n;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -626,8 +851,17 @@ struct contrib {
 	const void	*ptr;
 };
 
+/* One down operation as it contributes to a service's ops entry. */
+struct opc {
+	char		*key;		/* view-owned */
+	int		 bit;
+	char		*text;		/* view-owned; hashed into the signature */
+};
+
 struct build {
 	struct mgmt_view *v;
+	struct opc	*ops;
+	size_t		 nops, capops;
 	sqlite3		*db;
 	struct bgroup	*groups;
 	size_t		 ngroups;
@@ -650,6 +884,26 @@ contrib_add(struct build *b, const char *svc, int kind, const void *ptr)
 	b->c[b->nc].seq = b->nc;
 	b->c[b->nc].ptr = ptr;
 	b->nc++;
+}
+
+static void
+opc_add(struct build *b, char *key, int bit, const char *kind, const char *what)
+{
+	struct sbuf t = SBUF_INIT;
+
+	if (b->nops == b->capops) {
+		b->capops = b->capops ? b->capops * 2 : 64;
+		if ((b->ops = reallocarray(b->ops, b->capops, sizeof(*b->ops))) ==
+		    NULL)
+			fatal("mgmt_view: realloc");
+	}
+	sbuf_adds(&t, kind);
+	sbuf_adds(&t, what);
+	b->ops[b->nops].key = key;
+	b->ops[b->nops].bit = bit;
+	b->ops[b->nops].text = own_sbuf(b->v, &t);
+	b->nops++;
+	sbuf_free(&t);
 }
 
 static int
@@ -726,15 +980,27 @@ row_version(struct build *b, sqlite3_stmt *st)
 static int
 row_inst(struct build *b, sqlite3_stmt *st)
 {
-	strv_push(&b->v->inst_keys, dotted_key(txt(st, 0), txt(st, 1), txt(st, 2)));
+	char *k = dotted_key(txt(st, 0), txt(st, 1), txt(st, 2));
+
+	strv_push(&b->v->inst_keys, k);
+	opc_add(b, own_lower(b->v, txt(st, 1)), MGMT_OPS_INSTANCE, "i:", k);
 	return 0;
 }
 
 static int
 row_server(struct build *b, sqlite3_stmt *st)
 {
-	strv_push(&b->v->server_keys, dotted_key(txt(st, 0), txt(st, 1),
-	    NO_PART));
+	struct mgmt_view *v = b->v;
+	char *k = dotted_key(txt(st, 0), txt(st, 1), NO_PART);
+
+	strv_push(&v->server_keys, k);
+	if ((v->servers = reallocarray(v->servers, v->nservers + 1,
+	    sizeof(*v->servers))) == NULL)
+		fatal("mgmt_view: realloc");
+	v->servers[v->nservers].key = k;
+	v->servers[v->nservers].ip = own_lower(v, txt(st, 1));
+	strv_push(&v->down_ips, lower_dup(txt(st, 1)));
+	v->nservers++;
 	return 0;
 }
 
@@ -745,6 +1011,7 @@ row_zone(struct build *b, sqlite3_stmt *st)
 	struct sbuf t = SBUF_INIT;
 
 	strv_push(&b->v->zone_keys, k);
+	opc_add(b, own_lower(b->v, txt(st, 1)), MGMT_OPS_ZONE, "z:", k);
 	sbuf_addf(&t, "z:%s", k);
 	contrib_add(b, owns(b->v, txt(st, 1)), 2, own_sbuf(b->v, &t));
 	sbuf_free(&t);
@@ -793,6 +1060,15 @@ row_group_op(struct build *b, sqlite3_stmt *st)
 	path = norm_path(parts, 4);
 	sbuf_addf(&t, "g:%s", path);
 	contrib_add(b, g->service, 2, own_sbuf(b->v, &t));
+	if (str_blank(g->service)) {
+		b->v->global_group = 1;
+		b->v->global_sig = fnv(b->v->global_sig, path);
+	} else {
+		char *seg = service_segment(g->service);
+
+		opc_add(b, owns(b->v, seg), MGMT_OPS_GROUP, "g:", path);
+		free(seg);
+	}
 	strv_push(&b->v->group_paths, path);
 	sbuf_free(&t);
 	return 0;
@@ -993,6 +1269,58 @@ finish_services(struct build *b)
 	sbuf_free(&t);
 }
 
+static int
+cmp_opc(const void *a, const void *b)
+{
+	const struct opc *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : strcmp(x->text, y->text);
+}
+
+static int
+cmp_server(const void *a, const void *b)
+{
+	return strcmp(((const struct mv_server *)a)->key,
+	    ((const struct mv_server *)b)->key);
+}
+
+/* Per-service down operation entries, and the server list made unique. */
+static void
+finish_ops(struct build *b)
+{
+	struct mgmt_view *v = b->v;
+	struct mv_ops *e = NULL;
+	size_t i, n;
+
+	if (b->nops > 1)
+		qsort(b->ops, b->nops, sizeof(*b->ops), cmp_opc);
+	v->ops = xcalloc(b->nops, sizeof(*v->ops));
+	v->ops_sig = fnv(0xcbf29ce484222325ULL, "");
+	for (i = 0; i < b->nops; i++) {
+		if (e == NULL || strcmp(e->key, b->ops[i].key) != 0) {
+			e = &v->ops[v->nops++];
+			e->key = b->ops[i].key;
+			e->sig_iz = e->sig_g = 0xcbf29ce484222325ULL;
+		}
+		e->bits |= b->ops[i].bit;
+		if (b->ops[i].bit == MGMT_OPS_GROUP)
+			e->sig_g = fnv(e->sig_g, b->ops[i].text);
+		else
+			e->sig_iz = fnv(e->sig_iz, b->ops[i].text);
+		v->ops_sig = fnv(fnv(v->ops_sig, b->ops[i].key), b->ops[i].text);
+	}
+	v->ops_sig = fnv(v->ops_sig, v->global_group ? "global" : "");
+	v->ops_sig ^= v->global_sig;
+	if (v->nservers > 1)
+		qsort(v->servers, v->nservers, sizeof(*v->servers), cmp_server);
+	for (i = 0, n = 0; i < v->nservers; i++)
+		if (n == 0 || strcmp(v->servers[n - 1].key, v->servers[i].key) != 0)
+			v->servers[n++] = v->servers[i];
+	v->nservers = n;
+	strv_sort(&v->down_ips);
+}
+
 static void
 build_free(struct build *b)
 {
@@ -1002,6 +1330,7 @@ build_free(struct build *b)
 		free(b->groups[i].ids.v);
 	free(b->groups);
 	free(b->c);
+	free(b->ops);
 }
 
 struct mgmt_view *
@@ -1057,6 +1386,7 @@ mgmt_reader_snapshot(struct mgmt_reader *r, char *err, size_t errlen)
 	}
 	(void)sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	finish_services(&b);
+	finish_ops(&b);
 	strv_sort(&b.v->inst_keys);
 	strv_sort(&b.v->server_keys);
 	strv_sort(&b.v->zone_keys);
@@ -1104,6 +1434,9 @@ mgmt_view_unref(struct mgmt_view *v)
 		free(v->rules[i].groups);
 	}
 	free(v->rules);
+	free(v->ops);
+	free(v->servers);
+	strv_free(&v->down_ips);
 	strv_free(&v->inst_keys);
 	strv_free(&v->server_keys);
 	strv_free(&v->zone_keys);

@@ -99,10 +99,44 @@ void	mgmt_view_logic_json(const struct mgmt_view *, const char *service_id,
 size_t	mgmt_view_logic(const struct mgmt_view *, const char *service_id,
 	    const struct mgmt_inst **out);
 
+/*
+ * Cheap tests, so that a filter extracts instance fields only where something can
+ * be down: operations that take instances down are indexed per service (instance
+ * and zone operations by the lower-cased serviceId, group operations by the first
+ * segment of their group path), servers by IP.
+ */
+#define MGMT_OPS_INSTANCE	0x1	/* instance operations in the service */
+#define MGMT_OPS_ZONE		0x2	/* zone operations in the service */
+#define MGMT_OPS_GROUP		0x4	/* group operations that may cover it */
+#define MGMT_OPS_ALL		0x7
+
+/* 1 if any instance, server, zone or group operation holds something down. */
+int	mgmt_view_has_down_ops(const struct mgmt_view *);
+/* The MGMT_OPS_* bits that may apply to instances of service_id (case-
+ * insensitive; MGMT_OPS_ALL for a blank or NULL id when any operation exists). */
+int	mgmt_view_service_ops(const struct mgmt_view *, const char *service_id);
+/* Number of servers with operations; 1 if ip (any region, any case) is one. */
+size_t	mgmt_view_down_servers(const struct mgmt_view *);
+int	mgmt_view_ip_down(const struct mgmt_view *, const char *ip);
+/* 1 if the instance, zone or group operations that may apply to service_id
+ * differ between old and new (either may be NULL = empty). */
+int	mgmt_view_ops_changed(const struct mgmt_view *old,
+	    const struct mgmt_view *new_, const char *service_id);
+/* 1 if any instance, zone or group operation differs (0: no service's
+ * mgmt_view_ops_changed() can be 1). */
+int	mgmt_view_any_ops_changed(const struct mgmt_view *old,
+	    const struct mgmt_view *new_);
+/* Calls fn(ip) (lower-cased) once for every server key (region, ip) whose
+ * operations differ between old and new; returns the number of calls. */
+size_t	mgmt_view_servers_diff(const struct mgmt_view *old,
+	    const struct mgmt_view *new_, void (*fn)(const char *ip, void *arg),
+	    void *arg);
+
 /* §6.2: calls fn(serviceId) once for every service whose route rules, logic
  * instances, group operations or zone operations differ between old and new
  * (either may be NULL = empty). Instance and server operations are not reported:
- * compare mgmt_view_is_down() per registered instance for DELETE/NEW. */
+ * compare mgmt_view_is_down() per registered instance for DELETE/NEW (only in the
+ * services mgmt_view_ops_changed() and mgmt_view_servers_diff() point at). */
 void	mgmt_view_diff(const struct mgmt_view *old, const struct mgmt_view *new_,
 	    void (*fn)(const char *service_id, void *arg), void *arg);
 

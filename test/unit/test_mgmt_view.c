@@ -70,6 +70,16 @@ on_reload(const char *svc, void *arg)
 	strlcat(reloaded, ";", sizeof(reloaded));
 }
 
+static char servers_seen[256];
+
+static void
+on_server(const char *ip, void *arg)
+{
+	(void)arg;
+	strlcat(servers_seen, ip, sizeof(servers_seen));
+	strlcat(servers_seen, ";", sizeof(servers_seen));
+}
+
 int
 main(void)
 {
@@ -134,6 +144,28 @@ main(void)
 	ok(v2 != NULL && mgmt_view_version(v2) == 2, "version 2");
 	i = inst("demo.service", "z1", NULL, "inst-1", "10.0.0.1");
 	ok(mgmt_view_is_down(v2, &i), "instance operation, keys ignore case");
+	ok(!mgmt_view_has_down_ops(v) && mgmt_view_has_down_ops(v2),
+	    "has_down_ops: empty view none, operations some");
+	ok(mgmt_view_service_ops(v, "demo.service") == 0, "no ops in the empty view");
+	ok(mgmt_view_service_ops(v2, "DEMO.service") ==
+	    (MGMT_OPS_INSTANCE | MGMT_OPS_GROUP), "instance and group ops of "
+	    "demo.service, any case (%d)", mgmt_view_service_ops(v2, "DEMO.service"));
+	ok(mgmt_view_service_ops(v2, "Zoned.Service") == MGMT_OPS_ZONE,
+	    "zone ops of zoned.service");
+	ok(mgmt_view_service_ops(v2, "other") == 0, "no ops of other");
+	ok(mgmt_view_service_ops(v2, " ") == MGMT_OPS_ALL, "blank id: anything");
+	ok(mgmt_view_down_servers(v2) == 1 && mgmt_view_ip_down(v2, "10.0.0.9") &&
+	    !mgmt_view_ip_down(v2, "10.0.0.1") && !mgmt_view_ip_down(v, "10.0.0.9"),
+	    "down server IPs");
+	ok(mgmt_view_any_ops_changed(v, v2) && !mgmt_view_any_ops_changed(v2, v2) &&
+	    !mgmt_view_any_ops_changed(NULL, v), "any_ops_changed");
+	ok(mgmt_view_ops_changed(v, v2, "Demo.Service") &&
+	    mgmt_view_ops_changed(NULL, v2, "zoned.service") &&
+	    !mgmt_view_ops_changed(v, v2, "other") &&
+	    !mgmt_view_ops_changed(v2, v2, "demo.service"), "ops_changed per service");
+	ok(mgmt_view_servers_diff(v, v2, on_server, NULL) == 1 &&
+	    strcmp(servers_seen, "10.0.0.9;") == 0, "servers_diff: %s", servers_seen);
+	ok(mgmt_view_servers_diff(v2, v2, on_server, NULL) == 0, "no server diff");
 	i = inst("demo.service", "z1", NULL, "inst-2", "10.0.0.1");
 	ok(!mgmt_view_is_down(v2, &i), "another instance is up");
 	i = inst("other", "z7", NULL, "i", "10.0.0.9");
@@ -235,6 +267,10 @@ main(void)
 	nreload = 0;
 	mgmt_view_diff(v, v2, on_reload, NULL);
 	ok(nreload == 0, "instance operations are not RELOADs");
+	ok(mgmt_view_ops_changed(v, v2, "demo.service") &&
+	    !mgmt_view_ops_changed(v, v2, "zoned.service"),
+	    "an instance operation changes its service's ops only");
+	ok(mgmt_view_servers_diff(v, v2, on_server, NULL) == 0, "servers unchanged");
 	mgmt_view_unref(v);
 	mgmt_view_unref(v2);
 	mgmt_reader_close(r);
