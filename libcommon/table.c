@@ -35,6 +35,8 @@
 #define MAX_JOURNAL	(1U << 20)
 #define NOT_FOUND	UINT32_MAX
 #define FIND_TRIES	100000
+#define FREE_SCAN_CHUNK	4096U	/* leases looked at per step of the lazy free scan */
+#define OLDEST_LAYOUT	1	/* upgraded in place by the full recovery */
 
 _Static_assert(sizeof(struct table_header) <= HEADER_SIZE, "header too large");
 _Static_assert(sizeof(struct table_slot) == TABLE_SLOT_SIZE, "slot size");
@@ -69,10 +71,21 @@ struct table {
 	uint32_t		 nslots;
 	uint32_t		 jmask;
 	uint32_t		 imask;
-	/* writer only: free slots below hwm, the lowest on top of the stack */
+	/* writer only: the free slots below free_cursor, the lowest on top of the
+	 * stack; slots at and above free_cursor are found by free_scan */
 	uint32_t		*free_slots;
 	uint32_t		 nfree;
+	uint32_t		 free_cursor;
+	enum table_attach	 attach;
 };
+
+void	(*table_step_hook)(enum table_step);
+
+/* A test's fault injection point; one predictable branch when unset. */
+#define STEP(st) do {							\
+	if (__builtin_expect(table_step_hook != NULL, 0))		\
+		table_step_hook(st);					\
+} while (0)
 
 /* Recovery actions at writer attach, one per slot. */
 enum { ACT_NONE, ACT_DELETE, ACT_UPSERT, ACT_EVICT };
@@ -224,11 +237,13 @@ header_check(const char *path, const struct table_header *h, size_t fsize,
 		    "move it away to let registryd create a new one", path);
 		return -1;
 	}
-	if (h->layout_version != TABLE_LAYOUT_VERSION) {
+	if (h->layout_version != TABLE_LAYOUT_VERSION &&
+	    h->layout_version != OLDEST_LAYOUT) {
 		seterr(err, errlen, "%s has table layout version %u but this build "
-		    "reads layout version %d; run a matching build, or stop every "
-		    "daemon and move the file away (its registrations are lost)",
-		    path, h->layout_version, TABLE_LAYOUT_VERSION);
+		    "reads layout version %d (and upgrades %d); run a matching build, "
+		    "or stop every daemon and move the file away (its registrations "
+		    "are lost)", path, h->layout_version, TABLE_LAYOUT_VERSION,
+		    OLDEST_LAYOUT);
 		return -1;
 	}
 	if (h->capacity == 0 || h->capacity > MAX_CAPACITY ||
@@ -720,6 +735,12 @@ table_replaced(struct table *t)
 	return st.st_dev != t->dev || st.st_ino != t->ino;
 }
 
+enum table_attach
+table_attach_mode(struct table *t)
+{
+	return t->attach;
+}
+
 struct table_lease *
 table_lease_at(struct table *t, uint32_t slot)
 {
@@ -757,7 +778,37 @@ journal_append(struct table *t, uint64_t n, uint8_t kind, uint8_t origin,
 	r->old_slot = old_slot;
 	r->pad2 = 0;
 	atomic_store_explicit(&r->seq, n, memory_order_release);
+	STEP(STEP_JOURNAL);
 	atomic_store_explicit(&t->hdr->change_seq, n, memory_order_release);
+}
+
+/*
+ * Names the operation about to change the table (table.h, ATTACH). The fields
+ * first, op last; the fence keeps the operation's own stores after op.
+ */
+static void
+intent_begin(struct table *t, uint32_t op, uint64_t n, uint32_t slot,
+    uint32_t old_slot, uint32_t gen, uint32_t live_after, uint8_t origin)
+{
+	struct table_intent *in = &t->hdr->intent;
+
+	in->slot = slot;
+	in->old_slot = old_slot;
+	in->gen = gen;
+	in->seq = n;
+	in->live_before = atomic_load_explicit(&t->hdr->live, memory_order_relaxed);
+	atomic_store_explicit(&in->live_after, live_after, memory_order_relaxed);
+	in->origin = origin;
+	atomic_store_explicit(&in->op, op, memory_order_release);
+	atomic_thread_fence(memory_order_release);
+	STEP(STEP_INTENT);
+}
+
+static void
+intent_end(struct table *t)
+{
+	STEP(STEP_JOURNALLED);
+	atomic_store_explicit(&t->hdr->intent.op, INTENT_NONE, memory_order_release);
 }
 
 static inline uint32_t
@@ -776,32 +827,74 @@ slot_end(struct table_slot *sl, uint32_t s)
 	atomic_store_explicit(&sl->seq, s + 1, memory_order_release);
 }
 
+/*
+ * Moves free_cursor over the next leases, pushing the free slots it passes (the
+ * lowest on top). Looks at a slot itself only when its lease says free.
+ */
+static void
+free_scan(struct table *t, uint32_t hwm)
+{
+	uint32_t i, end;
+
+	end = hwm - t->free_cursor > FREE_SCAN_CHUNK ? t->free_cursor + FREE_SCAN_CHUNK :
+	    hwm;
+	for (i = end; i-- > t->free_cursor; )
+		if (t->leases[i].creation_ms == 0 && t->slots[i].state != SLOT_LIVE &&
+		    t->nfree < t->nslots)
+			t->free_slots[t->nfree++] = i;
+	t->free_cursor = end;
+}
+
 static uint32_t
 slot_alloc(struct table *t)
 {
-	uint32_t hwm;
+	uint32_t hwm = atomic_load_explicit(&t->hdr->hwm, memory_order_relaxed);
 
+	if (hwm > t->nslots)
+		hwm = t->nslots;
+	while (t->nfree == 0 && t->free_cursor < hwm)
+		free_scan(t, hwm);
+	if (t->nfree == 0 && hwm >= t->nslots && t->free_cursor > 0) {
+		/* cannot happen while live is right: look again from the start
+		 * (the stack is empty, so no slot can be pushed twice) */
+		log_warnx("%s: no free slot below hwm found; rescanning", t->path);
+		t->free_cursor = 0;
+		while (t->nfree == 0 && t->free_cursor < hwm)
+			free_scan(t, hwm);
+	}
 	if (t->nfree > 0)
 		return t->free_slots[--t->nfree];
-	hwm = atomic_load_explicit(&t->hdr->hwm, memory_order_relaxed);
 	if (hwm >= t->nslots)
 		return NOT_FOUND;
 	/* readers scan [0, hwm): publish the slot before anything points to it */
 	atomic_store_explicit(&t->hdr->hwm, hwm + 1, memory_order_release);
+	if (t->free_cursor == hwm)
+		t->free_cursor = hwm + 1;	/* known: this one is in use */
 	return hwm;
+}
+
+/* Frees a slot under its sequence lock, whatever state a crash left it in;
+ * creation_ms 0 tells the free scan. */
+static void
+slot_free(struct table *t, uint32_t slot, uint64_t n)
+{
+	struct table_slot *sl = &t->slots[slot];
+	uint32_t s = slot_begin(sl);
+
+	STEP(STEP_RELEASE);
+	sl->state = SLOT_FREE;
+	t->leases[slot].creation_ms = 0;
+	atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
+	slot_end(sl, s);
 }
 
 /* Marks slot free (under its sequence lock) and returns it to the free stack. */
 static void
 slot_release(struct table *t, uint32_t slot, uint64_t n)
 {
-	struct table_slot *sl = &t->slots[slot];
-	uint32_t s = slot_begin(sl);
-
-	sl->state = SLOT_FREE;
-	atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
-	slot_end(sl, s);
-	if (t->free_slots != NULL && t->nfree < t->nslots)
+	slot_free(t, slot, n);
+	/* above the cursor the free scan will find it */
+	if (t->free_slots != NULL && slot < t->free_cursor && t->nfree < t->nslots)
 		t->free_slots[t->nfree++] = slot;
 }
 
@@ -815,6 +908,7 @@ slot_fill(struct table *t, uint32_t slot, uint64_t n, uint32_t h32,
 	struct table_lease *l = &t->leases[slot];
 	uint32_t s = slot_begin(sl);
 
+	STEP(STEP_FILL);
 	sl->state = SLOT_LIVE;
 	sl->gen = sl->gen + 1 == 0 ? 1 : sl->gen + 1;
 	sl->hash = h32;
@@ -828,7 +922,7 @@ slot_fill(struct table *t, uint32_t slot, uint64_t n, uint32_t h32,
 	memcpy(sl->data, key, key_len);
 	memcpy(sl->data + key_len, svc, svc_len);
 	memcpy(sl->data + key_len + svc_len, json, json_len);
-	l->creation_ms = now;
+	l->creation_ms = now != 0 ? now : 1;	/* 0 would mean free */
 	atomic_store_explicit(&l->renewal_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&l->local_renewal_ms, origin == ORIGIN_LOCAL ? now : 0,
 	    memory_order_relaxed);
@@ -842,7 +936,7 @@ table_upsert(struct table *t, const char *key, size_t key_len,
     int64_t now_ms, uint32_t ttl_ms, uint8_t flags, uint8_t origin,
     uint64_t *seq_out)
 {
-	uint32_t h32, old, pos = 0, slot, gen;
+	uint32_t h32, old, pos = 0, slot, gen, live;
 	uint64_t n;
 
 	if (!t->writer)
@@ -860,23 +954,32 @@ table_upsert(struct table *t, const char *key, size_t key_len,
 	if ((slot = slot_alloc(t)) == NOT_FOUND)
 		return -ENOSPC;	/* cannot happen: one spare slot per replacement */
 	n = next_seq(t);
+	live = atomic_load_explicit(&t->hdr->live, memory_order_relaxed);
+	intent_begin(t, INTENT_UPSERT, n, slot, old != NOT_FOUND ? old + 1 : 0, 0,
+	    old != NOT_FOUND ? live : live + 1, origin);
 	/* a fresh slot: a crash now leaves the previous version intact */
 	slot_fill(t, slot, n, h32, key, key_len, service_id, svc_len, json, json_len,
 	    now_ms, ttl_ms, flags, origin);
 	gen = t->slots[slot].gen;
+	STEP(STEP_FILLED);
+	/* one entry store: a crash leaves the index either before or after it */
 	index_begin(t);
+	STEP(STEP_INDEX);
 	if (old != NOT_FOUND)
 		atomic_store_explicit(&t->index[pos], index_entry(h32, slot),
 		    memory_order_relaxed);
 	else
 		index_insert(t, h32, slot);
 	index_end(t);
+	STEP(STEP_INDEXED);
 	if (old != NOT_FOUND)
 		slot_release(t, old, n);
 	else
-		atomic_fetch_add_explicit(&t->hdr->live, 1, memory_order_relaxed);
+		atomic_store_explicit(&t->hdr->live, live + 1, memory_order_relaxed);
+	STEP(STEP_RELEASED);
 	journal_append(t, n, TC_UPSERT, origin, slot, gen,
 	    old != NOT_FOUND ? old + 1 : 0);
+	intent_end(t);
 	if (seq_out != NULL)
 		*seq_out = n;
 	return 0;
@@ -999,10 +1102,13 @@ table_evict(struct table *t, const char *key, size_t key_len, int64_t now_ms,
 	if (atomic_load_explicit(&l->eviction_ms, memory_order_relaxed) != 0)
 		return 0;	/* already unregistered; the cleaner will remove it */
 	n = next_seq(t);
+	intent_begin(t, INTENT_EVICT, n, s, 0, t->slots[s].gen, table_live(t), origin);
 	atomic_store_explicit(&t->slots[s].stamp, (uint32_t)n, memory_order_relaxed);
 	atomic_store_explicit(&l->eviction_ms, now_ms != 0 ? now_ms : 1,
 	    memory_order_release);
+	STEP(STEP_EVICTED);
 	journal_append(t, n, TC_EVICT, origin, s, t->slots[s].gen, 0);
+	intent_end(t);
 	return 0;
 }
 
@@ -1010,7 +1116,7 @@ int
 table_remove(struct table *t, uint32_t slot, uint32_t gen, uint8_t origin)
 {
 	struct table_slot *sl;
-	uint32_t pos;
+	uint32_t pos, live;
 	uint64_t n;
 
 	if (!t->writer)
@@ -1021,15 +1127,22 @@ table_remove(struct table *t, uint32_t slot, uint32_t gen, uint8_t origin)
 	if (sl->state != SLOT_LIVE || sl->gen != gen)
 		return -ENOENT;
 	n = next_seq(t);
+	live = table_live(t);
+	intent_begin(t, INTENT_REMOVE, n, slot, 0, gen, live > 0 ? live - 1 : 0, origin);
 	/* out of the index first: a crash then leaves an orphan the next writer frees */
 	if ((pos = index_pos_of_slot(t, sl->hash, slot)) != NOT_FOUND) {
 		index_begin(t);
+		STEP(STEP_INDEX);
 		index_delete_at(t, pos);
 		index_end(t);
 	}
+	STEP(STEP_INDEXED);
 	slot_release(t, slot, n);
-	atomic_fetch_sub_explicit(&t->hdr->live, 1, memory_order_relaxed);
+	STEP(STEP_RELEASED);
+	atomic_store_explicit(&t->hdr->live, live > 0 ? live - 1 : 0,
+	    memory_order_relaxed);
 	journal_append(t, n, TC_DELETE, origin, slot, gen, 0);
+	intent_end(t);
 	return 0;
 }
 
@@ -1040,8 +1153,9 @@ table_rearm_all(struct table *t, int64_t now_ms)
 
 	if (!t->writer)
 		return;
+	/* the dense lease array only: a free slot's lease has creation_ms 0 */
 	for (i = 0; i < hwm; i++)
-		if (t->slots[i].state == SLOT_LIVE)
+		if (t->leases[i].creation_ms != 0)
 			atomic_store_explicit(&t->leases[i].renewal_ms, now_ms,
 			    memory_order_relaxed);
 }
@@ -1065,6 +1179,7 @@ slot_discard(struct table *t, uint32_t slot, uint8_t *act)
 	uint32_t s = slot_begin(sl);
 
 	sl->state = SLOT_FREE;
+	t->leases[slot].creation_ms = 0;
 	slot_end(sl, s);
 	act[slot] = ACT_DELETE;
 }
@@ -1159,41 +1274,50 @@ index_rebuild(struct table *t, uint32_t hwm, uint8_t *act)
 	index_end(t);
 }
 
+/* A record written whose change_seq store did not happen: publish it. */
+static uint64_t
+publish_pending(struct table *t)
+{
+	uint64_t cs = atomic_load(&t->hdr->change_seq);
+
+	while (atomic_load(&t->journal[(cs + 1) & t->jmask].seq) == cs + 1)
+		cs++;
+	atomic_store_explicit(&t->hdr->change_seq, cs, memory_order_release);
+	return cs;
+}
+
 /*
- * A writer attaches: finish or discard whatever the previous writer cut short,
- * so that readers see a consistent table and a gap-free journal.
+ * The full recovery: passes over every slot below hwm. Finish or discard whatever
+ * the previous writer cut short, so that readers see a consistent table and a
+ * gap-free journal. Also the upgrade of a layout-1 file (free leases get
+ * creation_ms 0).
  */
 static int
-writer_recover(struct table *t, char *err, size_t errlen)
+full_recover(struct table *t, char *err, size_t errlen)
 {
 	struct table_header *h = t->hdr;
 	struct table_slot *sl;
 	uint32_t i, hwm, s, pending, live = 0, discarded = 0, journalled = 0;
 	uint8_t *act;
-	uint64_t cs, n;
+	uint64_t n;
 	int rebuilt = 0;
 
-	atomic_store(&h->writer_pid, getpid());
-	atomic_fetch_add(&h->writer_beat, 1);
-
-	/* a record written whose change_seq store did not happen */
-	cs = atomic_load(&h->change_seq);
-	while (atomic_load(&t->journal[(cs + 1) & t->jmask].seq) == cs + 1)
-		cs++;
-	atomic_store_explicit(&h->change_seq, cs, memory_order_release);
-	pending = (uint32_t)(cs + 1);
-
+	pending = (uint32_t)(table_change_seq(t) + 1);
 	hwm = table_hwm(t);
 	if ((act = calloc(hwm + 1, 1)) == NULL) {
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
+	/* a crash from here on repeats these passes */
+	atomic_store(&h->intent.op, INTENT_FULL);
+	atomic_thread_fence(memory_order_seq_cst);
 	/* half-written slots: never indexed, never journalled as live */
 	for (i = 0; i < hwm; i++) {
 		sl = &t->slots[i];
 		s = atomic_load_explicit(&sl->seq, memory_order_relaxed);
 		if (s & 1) {
 			sl->state = SLOT_FREE;
+			t->leases[i].creation_ms = 0;
 			atomic_store_explicit(&sl->seq, s + 1, memory_order_release);
 			act[i] = ACT_DELETE;
 			discarded++;
@@ -1226,19 +1350,230 @@ writer_recover(struct table *t, char *err, size_t errlen)
 		journalled++;
 	}
 	free(act);
-	/* counts and the free stack (lowest slot on top) */
+	/* counts, free leases marked, and the whole free stack (lowest on top) */
 	t->nfree = 0;
 	for (i = hwm; i-- > 0; ) {
-		if (t->slots[i].state == SLOT_LIVE)
+		if (t->slots[i].state == SLOT_LIVE) {
 			live++;
-		else
-			t->free_slots[t->nfree++] = i;
+			if (t->leases[i].creation_ms == 0)
+				t->leases[i].creation_ms = 1;
+			continue;
+		}
+		if (t->leases[i].creation_ms != 0)
+			t->leases[i].creation_ms = 0;
+		t->free_slots[t->nfree++] = i;
 	}
+	t->free_cursor = hwm;
 	atomic_store(&h->live, live);
+	if (h->layout_version != TABLE_LAYOUT_VERSION) {
+		log_info("%s: upgraded from table layout %u to %d", t->path,
+		    h->layout_version, TABLE_LAYOUT_VERSION);
+		atomic_thread_fence(memory_order_seq_cst);
+		h->layout_version = TABLE_LAYOUT_VERSION;
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	atomic_store(&h->intent.op, INTENT_NONE);
 	if (discarded || rebuilt || journalled)
 		log_warnx("%s: recovered after an interrupted writer: %u half-written "
 		    "slots discarded, index %s, %u changes journalled", t->path,
 		    discarded, rebuilt ? "rebuilt" : "intact", journalled);
+	return 0;
+}
+
+/* 1 if slot holds a whole, plausible instance. */
+static int
+slot_whole(const struct table_slot *sl)
+{
+	return !(atomic_load(&sl->seq) & 1) && sl->state == SLOT_LIVE &&
+	    sl->key_len != 0 &&
+	    (size_t)sl->key_len + sl->svc_len + sl->json_len <= TABLE_SLOT_DATA;
+}
+
+/* The outcome of a repair: live count and journal record n, then no intent. */
+static void
+repair_done(struct table *t, uint32_t live, int kind, uint8_t origin, uint32_t slot,
+    uint32_t old_slot)
+{
+	struct table_intent *in = &t->hdr->intent;
+
+	atomic_store(&t->hdr->live, live);
+	if (kind != 0) {
+		atomic_store_explicit(&t->slots[slot].stamp, (uint32_t)in->seq,
+		    memory_order_relaxed);
+		journal_append(t, in->seq, (uint8_t)kind, origin, slot,
+		    t->slots[slot].gen, old_slot);
+	}
+	atomic_store(&in->op, INTENT_NONE);
+}
+
+/*
+ * An upsert cut short: finished if its fresh slot is whole and indexed (the
+ * replaced slot, if any, then freed), else undone (the fresh slot freed; the
+ * index still names the previous version, which was never touched). The index
+ * change is one entry store, so even an odd index_seq left a valid index.
+ */
+static int
+repair_upsert(struct table *t, int *finished)
+{
+	struct table_intent *in = &t->hdr->intent;
+	struct table_slot *sl = &t->slots[in->slot];
+	uint32_t old = in->old_slot, h32, found = NOT_FOUND;
+
+	if (old > t->nslots || old == in->slot + 1)
+		return -1;
+	if (slot_whole(sl) && atomic_load(&sl->stamp) == (uint32_t)in->seq) {
+		h32 = key_hash32(sl->data, sl->key_len);
+		found = index_probe(t, h32, sl->data, sl->key_len, NULL);
+	}
+	if (atomic_load(&t->hdr->index_seq) & 1)
+		index_end(t);
+	if (found == in->slot) {
+		*finished = 1;
+		if (old != 0)
+			slot_free(t, old - 1, in->seq);
+		repair_done(t, atomic_load(&in->live_after), TC_UPSERT, in->origin,
+		    in->slot, old);
+		return 0;
+	}
+	*finished = 0;
+	atomic_store(&in->live_after, in->live_before);
+	/* the fresh slot, if the upsert got to it, goes; readers never saw it live
+	 * under the key, but its record says "re-read this slot" all the same */
+	if ((atomic_load(&sl->seq) & 1) || sl->state == SLOT_LIVE ||
+	    atomic_load(&sl->stamp) == (uint32_t)in->seq) {
+		slot_free(t, in->slot, in->seq);
+		repair_done(t, in->live_before, TC_DELETE, ORIGIN_LOCAL, in->slot, 0);
+	} else
+		repair_done(t, in->live_before, 0, 0, 0, 0);
+	return 0;
+}
+
+/* A remove cut short (with an even index_seq): finished. */
+static int
+repair_remove(struct table *t)
+{
+	struct table_intent *in = &t->hdr->intent;
+	struct table_slot *sl = &t->slots[in->slot];
+	uint32_t pos;
+
+	if (sl->gen != in->gen)
+		return -1;
+	/* the hash is not changed by a remove: its entry, if still there, is in the
+	 * cluster that starts at the hash's home */
+	if ((pos = index_pos_of_slot(t, sl->hash, in->slot)) != NOT_FOUND) {
+		index_begin(t);
+		index_delete_at(t, pos);
+		index_end(t);
+	}
+	slot_free(t, in->slot, in->seq);
+	repair_done(t, atomic_load(&in->live_after), TC_DELETE, in->origin, in->slot, 0);
+	return 0;
+}
+
+/* An evict cut short: journalled if its mark reached the lease. */
+static int
+repair_evict(struct table *t)
+{
+	struct table_intent *in = &t->hdr->intent;
+
+	if (t->slots[in->slot].gen != in->gen)
+		return -1;
+	if (atomic_load(&t->leases[in->slot].eviction_ms) != 0)
+		repair_done(t, in->live_before, TC_EVICT, in->origin, in->slot, 0);
+	else
+		repair_done(t, in->live_before, 0, 0, 0, 0);
+	return 0;
+}
+
+static const char *
+intent_name(uint32_t op)
+{
+	return op == INTENT_UPSERT ? "upsert" : op == INTENT_REMOVE ? "remove" :
+	    op == INTENT_EVICT ? "evict" : "?";
+}
+
+/*
+ * Repairs exactly what the operation named by the intent touched. -1 when the
+ * intent cannot say (unknown, inconsistent with the journal, or a remove that
+ * died in the middle of its index change): the caller runs the full recovery.
+ */
+static int
+intent_repair(struct table *t, uint64_t cs)
+{
+	struct table_intent *in = &t->hdr->intent;
+	uint32_t op = atomic_load(&in->op);
+	int index_odd = atomic_load(&t->hdr->index_seq) & 1, finished = 1, rc;
+
+	if (op < INTENT_UPSERT || op > INTENT_EVICT || in->slot >= t->nslots ||
+	    in->slot >= table_hwm(t) || in->seq == 0 ||
+	    atomic_load(&in->live_after) > t->hdr->capacity ||
+	    in->live_before > t->hdr->capacity)
+		return -1;
+	if (cs == in->seq) {
+		/* its record was published: everything before it was done */
+		if (index_odd)
+			return -1;
+		repair_done(t, atomic_load(&in->live_after), 0, 0, 0, 0);
+		log_warnx("%s: the interrupted %s of change %llu had completed", t->path,
+		    intent_name(op), (unsigned long long)cs);
+		return 0;
+	}
+	if (cs + 1 != in->seq || (index_odd && op != INTENT_UPSERT))
+		return -1;
+	if (op == INTENT_UPSERT)
+		rc = repair_upsert(t, &finished);
+	else if (op == INTENT_REMOVE)
+		rc = repair_remove(t);
+	else
+		rc = repair_evict(t);
+	if (rc == 0)
+		log_warnx("%s: the interrupted %s of change %llu was %s", t->path,
+		    intent_name(op), (unsigned long long)cs + 1,
+		    finished ? "finished" : "undone");
+	return rc;
+}
+
+/*
+ * A writer attaches. O(work in flight): nothing after a clean close or a crash
+ * between operations, the slots an intent names after a crash in one; the full
+ * passes only as the fallback (table.h, ATTACH).
+ */
+static int
+writer_recover(struct table *t, char *err, size_t errlen)
+{
+	struct table_header *h = t->hdr;
+	uint32_t op;
+	uint64_t cs;
+	int clean;
+
+	clean = atomic_load(&h->clean) == TABLE_CLEAN;
+	atomic_store(&h->clean, 0);		/* before our first change */
+	atomic_store(&h->writer_pid, getpid());
+	atomic_fetch_add(&h->writer_beat, 1);
+	cs = publish_pending(t);
+	op = atomic_load(&h->intent.op);
+
+	t->nfree = 0;
+	t->free_cursor = 0;
+	if (h->layout_version != TABLE_LAYOUT_VERSION) {
+		t->attach = TABLE_ATTACH_FULL;
+		return full_recover(t, err, errlen);
+	}
+	if (op == INTENT_NONE && !(atomic_load(&h->index_seq) & 1))
+		t->attach = clean ? TABLE_ATTACH_CLEAN : TABLE_ATTACH_BETWEEN;
+	else if (op != INTENT_FULL && intent_repair(t, cs) == 0)
+		t->attach = TABLE_ATTACH_INTENT;
+	else {
+		log_warnx("%s: %s; checking every slot", t->path, op == INTENT_FULL ?
+		    "an earlier recovery was interrupted" : op == INTENT_NONE ?
+		    "the index was left half-changed" :
+		    "the interrupted operation cannot be repaired on its own");
+		t->attach = TABLE_ATTACH_FULL;
+		return full_recover(t, err, errlen);
+	}
+	/* nothing below hwm is free when every slot there is live */
+	if (table_live(t) >= table_hwm(t))
+		t->free_cursor = table_hwm(t);
 	return 0;
 }
 
@@ -1328,7 +1663,7 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 {
 	struct table *t;
 	struct stat st;
-	int r, attempt;
+	int r, attempt, created = 0;
 
 	if ((t = table_alloc(path, err, errlen)) == NULL)
 		return NULL;
@@ -1345,6 +1680,7 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 			goto fail;
 		if (r == 1)
 			continue;	/* another process created it first: attach */
+		created = 1;
 		if (fstat(t->fd, &st) == -1) {
 			seterr(err, errlen, "%s: fstat: %s", path, strerror(errno));
 			goto fail;
@@ -1377,6 +1713,8 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 	}
 	if (writer_recover(t, err, errlen) == -1)
 		goto fail;
+	if (created)
+		t->attach = TABLE_ATTACH_CREATED;
 	return t;
 fail:
 	t->writer = 0;
@@ -1408,7 +1746,14 @@ table_close(struct table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->writer && t->hdr != NULL)
+	if (t->writer && t->hdr != NULL) {
+		/* every change is complete: the next writer need not look */
+		if (atomic_load(&t->hdr->intent.op) == INTENT_NONE &&
+		    !(atomic_load(&t->hdr->index_seq) & 1)) {
+			atomic_thread_fence(memory_order_seq_cst);
+			atomic_store(&t->hdr->clean, TABLE_CLEAN);
+		}
 		atomic_store(&t->hdr->writer_pid, 0);	/* a clean stop, not a death */
+	}
 	table_free(t);
 }

@@ -23,7 +23,8 @@
  * rename, but never replacing an existing table), so a reader never maps a
  * half-initialised table. An existing file is re-attached and
  * validated (magic, layout version, sizes); a different layout version is refused
- * with a clear message.
+ * with a clear message, except layout 1, which the writer upgrades in place (its
+ * full recovery marks free leases, below) and readers read as it is.
  *
  * "ALL-ZERO BYTES NEVER LOOK VALID": magic is non-zero; a slot is live only with
  * state == SLOT_LIVE (non-zero) and an even, non-zero sequence; a journal record is
@@ -33,13 +34,14 @@
  * even again (release). Readers copy the slot and retry if seq was odd or changed.
  * A re-registration never rewrites a live slot in place: it writes a fresh slot,
  * switches the index to it and frees the old one, so a crash mid-write leaves the
- * previous version intact (an odd slot found at attach time is discarded).
+ * previous version intact (an odd slot found at attach time, by the intent repair
+ * or the full recovery, is discarded).
  * A reader that finds a slot odd for long checks writer_pid; if the writer is dead
  * the slot is treated as free.
  *
  * STAMPS: every slot the writer touches for change n (write, free, evict) gets
- * stamp = (uint32)n before the journal record n is written. A writer that attaches
- * after a crash journals every slot stamped change_seq + 1 (the change that was
+ * stamp = (uint32)n before the journal record n is written. A full recovery
+ * (ATTACH below) journals every slot stamped change_seq + 1 (the change that was
  * cut short) and every slot it discards (as TC_DELETE, origin local, old_slot 0),
  * so a reader following the journal never misses a change that reached the slots.
  * Readers treat a record as "slot changed, re-read it and compare gen".
@@ -51,7 +53,7 @@
  * backward-shift deletion. index_seq in the header is a sequence lock over the
  * whole index: readers that look up by key retry when it moved; a writer that dies
  * with index_seq odd leaves a flag that makes the next writer rebuild the index
- * from the slots. The probe position is hash32 & (I - 1). A writer that attaches
+ * from the slots. The probe position is hash32 & (I - 1). A full recovery
  * with an even index_seq verifies the index against the slots (and rebuilds it if
  * it does not match); a live slot the index does not point to is the leftover of
  * a cut-short write and is freed.
@@ -64,10 +66,45 @@
  * the slots). Renewals are not journalled. A writer that attaches publishes a
  * record its predecessor completed but did not publish.
  *
+ * ATTACH: the writer's recovery is O(work in flight), not O(capacity), because the
+ * header says what was in flight:
+ *   clean    table_close of the writer stores TABLE_CLEAN after its last change;
+ *            the next writer clears it before its first. Clean: nothing to repair.
+ *   intent   every multi-step writer operation (upsert, with or without a
+ *            replacement; remove; evict) first writes an intent record naming its
+ *            change number n, its slots, its origin and the live count before and
+ *            after, then makes its changes, journals record n and clears the
+ *            intent (op = 0). Fields are written before op (release), so op != 0
+ *            always comes with whole fields. A writer that finds an intent after a
+ *            crash looks only at the slots it names: an operation whose record n
+ *            was published is complete; otherwise an upsert whose fresh slot is
+ *            whole and indexed is finished (the replaced slot freed), any other
+ *            upsert is undone (the fresh slot freed), a remove is finished and an
+ *            evict is journalled if its eviction_ms was stored. Record n then
+ *            journals the outcome and the intent is cleared. A repair cut short
+ *            by another crash is repeated: intent.live_after is set to the
+ *            outcome's count before anything else is changed.
+ *   full     the passes over every slot below (half-written slots, index check
+ *            or rebuild, orphan slots, stamps) run only when the intent is not
+ *            understood, when index_seq is odd and the intent cannot say how the
+ *            index was left (a remove's backward shift), or for a layout-1 file
+ *            (upgraded in place to layout 2 by that pass). While they run the
+ *            intent says INTENT_FULL, so a crash in the middle repeats them.
+ * No clean flag and no intent: the last writer died between operations, and the
+ * table is consistent as it is.
+ *
+ * FREE SLOTS: a free slot's lease has creation_ms 0 (a live one never has:
+ * creation_ms 0 is stored as 1); a slot is freed under its sequence lock together
+ * with its lease's creation_ms. So the writer finds free slots in the dense lease
+ * array, lazily: its free stack holds the free slots below a scan cursor, and an
+ * allocation that finds the stack empty scans the next leases (32 bytes each,
+ * never the 1 KiB slots) before it raises hwm. When live == hwm at attach nothing
+ * below hwm is free and the cursor starts at hwm.
+ *
  * WRITER LIVENESS: writer_pid and writer_beat (incremented by the writer's cleaner
  * at least once per second); readers use it to report a dead registryd. A writer
  * holds flock(LOCK_EX) on the file, so a second writer is refused; a clean
- * table_close sets writer_pid to 0.
+ * table_close sets writer_pid to 0 (and clean, ATTACH above).
  *
  * RENEWAL RACES: table_renew runs in any thread of the writer process, concurrently
  * with upsert/evict/remove. It validates its index lookup with index_seq and the
@@ -84,7 +121,8 @@
 #include <stdint.h>
 
 #define TABLE_MAGIC		0x314c425453524141ULL	/* "AARSTBL1" */
-#define TABLE_LAYOUT_VERSION	1
+#define TABLE_LAYOUT_VERSION	2	/* 2: clean flag, intent, free = creation_ms 0 */
+#define TABLE_CLEAN		0x4e41454cU	/* "LEAN": closed cleanly */
 #define TABLE_SLOT_SIZE		1024
 #define TABLE_SLOT_DATA		(TABLE_SLOT_SIZE - 32)	/* key + serviceId + JSON */
 #define TABLE_FILE		"instances.table"
@@ -112,6 +150,27 @@ struct table_registry_status {
 	_Atomic int64_t	 held_expired[2];	/* expired leases kept by protection */
 };
 
+/* The writer operation in flight (see ATTACH above). */
+enum table_intent_op {
+	INTENT_NONE = 0,
+	INTENT_UPSERT = 1,	/* slot: the fresh slot; old_slot: replaced slot + 1 */
+	INTENT_REMOVE = 2,	/* slot, gen: the slot removed */
+	INTENT_EVICT = 3,	/* slot, gen: the slot whose lease is marked evicted */
+	INTENT_FULL = 4,	/* the full recovery passes are running */
+};
+
+struct table_intent {
+	_Atomic uint32_t op;		/* enum table_intent_op, written last */
+	uint32_t	 slot;
+	uint32_t	 old_slot;
+	uint32_t	 gen;
+	uint64_t	 seq;		/* the operation's change number */
+	uint32_t	 live_before;
+	_Atomic uint32_t live_after;
+	uint8_t		 origin;
+	uint8_t		 pad[7];
+};
+
 struct table_header {
 	uint64_t	 magic;
 	uint32_t	 layout_version;
@@ -127,6 +186,10 @@ struct table_header {
 	_Atomic int32_t	 writer_pid;
 	_Atomic uint64_t writer_beat;
 	struct table_registry_status reg;
+	/* layout 2 */
+	_Atomic uint32_t clean;			/* TABLE_CLEAN after a clean close */
+	uint32_t	 pad;
+	struct table_intent intent;
 };
 
 struct table_journal_rec {
@@ -188,9 +251,11 @@ struct table_rec {
 struct table;
 
 /* Writer (registryd). Creates the file with the given capacity if it is missing;
- * otherwise re-attaches (capacity of the existing file wins, a mismatch is logged),
- * discards half-written slots and rebuilds the index if the last writer died in
- * the middle of changing it. NULL with a message in err on failure. */
+ * otherwise re-attaches (capacity of the existing file wins, a mismatch is logged)
+ * and repairs what the last writer cut short (ATTACH above; O(1) unless the full
+ * recovery is needed). NULL with a message in err on failure. A writer's
+ * table_close marks the table clean: call it only with every writer operation
+ * and renewal finished. */
 struct table	*table_open_writer(const char *path, uint32_t capacity, char *err,
 		    size_t errlen);
 /* Reader (everyone else): maps read-only; fails if the file does not exist yet. */
@@ -234,6 +299,32 @@ int	table_remove(struct table *, uint32_t slot, uint32_t gen, uint8_t origin);
 /* Re-arm every lease with renewal = now (restart grace). */
 void	table_rearm_all(struct table *, int64_t now_ms);
 void	table_writer_beat(struct table *);
+
+/* How the writer attached: what its recovery had to do (table.h, ATTACH). */
+enum table_attach {
+	TABLE_ATTACH_CREATED = 1,	/* a new file */
+	TABLE_ATTACH_CLEAN,		/* the last writer closed it: nothing to do */
+	TABLE_ATTACH_BETWEEN,		/* it died between operations: nothing to do */
+	TABLE_ATTACH_INTENT,		/* it died in one: that operation repaired */
+	TABLE_ATTACH_FULL,		/* the passes over every slot */
+};
+enum table_attach table_attach_mode(struct table *);
+
+/* Tests only: called at each step of a writer operation (a test SIGKILLs
+ * itself there). NULL in every program. */
+enum table_step {
+	STEP_INTENT = 1,	/* intent written, nothing changed yet */
+	STEP_FILL,		/* fresh slot's sequence odd, fields not written */
+	STEP_FILLED,		/* fresh slot whole, not indexed */
+	STEP_INDEX,		/* index_seq odd, index not changed yet */
+	STEP_INDEXED,		/* index changed, index_seq even */
+	STEP_RELEASE,		/* freed slot's sequence odd, state unchanged */
+	STEP_RELEASED,		/* slot freed / live counted, no record */
+	STEP_EVICTED,		/* eviction_ms stored, no record */
+	STEP_JOURNAL,		/* record written, change_seq not moved */
+	STEP_JOURNALLED,	/* record published, intent not cleared */
+};
+extern void	(*table_step_hook)(enum table_step);
 
 /* Direct access for the writer's linear scans (no copy): lease and slot of i. */
 struct table_lease	*table_lease_at(struct table *, uint32_t slot);

@@ -410,6 +410,31 @@ test_model(void)
 
 /* ------------------------------------------------------------ recovery */
 
+/*
+ * The tampering below makes states no single cut-short operation leaves; the
+ * writer then "dies" with an intent this build does not understand, so the next
+ * attach falls back to the full recovery, the passes over every slot.
+ */
+static void
+close_unknown_intent(struct table *t)
+{
+	atomic_store(&table_header(t)->intent.op, 99);
+	table_close(t);
+}
+
+static struct table *
+open_full(const char *path, uint32_t cap)
+{
+	struct table *t = table_open_writer(path, cap, err, sizeof(err));
+
+	if (t != NULL && table_attach_mode(t) != TABLE_ATTACH_FULL) {
+		printf("# attach mode %d, not full\n", (int)table_attach_mode(t));
+		table_close(t);
+		return NULL;
+	}
+	return t;
+}
+
 static void
 test_recovery(void)
 {
@@ -436,13 +461,13 @@ test_recovery(void)
 	sl = (struct table_slot *)table_slot_at(t, sb);
 	atomic_fetch_add(&sl->seq, 1);
 	sl->state = SLOT_LIVE;
-	table_close(t);
+	close_unknown_intent(t);
 
 	t = table_open_reader(path, err, sizeof(err));
 	ok(t != NULL && table_read_slot(t, sb, &r) == 0 && find_i(t, 1, &r) == 1,
 	    "reader: a slot a dead writer left odd reads as free");
 	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	t = open_full(path, 64);
 	ok(t != NULL, "re-attach after a half-written slot (%s)", t ? "" : err);
 	if (t == NULL)
 		return;
@@ -462,7 +487,7 @@ test_recovery(void)
 	ok(t != NULL && find_i(t, 3, &r) == 1 && rec_n(&r) == 3,
 	    "reader finds a key by scanning while no writer can finish the index");
 	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	t = open_full(path, 64);
 	ok(t != NULL, "re-attach after a torn index");
 	if (t == NULL)
 		return;
@@ -475,8 +500,8 @@ test_recovery(void)
 	put(t, 1, 11, 2000, ORIGIN_LOCAL, NULL);
 	sl = (struct table_slot *)table_slot_at(t, sa);
 	sl->state = SLOT_LIVE;
-	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	close_unknown_intent(t);
+	t = open_full(path, 64);
 	ok(t != NULL, "re-attach after a cut-short replacement");
 	if (t == NULL)
 		return;
@@ -490,8 +515,8 @@ test_recovery(void)
 	sl = (struct table_slot *)table_slot_at(t, r.slot);
 	sl->state = SLOT_LIVE;
 	atomic_fetch_add(&table_header(t)->index_seq, 1);
-	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	close_unknown_intent(t);
+	t = open_full(path, 64);
 	ok(t != NULL && find_i(t, 1, &r) == 1 && rec_n(&r) == 12 && table_live(t) == 2,
 	    "rebuild keeps the newer of two slots with one key");
 	if (t == NULL)
@@ -501,8 +526,8 @@ test_recovery(void)
 	cs = table_change_seq(t);
 	put(t, 4, 4, 1000, ORIGIN_PEER, NULL);
 	atomic_fetch_sub(&table_header(t)->change_seq, 1);
-	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	close_unknown_intent(t);
+	t = open_full(path, 64);
 	ok(t != NULL && table_change_seq(t) == cs + 1 &&
 	    table_journal_get(t, cs + 1, &j) == 0 && j.kind == TC_UPSERT &&
 	    j.origin == ORIGIN_PEER,
@@ -515,8 +540,8 @@ test_recovery(void)
 	cs = table_change_seq(t);
 	atomic_store(&((struct table_slot *)table_slot_at(t, r.slot))->stamp,
 	    (uint32_t)(cs + 1));
-	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
+	close_unknown_intent(t);
+	t = open_full(path, 64);
 	ok(t != NULL && table_change_seq(t) == cs + 1 &&
 	    jget(t, cs + 1, TC_UPSERT, ORIGIN_LOCAL, r.slot),
 	    "an unjournalled change is journalled at attach");
@@ -529,7 +554,7 @@ static void
 test_refusals(void)
 {
 	struct table *t;
-	char path[128], buf[8192];
+	char path[128], buf[8192], want[128];
 	uint32_t v = TABLE_LAYOUT_VERSION + 1;
 	struct stat st;
 	int fd;
@@ -546,11 +571,12 @@ test_refusals(void)
 	ok(fd != -1 && pwrite(fd, &v, sizeof(v), offsetof(struct table_header,
 	    layout_version)) == sizeof(v), "layout version bumped on disk");
 	close(fd);
-	ok(table_open_reader(path, err, sizeof(err)) == NULL &&
-	    strstr(err, "layout version 2") && strstr(err, "reads layout version 1"),
+	snprintf(want, sizeof(want), "layout version %u but this build reads layout "
+	    "version %d", v, TABLE_LAYOUT_VERSION);
+	ok(table_open_reader(path, err, sizeof(err)) == NULL && strstr(err, want),
 	    "reader refuses another layout: %s", err);
-	ok(table_open_writer(path, 16, err, sizeof(err)) == NULL &&
-	    strstr(err, "layout version 2"), "writer refuses another layout");
+	ok(table_open_writer(path, 16, err, sizeof(err)) == NULL && strstr(err, want),
+	    "writer refuses another layout");
 
 	path_in_dir(path, sizeof(path), "garbage.table");
 	for (i = 0; i < sizeof(buf); i++)
