@@ -52,11 +52,16 @@ rbuf_ref_null(struct rbuf *r)
 
 /* ---- filter.c: the discovery filter chain (§7.5) ---- */
 
+struct inst_fields;		/* mgmt.c: what management matches on */
+
 struct filter_inst {
 	const char	*key;		/* lower-cased identity */
 	const char	*json;		/* canonical instance JSON, never re-encoded */
 	size_t		 len;
 	int		 keep;		/* a filter clears it to hide the instance */
+	/* The follower's cache of fields parsed from json (NULL: none kept; *fields
+	 * NULL: not parsed yet). Only the loop thread renders instances. */
+	struct inst_fields **fields;
 };
 
 struct filter_service {
@@ -128,10 +133,19 @@ uint64_t follower_seq(void);
 /* Any thread: wait (at most timeout_ms) until every change journalled before the
  * call is applied, so a lookup sees writes acknowledged before it. */
 void	follower_sync(int64_t timeout_ms);
-void	follower_refilter_all(void);
-/* Loop thread: fn for every instance held (raw service id, stored JSON). */
-void	follower_foreach_instance(void (*fn)(const char *service_id,
-	    const char *json, size_t len, void *arg), void *arg);	/* management changed: re-render all */
+/*
+ * Loop thread, management changed: classify(service id) for every service held
+ * says REFILTER_FORCE (re-render it), REFILTER_CHECK (re-render it if
+ * mgmt_refilter_check() says so) or 0. The renderings are redone in time slices
+ * between other loop work; an instance a rendering newly hides is pushed as
+ * "delete", one it shows again as "new". mgmt_refilter_done() is called once
+ * nothing is queued (at once if nothing was). classify may be NULL (nothing new).
+ */
+#define REFILTER_CHECK	1
+#define REFILTER_FORCE	2
+void	follower_refilter(int (*classify)(const char *service_id, void *arg),
+	    void *arg);
+size_t	follower_refilter_queued(void);
 
 /* ---- push.c: WebSocket subscriptions ---- */
 
@@ -174,7 +188,16 @@ size_t	delta_render(struct rendered **old, size_t nold, struct rendered **cur,
 
 void	mgmt_init(void);		/* registers the filter; first load */
 void	mgmt_start(struct ws_server *);	/* timer and BUS_MGMT on the loop */
-int	mgmt_is_down(const char *json, size_t len);	/* §6.9 hook */
+/* §6.9 hook: 1 if management holds the instance down. fields is the follower's
+ * cache (may be NULL); the JSON is parsed only if something can be down. */
+int	mgmt_inst_down(const char *service_id, struct inst_fields **fields,
+	    const char *json, size_t len);
+void	mgmt_fields_free(struct inst_fields *);
+/* For the follower's refilter: 1 if the service has an instance on a server
+ * whose operations changed; 0 if re-rendering it cannot change anything. */
+int	mgmt_refilter_check(struct filter_service *);
+void	mgmt_refilter_done(void);
+
 
 /* ---- lookup.c: HTTP handlers ---- */
 

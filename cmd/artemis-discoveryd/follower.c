@@ -11,7 +11,13 @@
  *
  * Instance JSON is copied from the slot once, and after the service is rendered it
  * lives only inside the rendering (finst.json points into rendered.body), so the
- * daemon holds each instance about once.
+ * daemon holds each instance about once. The few fields management matches on are
+ * parsed from it only when management could hide it, and kept until it changes.
+ *
+ * A management change re-renders only the services it can affect (mgmt.c says
+ * which), queued and worked off in time slices so pings and pushes stay prompt.
+ * Each instance remembers whether its last rendering hid it: a re-rendering that
+ * hides it pushes "delete", one that shows it again pushes "new".
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +57,9 @@ struct finst {
 	uint32_t	 slot;
 	uint32_t	 gen;
 	uint32_t	 seen;		/* rescan epoch that last saw it */
+	struct inst_fields *fields;	/* management's fields, parsed on demand */
+	uint8_t		 hidden;	/* the last rendering left it out */
+	uint8_t		 fresh;		/* changed since then: its push is queued */
 	char		 key[];
 };
 
@@ -62,8 +72,12 @@ struct fsvc {
 	struct rendered	*r;
 	int		 dirty;
 	struct fsvc	*next_dirty;
+	int		 refilter;	/* REFILTER_*, 0: not queued */
+	TAILQ_ENTRY(fsvc) rq;
 	char		 id[];
 };
+
+#define REFILTER_SLICE_MS	5	/* loop time per refilter slice */
 
 static int
 finst_cmp(struct finst *a, struct finst *b)
@@ -114,6 +128,9 @@ static int		 rescan_wanted;
 static int64_t		 last_gap_rescan;
 static int64_t		 last_replaced_check;
 static struct pending	*pend;
+static TAILQ_HEAD(, fsvc) refilter_q = TAILQ_HEAD_INITIALIZER(refilter_q);
+static size_t		 nrefilter;
+static int		 refilter_busy;	/* work was queued since the last done */
 static void		 render_dirty(void);
 static void		 drop_slot_pages(uint32_t, uint32_t);
 static size_t		 npend, pendcap;
@@ -261,9 +278,6 @@ queue_push(const char *service_id, const char *type, const char *json, size_t le
 {
 	if (env->ws == NULL)
 		return;		/* initial scan: nobody can be subscribed yet */
-	/* §6.9: "new" of an instance management holds down is not published */
-	if (strcmp(type, CHANGE_NEW) == 0 && mgmt_is_down(json, len))
-		return;
 	if (npend == pendcap) {
 		pendcap = pendcap ? pendcap * 2 : 256;
 		if ((pend = reallocarray(pend, pendcap, sizeof(*pend))) == NULL)
@@ -347,6 +361,7 @@ inst_remove(struct finst *f)
 	queue_push(f->svc->id, CHANGE_DELETE, f->json, f->len);
 	inst_detach(f);
 	key_del(f);
+	mgmt_fields_free(f->fields);
 	free(f->own);
 	free(f);
 }
@@ -358,6 +373,8 @@ inst_set_json(struct finst *f, const struct table_rec *rec)
 	f->own = xmemdup(rec->json, rec->json_len);
 	f->json = f->own;
 	f->len = rec->json_len;
+	mgmt_fields_free(f->fields);
+	f->fields = NULL;
 }
 
 /* Bring our view of one slot in line with the table. In sweep mode (rescan) an
@@ -413,7 +430,12 @@ reconcile(uint32_t slot, int sweep)
 	f->gen = rec.gen;
 	f->seen = epoch;
 	slotmap[slot] = f;
-	if (changed)
+	if (!changed)
+		return;
+	/* the next rendering decides whether it is hidden; no second push then */
+	f->fresh = 1;
+	/* §6.9: "new" of an instance management holds down is not published */
+	if (!mgmt_inst_down(f->svc->id, &f->fields, f->json, f->len))
 		queue_push(f->svc->id, CHANGE_NEW, f->json, f->len);
 }
 
@@ -713,27 +735,50 @@ grow_scratch(size_t n)
 		fatal("grow_scratch");
 }
 
+/* The service's instances, in key order, into the scratch arrays. */
 static void
-render(struct fsvc *s)
+render_prepare(struct fsvc *s, struct filter_service *fs)
 {
-	struct filter_service fs;
-	struct rendered *r, *old;
 	struct finst *f;
-	size_t i, k, n = 0;
+	size_t n = 0;
 
 	grow_scratch(s->n);
 	RB_FOREACH(f, sinsts, &s->insts) {
 		fbuf[n].key = f->key;
 		fbuf[n].json = f->json;
 		fbuf[n].len = f->len;
+		fbuf[n].fields = &f->fields;
 		frefs[n++] = f;
 	}
-	filter_service_init(&fs, s->id, fbuf, n);
-	filter_run(&fs);
-	r = rendered_build(&fs);
+	filter_service_init(fs, s->id, fbuf, n);
+}
+
+/* An instance the chain hides now and did not before (or the reverse) is
+ * pushed as gone (or back), unless it changed since: then its push is queued. */
+static void
+push_visibility(struct fsvc *s, struct finst *f, int hidden)
+{
+	if (f->fresh)
+		f->fresh = 0;
+	else if (hidden != f->hidden)
+		queue_push(s->id, hidden ? CHANGE_DELETE : CHANGE_NEW, f->json,
+		    f->len);
+	f->hidden = (uint8_t)hidden;
+}
+
+static void
+render_finish(struct fsvc *s, struct filter_service *fs)
+{
+	struct rendered *r, *old;
+	struct finst *f;
+	size_t i, k, n = fs->ninst;
+
+	filter_run(fs);
+	r = rendered_build(fs);
 	/* Point kept instances into the new body; hidden ones keep a copy. */
 	for (i = 0, k = 0; i < n; i++) {
 		f = frefs[i];
+		push_visibility(s, f, !fbuf[i].keep);
 		if (fbuf[i].keep) {
 			f->json = r->body->data + r->inst[k++].off;
 			free(f->own);
@@ -743,11 +788,20 @@ render(struct fsvc *s)
 			f->json = f->own;
 		}
 	}
-	filter_service_free(&fs);
+	filter_service_free(fs);
 	old = s->r;
 	s->r = r;
 	cache_put(s->id, rendered_ref(r));
 	rendered_unref(old);
+}
+
+static void
+render(struct fsvc *s)
+{
+	struct filter_service fs;
+
+	render_prepare(s, &fs);
+	render_finish(s, &fs);
 }
 
 static void
@@ -764,34 +818,88 @@ render_dirty(void)
 		}
 		cache_put(s->id, NULL);
 		rendered_unref(s->r);
+		if (s->refilter) {
+			TAILQ_REMOVE(&refilter_q, s, rq);
+			nrefilter--;
+		}
 		svc_del(s);
 		free(s);
 	}
 }
 
-void
-follower_foreach_instance(void (*fn)(const char *, const char *, size_t, void *),
-    void *arg)
-{
-	struct finst *f;
-	struct fsvc *s;
-	size_t b;
+static void	wake_loop(void);
 
-	SVCS_FOREACH(s, b)
-		RB_FOREACH(f, sinsts, &s->insts)
-			fn(s->id, f->json, f->len, arg);
+/* Re-render queued services for about REFILTER_SLICE_MS; 1 when none is left. */
+static int
+refilter_step(void)
+{
+	struct filter_service fs;
+	struct fsvc *s;
+	int64_t start = mono_ms();
+	int mode;
+
+	while ((s = TAILQ_FIRST(&refilter_q)) != NULL) {
+		if (mono_ms() - start >= REFILTER_SLICE_MS)
+			return 0;
+		TAILQ_REMOVE(&refilter_q, s, rq);
+		nrefilter--;
+		mode = s->refilter;
+		s->refilter = 0;
+		if (s->dirty || s->n == 0)
+			continue;	/* render_dirty() renders it anyway */
+		render_prepare(s, &fs);
+		if (mode == REFILTER_CHECK && !mgmt_refilter_check(&fs)) {
+			filter_service_free(&fs);
+			continue;
+		}
+		render_finish(s, &fs);
+	}
+	return 1;
 }
 
-/* Management changed: run every service through the filter chain again. */
+/* One slice, its pushes, and either the next slice soon or the end. */
+static void
+refilter_run(void)
+{
+	int done;
+
+	if (!refilter_busy)
+		return;
+	done = refilter_step();
+	flush_pushes();
+	if (!done) {
+		wake_loop();
+		return;
+	}
+	refilter_busy = 0;
+	mgmt_refilter_done();
+}
+
 void
-follower_refilter_all(void)
+follower_refilter(int (*classify)(const char *, void *), void *arg)
 {
 	struct fsvc *s;
 	size_t b;
+	int mode;
 
-	SVCS_FOREACH(s, b)
-		mark_dirty(s);
-	render_dirty();
+	if (classify != NULL)
+		SVCS_FOREACH(s, b) {
+			if ((mode = classify(s->id, arg)) <= s->refilter)
+				continue;
+			if (s->refilter == 0) {
+				TAILQ_INSERT_TAIL(&refilter_q, s, rq);
+				nrefilter++;
+			}
+			s->refilter = mode;
+		}
+	refilter_busy = 1;
+	refilter_run();
+}
+
+size_t
+follower_refilter_queued(void)
+{
+	return nrefilter;
 }
 
 static void
@@ -860,6 +968,17 @@ follower_sync(int64_t timeout_ms)
 	pthread_mutex_unlock(&sync_lock);
 }
 
+/* Have the loop call follower_pass() again once it served what else is ready. */
+static void
+wake_loop(void)
+{
+	uint64_t one = 1;
+
+	if (wake_fd != -1 && write(wake_fd, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("follower wake");
+}
+
 static void
 on_wake(void *arg)
 {
@@ -924,6 +1043,7 @@ follower_pass(void)
 	render_dirty();
 	flush_pushes();
 	publish_applied();
+	refilter_run();
 }
 
 uint64_t

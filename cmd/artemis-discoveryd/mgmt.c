@@ -5,14 +5,15 @@
  *
  * The view is reloaded on the loop thread when mgmtd hints on BUS_MGMT and every
  * mgmt-reconcile-interval; a new view is swapped in under a mutex (HTTP threads
- * run the chain for unknown services) and then: services whose rules, logic
- * instances, group or zone operations changed get a "reload" push; instances that
- * went down get "delete", those that came back "new"; every service is re-rendered.
+ * run the chain for unknown services) and then only the services it can change
+ * are re-rendered (see apply_view()).
  */
 #include <json.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bus.h"
 #include "discoveryd.h"
@@ -37,134 +38,393 @@ view_get(void)
 	return v;
 }
 
-static const char *
-str_of(struct json_object *o, const char *name)
-{
-	struct json_object *v;
+/*
+ * The fields management matches on, parsed from an instance's JSON (json-c) the
+ * first time something could hide it and kept by the follower until the JSON
+ * changes: one allocation of offsets and NUL-terminated strings.
+ */
+enum { F_REGION, F_ZONE, F_SERVICE, F_GROUP, F_INSTANCE, F_IP, NFIELDS };
 
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
+static const char *const field_names[NFIELDS] = {
+	"regionId", "zoneId", "serviceId", "groupId", "instanceId", "ip"
+};
 
-/* The fields management matches on, from canonical instance JSON. The strings
- * belong to the returned json object. */
+#define F_NULL	UINT16_MAX
+
+struct inst_fields {
+	uint16_t	 off[NFIELDS];		/* into s, F_NULL: not a string */
+	char		 s[];
+};
+
+static pthread_mutex_t		 tok_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct json_tokener	*tok;		/* reused: one parse at a time */
+
 static struct json_object *
-mgmt_inst_of(const char *json, size_t len, struct mgmt_inst *mi)
+parse_instance(const char *json, size_t len)
 {
-	struct json_tokener *tok;
 	struct json_object *o;
 
-	memset(mi, 0, sizeof(*mi));
 	/* json is not NUL-terminated (it may point into a rendering) */
-	if (len > INT32_MAX || (tok = json_tokener_new()) == NULL)
+	if (len > INT32_MAX)
 		return NULL;
+	pthread_mutex_lock(&tok_mtx);
+	if (tok == NULL && (tok = json_tokener_new()) == NULL)
+		fatal("json_tokener_new");
+	json_tokener_reset(tok);
 	o = json_tokener_parse_ex(tok, json, (int)len);
-	json_tokener_free(tok);
-	if (o == NULL)
-		return NULL;
-	mi->region_id = str_of(o, "regionId");
-	mi->zone_id = str_of(o, "zoneId");
-	mi->service_id = str_of(o, "serviceId");
-	mi->group_id = str_of(o, "groupId");
-	mi->instance_id = str_of(o, "instanceId");
-	mi->ip = str_of(o, "ip");
-	mi->json = json;
-	mi->json_len = len;
+	pthread_mutex_unlock(&tok_mtx);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
 	return o;
 }
 
+static struct inst_fields *
+fields_parse(const char *json, size_t len)
+{
+	struct json_object *o, *v;
+	struct inst_fields *f;
+	const char *str[NFIELDS];
+	size_t n[NFIELDS], total = 0, pos = 0;
+	int i;
+
+	if ((o = parse_instance(json, len)) == NULL)
+		return NULL;
+	for (i = 0; i < NFIELDS; i++) {
+		str[i] = NULL;
+		n[i] = 0;
+		if (json_object_object_get_ex(o, field_names[i], &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			str[i] = json_object_get_string(v);
+			n[i] = (size_t)json_object_get_string_len(v);
+			total += n[i] + 1;
+		}
+	}
+	if (total >= F_NULL) {		/* slots are far smaller */
+		json_object_put(o);
+		return NULL;
+	}
+	if ((f = malloc(sizeof(*f) + total)) == NULL)
+		fatal("fields_parse");
+	for (i = 0; i < NFIELDS; i++) {
+		if (str[i] == NULL) {
+			f->off[i] = F_NULL;
+			continue;
+		}
+		f->off[i] = (uint16_t)pos;
+		memcpy(f->s + pos, str[i], n[i] + 1);
+		pos += n[i] + 1;
+	}
+	json_object_put(o);
+	return f;
+}
+
+void
+mgmt_fields_free(struct inst_fields *f)
+{
+	free(f);
+}
+
+static const char *
+field(const struct inst_fields *f, int i)
+{
+	return f->off[i] == F_NULL ? NULL : f->s + f->off[i];
+}
+
+static void
+fields_inst(const struct inst_fields *f, const char *json, size_t len,
+    struct mgmt_inst *mi)
+{
+	mi->region_id = field(f, F_REGION);
+	mi->zone_id = field(f, F_ZONE);
+	mi->service_id = field(f, F_SERVICE);
+	mi->group_id = field(f, F_GROUP);
+	mi->instance_id = field(f, F_INSTANCE);
+	mi->ip = field(f, F_IP);
+	mi->json = json;
+	mi->json_len = len;
+}
+
+/* The instance's fields: cached in *slot when the caller keeps them, otherwise
+ * parsed into *tmp (caller frees). NULL if the JSON is not an object. */
+static const struct inst_fields *
+fields_of(struct inst_fields **slot, const char *json, size_t len,
+    struct inst_fields **tmp)
+{
+	if (slot == NULL)
+		return *tmp = fields_parse(json, len);
+	if (*slot == NULL)
+		*slot = fields_parse(json, len);
+	return *slot;
+}
+
+/* Down by what may apply: all of mgmt_view_is_down() when the service has
+ * operations, otherwise only the server operations. */
+static int
+inst_is_down(const struct mgmt_view *v, int ops, const struct mgmt_inst *mi)
+{
+	if (ops != 0)
+		return mgmt_view_is_down(v, mi);
+	return mgmt_view_server_down(v, mi->region_id, mi->ip);
+}
+
 int
-mgmt_is_down(const char *json, size_t len)
+mgmt_inst_down(const char *service_id, struct inst_fields **slot,
+    const char *json, size_t len)
 {
 	struct mgmt_view *v;
+	const struct inst_fields *f;
+	struct inst_fields *tmp = NULL;
 	struct mgmt_inst mi;
-	struct json_object *o;
-	int down = 0;
+	int ops, down = 0;
 
 	if ((v = view_get()) == NULL)
 		return 0;
-	if ((o = mgmt_inst_of(json, len, &mi)) != NULL) {
-		down = mgmt_view_is_down(v, &mi);
-		json_object_put(o);
+	ops = mgmt_view_service_ops(v, service_id);
+	if ((ops != 0 || mgmt_view_down_servers(v) > 0) &&
+	    (f = fields_of(slot, json, len, &tmp)) != NULL) {
+		fields_inst(f, json, len, &mi);
+		down = inst_is_down(v, ops, &mi);
 	}
+	free(tmp);
 	mgmt_view_unref(v);
 	return down;
 }
 
-/* Group + management filters: hide instances that are down, fill logicInstances
- * and routeRules from the view. */
+/*
+ * Group + management filters: hide instances that are down, fill logicInstances
+ * and routeRules from the view. Instance fields are looked at only when the
+ * service has operations, a server is down or a canary rule lists instances;
+ * otherwise the filter costs a few lookups per service.
+ */
 static void
 mgmt_filter(struct filter_service *fs, void *arg)
 {
 	struct mgmt_view *v;
-	struct mgmt_inst *mi = NULL;
-	struct json_object **objs = NULL;
-	size_t i;
+	struct mgmt_inst one, *phys = NULL;
+	struct inst_fields **tmp = NULL;
+	const struct inst_fields *f;
+	size_t i, nphys = 0;
+	int ops, servers, canary;
 
 	(void)arg;
 	if ((v = view_get()) == NULL)
 		return;		/* empty management: the chain's defaults */
-	if (fs->ninst > 0 && ((mi = calloc(fs->ninst, sizeof(*mi))) == NULL ||
-	    (objs = calloc(fs->ninst, sizeof(*objs))) == NULL))
-		fatal("mgmt_filter");
-	for (i = 0; i < fs->ninst; i++) {
-		objs[i] = mgmt_inst_of(fs->inst[i].json, fs->inst[i].len, &mi[i]);
-		if (objs[i] != NULL && mgmt_view_is_down(v, &mi[i]))
-			fs->inst[i].keep = 0;
+	ops = mgmt_view_service_ops(v, fs->service_id);
+	servers = mgmt_view_down_servers(v) > 0;
+	canary = mgmt_view_has_canary(v, fs->service_id);
+	if (fs->ninst > 0 && (ops != 0 || servers || canary)) {
+		if ((tmp = calloc(fs->ninst, sizeof(*tmp))) == NULL ||
+		    (canary && (phys = calloc(fs->ninst, sizeof(*phys))) == NULL))
+			fatal("mgmt_filter");
+		nphys = canary ? fs->ninst : 0;
+		for (i = 0; i < fs->ninst; i++) {
+			struct mgmt_inst *mi = canary ? &phys[i] : &one;
+
+			memset(mi, 0, sizeof(*mi));
+			if ((f = fields_of(fs->inst[i].fields, fs->inst[i].json,
+			    fs->inst[i].len, &tmp[i])) == NULL)
+				continue;
+			fields_inst(f, fs->inst[i].json, fs->inst[i].len, mi);
+			if ((ops != 0 || servers) && inst_is_down(v, ops, mi))
+				fs->inst[i].keep = 0;
+		}
 	}
 	sbuf_reset(&fs->logic_instances);
 	mgmt_view_logic_json(v, fs->service_id, 1, &fs->logic_instances);
 	sbuf_reset(&fs->route_rules);
-	mgmt_view_route_rules(v, fs->service_id, mi, fs->ninst, &fs->route_rules);
-	for (i = 0; i < fs->ninst; i++)
-		if (objs[i] != NULL)
-			json_object_put(objs[i]);
-	free(objs);
-	free(mi);
+	mgmt_view_route_rules(v, fs->service_id, phys, nphys, &fs->route_rules);
+	for (i = 0; tmp != NULL && i < fs->ninst; i++)
+		free(tmp[i]);
+	free(tmp);
+	free(phys);
 	mgmt_view_unref(v);
 }
 
+/*
+ * A management change re-renders only what it can change (management-contract
+ * §6.2): services whose rules, logic instances or zone/group operations differ
+ * (RELOAD, pushed once the re-rendering is done), services whose instance, zone
+ * or group operations differ, and services with an instance on a server whose
+ * operations differ (found by mgmt_refilter_check() while re-rendering). The
+ * follower pushes delete/new for instances whose visibility changed.
+ */
+struct strset {
+	char		**v;
+	size_t		 n, cap;
+};
+
+static struct strset	 reload_ids;	/* RELOAD pushes owed */
+static struct strset	 changed_ips;	/* lc(ip) of servers whose operations changed */
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_strp_case(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void
-push_reload(const char *service_id, void *arg)
+strset_add(struct strset *s, const char *str)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		if ((s->v = reallocarray(s->v, s->cap, sizeof(*s->v))) == NULL)
+			fatal("strset_add");
+	}
+	if ((s->v[s->n++] = strdup(str)) == NULL)
+		fatal("strset_add");
+}
+
+/* Sort with cmp and drop duplicates. */
+static void
+strset_sort(struct strset *s, int (*cmp)(const void *, const void *))
+{
+	size_t i, n = 0;
+
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp);
+	for (i = 0; i < s->n; i++) {
+		if (n > 0 && cmp(&s->v[n - 1], &s->v[i]) == 0)
+			free(s->v[i]);
+		else
+			s->v[n++] = s->v[i];
+	}
+	s->n = n;
+}
+
+static int
+strset_has(const struct strset *s, const char *str,
+    int (*cmp)(const void *, const void *))
+{
+	return s->n > 0 && bsearch(&str, s->v, s->n, sizeof(*s->v), cmp) != NULL;
+}
+
+static void
+strset_clear(struct strset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	s->n = 0;
+}
+
+int
+mgmt_refilter_check(struct filter_service *fs)
+{
+	const struct inst_fields *f;
+	struct inst_fields *tmp;
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; i < fs->ninst && !hit; i++) {
+		tmp = NULL;
+		f = fields_of(fs->inst[i].fields, fs->inst[i].json, fs->inst[i].len,
+		    &tmp);
+		hit = f != NULL && field(f, F_IP) != NULL &&
+		    strset_has(&changed_ips, field(f, F_IP), cmp_strp_case);
+		free(tmp);
+	}
+	return hit;
+}
+
+static void
+push_reload(const char *service_id)
 {
 	struct sbuf b = SBUF_INIT;
 
-	(void)arg;
 	reload_instance_json(&b, service_id);
 	push_change(service_id, CHANGE_RELOAD, b.s, b.len);
 	sbuf_free(&b);
 }
 
-struct down_diff {
-	struct mgmt_view	*old;
-	struct mgmt_view	*cur;
+void
+mgmt_refilter_done(void)
+{
+	size_t i;
+
+	for (i = 0; i < reload_ids.n; i++)
+		push_reload(reload_ids.v[i]);
+	strset_clear(&reload_ids);
+	strset_clear(&changed_ips);
+}
+
+struct change {
+	const struct mgmt_view	*old;
+	const struct mgmt_view	*cur;
+	struct strset		 diff;		/* this change's RELOAD services */
+	int			 ops;		/* some operation changed */
+	int			 servers;	/* some server operation changed */
 };
 
 static void
-push_down_change(const char *service_id, const char *json, size_t len, void *arg)
+on_diff(const char *service_id, void *arg)
 {
-	struct down_diff *d = arg;
-	struct mgmt_inst mi;
-	struct json_object *o;
-	int was, is;
+	struct change *c = arg;
 
-	if ((o = mgmt_inst_of(json, len, &mi)) == NULL)
-		return;
-	was = mgmt_view_is_down(d->old, &mi);
-	is = mgmt_view_is_down(d->cur, &mi);
-	json_object_put(o);
-	if (was != is)
-		push_change(service_id, is ? CHANGE_DELETE : CHANGE_NEW, json, len);
+	strset_add(&c->diff, service_id);
+	strset_add(&reload_ids, service_id);
+}
+
+static void
+on_server(const char *ip, void *arg)
+{
+	(void)arg;
+	strset_add(&changed_ips, ip);
+}
+
+static int
+classify(const char *service_id, void *arg)
+{
+	struct change *c = arg;
+	const struct mgmt_inst *logic;
+
+	if (strset_has(&c->diff, service_id, cmp_strp) ||
+	    (c->ops && mgmt_view_ops_changed(c->old, c->cur, service_id)))
+		return REFILTER_FORCE;
+	if (!c->servers)
+		return 0;
+	/* logic instances may sit on a changed server too */
+	if (mgmt_view_logic(c->cur, service_id, &logic) > 0 ||
+	    mgmt_view_logic(c->old, service_id, &logic) > 0)
+		return REFILTER_FORCE;
+	return REFILTER_CHECK;
+}
+
+/* Loop thread: swap in the new view and re-render what it changes. */
+static void
+apply_view(struct mgmt_view *old, struct mgmt_view *cur)
+{
+	struct change c;
+
+	memset(&c, 0, sizeof(c));
+	c.old = old;
+	c.cur = cur;
+	mgmt_view_diff(old, cur, on_diff, &c);
+	strset_sort(&c.diff, cmp_strp);
+	strset_sort(&reload_ids, cmp_strp);
+	c.ops = mgmt_view_any_ops_changed(old, cur);
+	c.servers = mgmt_view_servers_diff(old, cur, on_server, NULL) > 0;
+	strset_sort(&changed_ips, cmp_strp_case);
+	follower_refilter(c.diff.n > 0 || c.ops || c.servers ? classify : NULL, &c);
+	strset_clear(&c.diff);
+	free(c.diff.v);
 }
 
 static void
 reload(void)
 {
 	struct mgmt_view *nv, *old;
-	struct down_diff d;
 	char err[512];
+	int64_t t0 = mono_ms();
+
 	if (reader == NULL) {
 		if ((reader = mgmt_reader_open(env->cfg->database, err,
 		    sizeof(err))) == NULL) {
@@ -183,13 +443,10 @@ reload(void)
 	old = view;
 	view = nv;
 	pthread_mutex_unlock(&view_mtx);
-	log_debug("management view version %llu",
-	    (unsigned long long)mgmt_view_version(nv));
-	follower_refilter_all();
-	d.old = old;
-	d.cur = nv;
-	follower_foreach_instance(push_down_change, &d);
-	mgmt_view_diff(old, nv, push_reload, NULL);
+	apply_view(old, nv);
+	log_debug("management view version %llu in %lld ms, %zu services queued",
+	    (unsigned long long)mgmt_view_version(nv), (long long)(mono_ms() - t0),
+	    follower_refilter_queued());
 	mgmt_view_unref(old);
 }
 
