@@ -1403,7 +1403,7 @@ repair_done(struct table *t, uint32_t live, int kind, uint8_t origin, uint32_t s
 		journal_append(t, in->seq, (uint8_t)kind, origin, slot,
 		    t->slots[slot].gen, old_slot);
 	}
-	atomic_store(&in->op, INTENT_NONE);
+	intent_end(t);
 }
 
 /*

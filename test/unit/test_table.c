@@ -1,7 +1,9 @@
 /*
  * test_table.c — the shared instance table: basic operations, journal, recovery
  * after a cut-short writer, concurrent readers (separate processes) and renewal
- * threads, a SIGKILLed writer, and refusal of foreign files.
+ * threads, a SIGKILLed writer, and refusal of foreign files. Attach modes (clean,
+ * between operations, layout-1 upgrade), a writer killed at every step of every
+ * operation and repaired from its intent, and a repair killed in turn.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -548,6 +550,389 @@ test_recovery(void)
 	table_close(t);
 }
 
+/* ------------------------------------------------------------ attach modes */
+
+/*
+ * 1 if the table is whole: every live slot consistent and found at its slot by
+ * its key, live counted right, the journal gap-free from 1, and exactly
+ * capacity - live new keys fit (the free slots were all found again).
+ */
+static int
+table_whole(struct table *t, const char *what)
+{
+	static int fresh = 100000;	/* keys never used before */
+	struct table_journal_rec j;
+	struct table_rec r, f;
+	uint32_t i, live = 0, added = 0;
+	uint64_t s, cs = table_change_seq(t);
+	int bad = 0;
+
+	for (i = 0; i < table_hwm(t); i++) {
+		if (table_read_slot(t, i, &r) != 1)
+			continue;
+		live++;
+		if (!rec_consistent(&r) || table_find(t, r.key, r.key_len, &f) != 1 ||
+		    f.slot != i)
+			bad++;
+	}
+	for (s = 1; s <= cs; s++)
+		if (table_journal_get(t, s, &j) != 0)
+			bad += 100;
+	if (live != table_live(t))
+		bad += 1000;
+	while (put(t, fresh++, 1, 1000, ORIGIN_LOCAL, NULL) == 0)
+		added++;
+	if (added + live != table_capacity(t) || table_hwm(t) > table_capacity(t) + 1)
+		bad += 10000;
+	if (bad)
+		printf("# %s: bad %d (live %u, counted %u, added %u, hwm %u)\n", what, bad,
+		    table_live(t), live, added, table_hwm(t));
+	return bad == 0;
+}
+
+static void
+test_attach_modes(void)
+{
+	struct table_rec r;
+	struct table *t;
+	char path[128];
+	uint32_t one = 1, i, hwm;
+	int k, fd, status, good;
+	pid_t pid;
+
+	path_in_dir(path, sizeof(path), "modes.table");
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_attach_mode(t) == TABLE_ATTACH_CREATED, "created");
+	if (t == NULL)
+		return;
+	for (k = 0; k < 64; k++)
+		put(t, k, k, 1000, ORIGIN_LOCAL, NULL);
+	/* free slots scattered below hwm, found again by the lazy scan */
+	for (k = 0; k < 64; k += 3)
+		if (find_i(t, k, &r) == 1)
+			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+	hwm = table_hwm(t);
+	table_close(t);
+
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_attach_mode(t) == TABLE_ATTACH_CLEAN &&
+	    table_header(t)->clean == 0, "clean close: nothing to recover, flag cleared");
+	if (t == NULL)
+		return;
+	for (k = 0, good = 1; k < 64; k++)
+		if (find_i(t, k, &r) != (k % 3 != 0) || (r.slot >= hwm))
+			good = 0;
+	ok(good && table_live(t) == 42, "clean re-attach keeps every write (live 42)");
+	for (i = 0, good = 1; i < hwm; i++)
+		if ((table_lease_at(t, i)->creation_ms == 0) !=
+		    (table_slot_at(t, i)->state != SLOT_LIVE))
+			good = 0;
+	ok(good, "a lease's creation_ms is 0 exactly when its slot is free");
+	ok(table_whole(t, "clean") && table_hwm(t) <= hwm + 1,
+	    "the free slots below hwm are reused before hwm grows (hwm %u)",
+	    table_hwm(t));
+	table_close(t);
+
+	/* a writer that dies between operations */
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		t = table_open_writer(path, 64, err, sizeof(err));
+		if (t == NULL || find_i(t, 5, &r) != 1 ||
+		    table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) != 0)
+			_exit(1);
+		raise(SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(WIFSIGNALED(status) && t != NULL &&
+	    table_attach_mode(t) == TABLE_ATTACH_BETWEEN && find_i(t, 5, &r) == 0 &&
+	    table_live(t) == 63, "killed between operations: nothing to recover");
+	if (t == NULL)
+		return;
+	ok(table_whole(t, "between"), "and the table is whole");
+	/* a full table re-attached clean: live == hwm, no scan needed */
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_live(t) == 64 && put(t, 2, 2, 1000, ORIGIN_LOCAL,
+	    NULL) == 0 && put(t, 4, 2, 1000, ORIGIN_LOCAL, NULL) == 0 &&
+	    put(t, 1, 2, 1000, ORIGIN_LOCAL, NULL) == 0 && table_live(t) == 64 &&
+	    put(t, 999, 1, 1000, ORIGIN_LOCAL, NULL) == -ENOSPC,
+	    "full table after a clean close: re-registrations use the spare slot");
+	table_close(t);
+
+	/* a layout-1 file: free leases not marked, upgraded by the full recovery */
+	t = table_open_writer(path, 64, err, sizeof(err));
+	if (t == NULL)
+		return;
+	for (k = 0; k < 64; k += 2)
+		if (find_i(t, k, &r) == 1)
+			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+	for (i = 0; i < table_hwm(t); i++)
+		if (table_lease_at(t, i)->creation_ms == 0)
+			table_lease_at(t, i)->creation_ms = 77;
+	table_close(t);
+	fd = open(path, O_WRONLY);
+	ok(fd != -1 && pwrite(fd, &one, sizeof(one), offsetof(struct table_header,
+	    layout_version)) == sizeof(one), "layout version 1 on disk");
+	close(fd);
+	t = table_open_reader(path, err, sizeof(err));
+	ok(t != NULL && find_i(t, 1, &r) == 1, "a reader reads a layout-1 table");
+	table_close(t);
+	t = table_open_writer(path, 64, err, sizeof(err));
+	ok(t != NULL && table_attach_mode(t) == TABLE_ATTACH_FULL &&
+	    table_header(t)->layout_version == TABLE_LAYOUT_VERSION,
+	    "a layout-1 table is upgraded by the full recovery");
+	if (t == NULL)
+		return;
+	ok(table_whole(t, "upgraded"), "the upgraded table is whole");
+	table_close(t);
+}
+
+/* ------------------------------------------------------------ intent repair */
+
+static enum table_step kill_step;
+
+static void
+kill_at_step(enum table_step st)
+{
+	if (st == kill_step)
+		raise(SIGKILL);
+}
+
+enum op { OP_NEW, OP_REPLACE, OP_REMOVE, OP_EVICT };
+
+/* Child: attach, arm the hook, run one operation on key 7; killed at the step. */
+static int
+doomed_writer(const char *path, enum op op, enum table_step step)
+{
+	struct table_rec r;
+	struct table *t;
+
+	if ((t = table_open_writer(path, 16, err, sizeof(err))) == NULL)
+		return 40;
+	if (op != OP_NEW && find_i(t, 7, &r) != 1)
+		return 41;
+	kill_step = step;
+	table_step_hook = kill_at_step;
+	switch (op) {
+	case OP_NEW:
+	case OP_REPLACE:
+		(void)put(t, 7, 2, 2000, ORIGIN_PEER, NULL);
+		break;
+	case OP_REMOVE:
+		(void)table_remove(t, r.slot, r.gen, ORIGIN_PEER);
+		break;
+	case OP_EVICT:
+		(void)evict_i(t, 7, 2000, ORIGIN_PEER);
+		break;
+	}
+	return 42;	/* the step never came */
+}
+
+/* Keys 1..6 (and 7 unless the operation adds it) in a clean table. */
+static int
+intent_setup(const char *path, enum op op, uint64_t *cs, uint32_t *slot7)
+{
+	struct table_rec r;
+	struct table *t;
+	int k;
+
+	unlink(path);
+	if ((t = table_open_writer(path, 16, err, sizeof(err))) == NULL)
+		return -1;
+	for (k = 1; k <= 7; k++)
+		if (k != 7 || op != OP_NEW)
+			put(t, k, 1, 1000, ORIGIN_LOCAL, NULL);
+	if (find_i(t, 3, &r) == 1)	/* a free slot below hwm to write into */
+		table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+	*slot7 = find_i(t, 7, &r) == 1 ? r.slot : UINT32_MAX;
+	*cs = table_change_seq(t);
+	table_close(t);
+	return 0;
+}
+
+/* Kills the writer at step in the middle of op; 1 if it died there. */
+static int
+kill_during(const char *path, enum op op, enum table_step step)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		return 0;
+	if (pid == 0)
+		_exit(doomed_writer(path, op, step));
+	if (waitpid(pid, &status, 0) == -1)
+		return 0;
+	if (!WIFSIGNALED(status))
+		printf("# writer exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+struct intent_case {
+	enum op		 op;
+	enum table_step	 step;
+	int		 done;		/* the operation's effect survives */
+	int		 record;	/* kind of record cs + 1, 0 = none */
+	enum table_attach mode;
+	const char	*name;
+};
+
+static const struct intent_case intent_cases[] = {
+	{ OP_NEW, STEP_INTENT, 0, 0, TABLE_ATTACH_INTENT, "new: intent only" },
+	{ OP_NEW, STEP_FILL, 0, TC_DELETE, TABLE_ATTACH_INTENT, "new: slot half-written" },
+	{ OP_NEW, STEP_FILLED, 0, TC_DELETE, TABLE_ATTACH_INTENT, "new: slot not indexed" },
+	{ OP_NEW, STEP_INDEX, 0, TC_DELETE, TABLE_ATTACH_INTENT, "new: index odd" },
+	{ OP_NEW, STEP_INDEXED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "new: indexed" },
+	{ OP_NEW, STEP_RELEASED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "new: counted" },
+	{ OP_NEW, STEP_JOURNAL, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "new: record unpublished" },
+	{ OP_NEW, STEP_JOURNALLED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "new: intent left" },
+	{ OP_REPLACE, STEP_INTENT, 0, 0, TABLE_ATTACH_INTENT, "replace: intent only" },
+	{ OP_REPLACE, STEP_FILL, 0, TC_DELETE, TABLE_ATTACH_INTENT, "replace: slot half-written" },
+	{ OP_REPLACE, STEP_FILLED, 0, TC_DELETE, TABLE_ATTACH_INTENT, "replace: not indexed" },
+	{ OP_REPLACE, STEP_INDEX, 0, TC_DELETE, TABLE_ATTACH_INTENT, "replace: index odd" },
+	{ OP_REPLACE, STEP_INDEXED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: old slot live" },
+	{ OP_REPLACE, STEP_RELEASE, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: old slot odd" },
+	{ OP_REPLACE, STEP_RELEASED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: old slot freed" },
+	{ OP_REPLACE, STEP_JOURNAL, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: record unpublished" },
+	{ OP_REPLACE, STEP_JOURNALLED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: intent left" },
+	{ OP_REMOVE, STEP_INTENT, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: intent only" },
+	/* the backward shift cannot be finished from the intent: the full passes */
+	{ OP_REMOVE, STEP_INDEX, 0, 0, TABLE_ATTACH_FULL, "remove: index odd" },
+	{ OP_REMOVE, STEP_INDEXED, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: unindexed" },
+	{ OP_REMOVE, STEP_RELEASE, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: slot odd" },
+	{ OP_REMOVE, STEP_RELEASED, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: slot freed" },
+	{ OP_REMOVE, STEP_JOURNAL, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: record unpublished" },
+	{ OP_REMOVE, STEP_JOURNALLED, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: intent left" },
+	{ OP_EVICT, STEP_INTENT, 0, 0, TABLE_ATTACH_INTENT, "evict: intent only" },
+	{ OP_EVICT, STEP_EVICTED, 1, TC_EVICT, TABLE_ATTACH_INTENT, "evict: lease marked" },
+	{ OP_EVICT, STEP_JOURNAL, 1, TC_EVICT, TABLE_ATTACH_INTENT, "evict: record unpublished" },
+	{ OP_EVICT, STEP_JOURNALLED, 1, TC_EVICT, TABLE_ATTACH_INTENT, "evict: intent left" },
+};
+
+/* What key 7 must look like after the repair of c. */
+static int
+key7_right(struct table *t, const struct intent_case *c, uint32_t slot7)
+{
+	struct table_rec r;
+	int found = find_i(t, 7, &r);
+
+	switch (c->op) {
+	case OP_NEW:
+		return c->done ? found == 1 && rec_n(&r) == 2 && table_live(t) == 6 :
+		    found == 0 && table_live(t) == 5;
+	case OP_REPLACE:
+		return found == 1 && table_live(t) == 6 && (c->done ?
+		    rec_n(&r) == 2 && r.slot != slot7 && table_read_slot(t, slot7, &r) == 0 :
+		    rec_n(&r) == 1 && r.slot == slot7);
+	case OP_REMOVE:
+		return c->done ? found == 0 && table_live(t) == 5 &&
+		    table_read_slot(t, slot7, &r) == 0 :
+		    found == 1 && r.slot == slot7 && table_live(t) == 6;
+	case OP_EVICT:
+		return found == 1 && table_live(t) == 6 &&
+		    (c->done ? r.eviction_ms == 2000 : r.eviction_ms == 0);
+	}
+	return 0;
+}
+
+static void
+test_intent_repair(void)
+{
+	const struct intent_case *c;
+	struct table_journal_rec j;
+	struct table *t;
+	char path[128];
+	uint64_t cs, want;
+	uint32_t slot7;
+	size_t i;
+	int rec_ok;
+
+	path_in_dir(path, sizeof(path), "intent.table");
+	for (i = 0; i < sizeof(intent_cases) / sizeof(intent_cases[0]); i++) {
+		c = &intent_cases[i];
+		if (intent_setup(path, c->op, &cs, &slot7) == -1 ||
+		    !kill_during(path, c->op, c->step)) {
+			ok(0, "%s: writer killed at the step", c->name);
+			continue;
+		}
+		t = table_open_writer(path, 16, err, sizeof(err));
+		if (t == NULL) {
+			ok(0, "%s: re-attach: %s", c->name, err);
+			continue;
+		}
+		want = cs + (c->record != 0);
+		if (c->record == 0)
+			rec_ok = table_change_seq(t) == cs;
+		else
+			rec_ok = table_change_seq(t) == want &&
+			    table_journal_get(t, want, &j) == 0 && j.kind == c->record &&
+			    j.origin == (c->record == TC_DELETE && !c->done ?
+			    ORIGIN_LOCAL : ORIGIN_PEER);
+		ok(table_attach_mode(t) == c->mode && key7_right(t, c, slot7) && rec_ok &&
+		    table_header(t)->intent.op == INTENT_NONE &&
+		    table_header(t)->index_seq % 2 == 0,
+		    "killed in %s: %s (mode %d, change_seq %llu of %llu)", c->name,
+		    c->done ? "finished" : "undone", (int)table_attach_mode(t),
+		    (unsigned long long)table_change_seq(t), (unsigned long long)cs);
+		ok(table_whole(t, c->name), "%s: table whole after the repair", c->name);
+		table_close(t);
+	}
+}
+
+/* A repair cut short by another crash is repeated with the same outcome. */
+static void
+test_repair_crash(void)
+{
+	static const struct { enum op op; enum table_step first, second; int done; }
+	    cases[] = {
+		{ OP_NEW, STEP_FILLED, STEP_RELEASE, 0 },	/* undo: freeing */
+		{ OP_NEW, STEP_FILLED, STEP_JOURNAL, 0 },	/* undo: record */
+		{ OP_NEW, STEP_FILLED, STEP_JOURNALLED, 0 },	/* undo: intent */
+		{ OP_REPLACE, STEP_INDEXED, STEP_RELEASE, 1 },	/* finish: freeing */
+		{ OP_REPLACE, STEP_INDEXED, STEP_JOURNAL, 1 },	/* finish: record */
+		{ OP_REMOVE, STEP_INTENT, STEP_RELEASE, 1 },	/* finish: freeing */
+		{ OP_REMOVE, STEP_INTENT, STEP_JOURNAL, 1 },
+	};
+	struct intent_case c;
+	struct table *t;
+	char path[128];
+	uint64_t cs;
+	uint32_t slot7;
+	size_t i;
+	int status;
+	pid_t pid;
+
+	path_in_dir(path, sizeof(path), "rerepair.table");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		c.op = cases[i].op;
+		c.done = cases[i].done;
+		c.name = "repair";
+		if (intent_setup(path, c.op, &cs, &slot7) == -1 ||
+		    !kill_during(path, c.op, cases[i].first)) {
+			ok(0, "repair crash %zu: first kill", i);
+			continue;
+		}
+		fflush(stdout);
+		if ((pid = fork()) == 0) {	/* dies in the middle of the repair */
+			kill_step = cases[i].second;
+			table_step_hook = kill_at_step;
+			(void)table_open_writer(path, 16, err, sizeof(err));
+			_exit(43);
+		}
+		waitpid(pid, &status, 0);
+		t = table_open_writer(path, 16, err, sizeof(err));
+		ok(WIFSIGNALED(status) && t != NULL && key7_right(t, &c, slot7) &&
+		    table_header(t)->intent.op == INTENT_NONE &&
+		    table_whole(t, "repair crash"),
+		    "repair %zu killed at step %d, then repeated: %s and whole", i,
+		    (int)cases[i].second, c.done ? "finished" : "undone");
+		table_close(t);
+	}
+}
+
 /* ------------------------------------------------------------ refusals */
 
 static void
@@ -994,6 +1379,9 @@ main(void)
 	test_renew_many();
 	test_model();
 	test_recovery();
+	test_attach_modes();
+	test_intent_repair();
+	test_repair_crash();
 	test_refusals();
 	test_concurrency();
 	test_crash();
