@@ -1146,6 +1146,29 @@ table_remove(struct table *t, uint32_t slot, uint32_t gen, uint8_t origin)
 	return 0;
 }
 
+/*
+ * Maps the leases [0, hwm) writable in one call instead of one page fault per
+ * page (half the cost of a re-arm of 1 M leases). Only a hint: the stores fault
+ * the pages in anyway if the kernel does not know MADV_POPULATE_WRITE.
+ */
+static void
+populate_leases(struct table *t, uint32_t hwm)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t a = (uintptr_t)t->leases, e;
+
+	e = (a + (size_t)hwm * sizeof(struct table_lease) + SECTION_ALIGN - 1) &
+	    ~(uintptr_t)(SECTION_ALIGN - 1);
+	if (hwm > 0 && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == -1 &&
+	    errno != EINVAL)
+		log_debug("%s: madvise(MADV_POPULATE_WRITE): %s", t->path,
+		    strerror(errno));
+#else
+	(void)t;
+	(void)hwm;
+#endif
+}
+
 void
 table_rearm_all(struct table *t, int64_t now_ms)
 {
@@ -1153,6 +1176,7 @@ table_rearm_all(struct table *t, int64_t now_ms)
 
 	if (!t->writer)
 		return;
+	populate_leases(t, hwm);
 	/* the dense lease array only: a free slot's lease has creation_ms 0 */
 	for (i = 0; i < hwm; i++)
 		if (t->leases[i].creation_ms != 0)
@@ -1559,9 +1583,12 @@ writer_recover(struct table *t, char *err, size_t errlen)
 		t->attach = TABLE_ATTACH_FULL;
 		return full_recover(t, err, errlen);
 	}
-	if (op == INTENT_NONE && !(atomic_load(&h->index_seq) & 1))
+	if (op == INTENT_NONE && !(atomic_load(&h->index_seq) & 1)) {
 		t->attach = clean ? TABLE_ATTACH_CLEAN : TABLE_ATTACH_BETWEEN;
-	else if (op != INTENT_FULL && intent_repair(t, cs) == 0)
+		if (!clean)
+			log_info("%s: the last writer stopped between two changes "
+			    "without closing the table; nothing to repair", t->path);
+	} else if (op != INTENT_FULL && intent_repair(t, cs) == 0)
 		t->attach = TABLE_ATTACH_INTENT;
 	else {
 		log_warnx("%s: %s; checking every slot", t->path, op == INTENT_FULL ?
@@ -1625,6 +1652,7 @@ table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 	h->table_id = id;
+	atomic_store_explicit(&h->clean, TABLE_CLEAN, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	h->magic = TABLE_MAGIC;		/* last: only now does the file look valid */
 	/* link, not rename: an existing table is never replaced */
