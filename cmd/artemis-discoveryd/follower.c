@@ -130,7 +130,13 @@ static int64_t		 last_replaced_check;
 static struct pending	*pend;
 static TAILQ_HEAD(, fsvc) refilter_q = TAILQ_HEAD_INITIALIZER(refilter_q);
 static size_t		 nrefilter;
-static int		 refilter_busy;	/* work was queued since the last done */
+static struct {
+	int		 busy;		/* work was queued since the last done */
+	int64_t		 started;
+	unsigned	 slices;
+	size_t		 rendered;
+	int64_t		 longest;	/* slice, ms */
+} rf;
 static void		 render_dirty(void);
 static void		 drop_slot_pages(uint32_t, uint32_t);
 static size_t		 npend, pendcap;
@@ -835,12 +841,14 @@ refilter_step(void)
 {
 	struct filter_service fs;
 	struct fsvc *s;
-	int64_t start = mono_ms();
-	int mode;
+	int64_t start = mono_ms(), spent;
+	int mode, done = 1;
 
 	while ((s = TAILQ_FIRST(&refilter_q)) != NULL) {
-		if (mono_ms() - start >= REFILTER_SLICE_MS)
-			return 0;
+		if (mono_ms() - start >= REFILTER_SLICE_MS) {
+			done = 0;
+			break;
+		}
 		TAILQ_REMOVE(&refilter_q, s, rq);
 		nrefilter--;
 		mode = s->refilter;
@@ -853,8 +861,12 @@ refilter_step(void)
 			continue;
 		}
 		render_finish(s, &fs);
+		rf.rendered++;
 	}
-	return 1;
+	rf.slices++;
+	if ((spent = mono_ms() - start) > rf.longest)
+		rf.longest = spent;
+	return done;
 }
 
 /* One slice, its pushes, and either the next slice soon or the end. */
@@ -863,7 +875,7 @@ refilter_run(void)
 {
 	int done;
 
-	if (!refilter_busy)
+	if (!rf.busy)
 		return;
 	done = refilter_step();
 	flush_pushes();
@@ -871,7 +883,11 @@ refilter_run(void)
 		wake_loop();
 		return;
 	}
-	refilter_busy = 0;
+	if (rf.rendered > 0 || rf.slices > 1)
+		log_debug("refilter: %zu services re-rendered in %lld ms, %u slices, "
+		    "longest %lld ms", rf.rendered, (long long)(mono_ms() -
+		    rf.started), rf.slices, (long long)rf.longest);
+	memset(&rf, 0, sizeof(rf));
 	mgmt_refilter_done();
 }
 
@@ -892,7 +908,10 @@ follower_refilter(int (*classify)(const char *, void *), void *arg)
 			}
 			s->refilter = mode;
 		}
-	refilter_busy = 1;
+	if (!rf.busy) {
+		rf.busy = 1;
+		rf.started = mono_ms();
+	}
 	refilter_run();
 }
 
