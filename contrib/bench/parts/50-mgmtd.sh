@@ -1,5 +1,6 @@
-# 50-mgmtd.sh — artemis-mgmtd: durable operate-instance.json writes per second, and
-# discoveryd lookup throughput with 10,000 pulled-out instances against none.
+# 50-mgmtd.sh — artemis-mgmtd: durable operate-instance.json writes per second;
+# discoveryd lookup throughput with 10,000 pulled-out instances, then also with
+# 1,000 route rules, against none; how fast a management write is pushed.
 # Sourced by contrib/bench/run; skipped when bin/artemis-mgmtd does not exist.
 
 if [ ! -x "$BIN/artemis-mgmtd" ]; then
@@ -79,7 +80,47 @@ echo "lookup with $indb pull-outs: $pull_rps req/s (none: $base_rps); $visible o
 row "discoveryd: lookup.json with $indb pulled-out instances (5 of the 10 in the service; $visible still listed)" \
 	"$pull_rps req/s, p99 $pull_p99 ms" "same, no pull-outs: $base_rps req/s, p99 $base_p99 ms" \
 	"$(ratio "$pull_rps" "$base_rps")" "report"
-row "discoveryd: lookup.json with 1,000 route rules" "not measured yet (see notes)" "—" "—" "—"
+
+# ---- 1,000 route rules of two groups each (create-route-rule.json, one transaction
+# per rule): 995 spread over the pulled-out services, 5 on the looked-up one
+python3 - "$MGMT_PORT" <<'EOP' || echo "route rules not created" >&2
+import http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+for i in range(1000):
+    svc = "look-svc-00000" if i < 5 else "mgop-svc-%05d" % (i % 200)
+    body = {"routeRule": {"serviceId": svc, "name": "rule-%04d" % i, "status": "active",
+                          "strategy": "weighted-round-robin"},
+            "groups": [{"serviceId": svc, "regionId": "sha", "zoneId": "sha-z1",
+                        "name": "g-%04d-%s" % (i, color), "appId": "bench",
+                        "status": "active", "weight": 50} for color in ("blue", "green")],
+            "operatorId": "bench", "token": "t", "operation": "create", "extensions": "{}"}
+    c.request("POST", "/api/management/group/create-route-rule.json", json.dumps(body),
+              {"Content-Type": "application/json"})
+    r = c.getresponse(); data = r.read()
+    if b'"success"' not in data:
+        sys.exit("create-route-rule %d: %s" % (i, data[:200]))
+EOP
+nrules=$(curl -fsS -H 'Content-Type: application/json' --data-binary '{}' \
+	"$MGMT/api/management/group/get-all-route-rules.json" | jq '.routeRules | length')
+rules_count() {
+	curl -fsS -H 'Content-Type: application/json' --data-binary "$lookup" \
+		"$DISC/api/discovery/lookup.json" | jq '.services[0].routeRules | length'
+}
+for _ in $(seq 100); do [ "$(rules_count)" -ge 5 ] && break; sleep 0.1; done
+read -r rule_rps rule_p99 < <(wrk_run "$DISC/api/discovery/lookup.json" "$TMP/lookup.lua")
+echo "lookup with $indb pull-outs and $nrules rules: $rule_rps req/s (none: $base_rps)" >&2
+row "discoveryd: lookup.json with $nrules route rules (5 on the service) and the $indb pull-outs" \
+	"$rule_rps req/s, p99 $rule_p99 ms" "same, no management data: $base_rps req/s, p99 $base_p99 ms" \
+	"$(ratio "$rule_rps" "$base_rps")" \
+	"$(verdict "$(ratio "$rule_rps" "$base_rps")" ">=" 0.8 "≥ 0.80 × none")"
+
+# ---- a write acknowledged by mgmtd → the delete/new frame at a subscriber
+read -r mp50 mmax mn mmissed mping < <(python3 "$REPO/contrib/bench/mgmt-push.py" \
+	"$DISC_PORT" "$MGMT_PORT" look-svc-00000 inst-00000009 20)
+echo "management push: p50 $mp50 ms, max $mmax ms, $mmissed missed, ping max $mping ms" >&2
+row "discoveryd: operate-instance.json answer → delete/new frame at a subscriber (with the data above, 20 pull-outs + 20 pull-ins)" \
+	"p50 $mp50 ms, max $mmax ms ($mn frames, $mmissed missed); longest WebSocket ping meanwhile $mping ms" \
+	"—" "—" "$(verdict "$mmax" "<=" 100 "≤ 100 ms")"
 stop_daemon artemis-mgmtd
 stop_daemon artemis-discoveryd
 stop_daemon artemis-registryd
