@@ -7,15 +7,15 @@ whether discoveryd's loop stays responsive meanwhile.
 A WebSocket session on /ws/discovery/instance-change subscribes to SERVICE. Each
 round pulls INSTANCE out (operate-instance.json, answered after the commit) and
 times, from the moment the answer was read, the "delete" frame naming it; then
-pulls it back in and times the "new" frame. With SERVER_IP, the server is then
-pulled out and back in (operate-server.json), one second each, so the pings below
-see the re-rendering that a server operation causes.
+pulls it back in and times the "new" frame. With SERVER_IP (which INSTANCE must be
+on), the server is then pulled out and back in (operate-server.json), each timed
+the same way to INSTANCE's frame (server_ms: the slower of the two).
 
 A second session sends a ping every 5 ms throughout and records the longest time
 to its pong: discoveryd answers pings on the loop thread that re-renders, so this
 is the longest the loop was busy. Prints one line:
 
-  p50_ms max_ms samples missed ping_max_ms
+  p50_ms max_ms samples missed ping_max_ms [server_ms]
 
 "missed" counts frames that did not come within 5 s. Standard library only; the
 WebSocket framing is test/bats/wsclient.py's.
@@ -113,20 +113,26 @@ def main():
                 missed += 1
             else:
                 lat.append((t1 - t0) * 1000)
+    server_ms = ""
     if server:
         skey = {"regionId": "sha", "serverId": server}
-        for complete in (False, True):
+        worst = 0.0
+        for complete, kind in ((False, "delete"), (True, "new")):
             post(c, "/api/management/operate-server.json",
                  dict(serverKey=skey, **ctx("pullout", complete)))
-            time.sleep(1.0)     # let the re-rendering run against the pings
+            t0 = time.time()
+            t1 = wait_frame(ws, svc, iid, kind, t0 + 60)
+            worst = max(worst, (t1 or t0 + 60) - t0)
+            time.sleep(0.5)     # the rest of the re-rendering, against the pings
+        server_ms = " %.1f" % (worst * 1000)
     time.sleep(0.1)
     pinger.stop = True
     pinger.join(35)
     lat.sort()
     p50 = lat[len(lat) // 2] if lat else 0
     mx = lat[-1] if lat else 0
-    print("%.1f %.1f %d %d %.1f" % (p50, mx, len(lat), missed,
-                                    pinger.worst * 1000))
+    print("%.1f %.1f %d %d %.1f%s" % (p50, mx, len(lat), missed,
+                                      pinger.worst * 1000, server_ms))
 
 
 if __name__ == "__main__":
