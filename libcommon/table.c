@@ -469,6 +469,7 @@ index_delete_at(struct table *t, uint32_t i)
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
 		atomic_store_explicit(&t->index[i], e, memory_order_relaxed);
+		STEP(STEP_SHIFT);
 		i = j;
 	}
 	atomic_store_explicit(&t->index[i], 0, memory_order_relaxed);
@@ -1443,7 +1444,7 @@ repair_upsert(struct table *t, int *finished)
 	struct table_slot *sl = &t->slots[in->slot];
 	uint32_t old = in->old_slot, h32, found = NOT_FOUND;
 
-	if (old > t->nslots || old == in->slot + 1)
+	if (old > table_hwm(t) || old == in->slot + 1)
 		return -1;
 	if (slot_whole(sl) && atomic_load(&sl->stamp) == (uint32_t)in->seq) {
 		h32 = key_hash32(sl->data, sl->key_len);
@@ -1472,7 +1473,47 @@ repair_upsert(struct table *t, int *finished)
 	return 0;
 }
 
-/* A remove cut short (with an even index_seq): finished. */
+/*
+ * A remove killed inside its backward shift (index_delete_at) left the cluster
+ * around its entry's home with the same positions filled (only the shift's last
+ * store empties one) but one entry copied twice, and its own entry gone or not.
+ * The cluster's distinct entries are inserted again, the removed slot's left out.
+ * The caller holds index_seq odd. -1 (nothing changed) if it cannot.
+ */
+static int
+index_repair_cluster(struct table *t, uint32_t home, uint32_t drop)
+{
+	uint32_t start = home, n = 0, k, m;
+	uint64_t *e, v;
+
+	while (atomic_load(&t->index[(start - 1) & t->imask]) != 0) {
+		start = (start - 1) & t->imask;
+		if (start == home)
+			return -1;	/* no empty entry at all: not an index */
+	}
+	while (n <= t->imask && atomic_load(&t->index[(start + n) & t->imask]) != 0)
+		n++;
+	if (n == 0 || n > t->imask)
+		return n == 0 ? 0 : -1;
+	if ((e = calloc(n, sizeof(*e))) == NULL)
+		return -1;
+	for (k = 0; k < n; k++) {
+		e[k] = atomic_load(&t->index[(start + k) & t->imask]);
+		atomic_store_explicit(&t->index[(start + k) & t->imask], 0,
+		    memory_order_relaxed);
+	}
+	for (k = 0; k < n; k++) {
+		v = e[k];
+		for (m = 0; m < k && e[m] != v; m++)
+			;
+		if (m == k && (uint32_t)v != drop + 1)
+			index_insert(t, (uint32_t)(v >> 32), (uint32_t)v - 1);
+	}
+	free(e);
+	return 0;
+}
+
+/* A remove cut short: finished. */
 static int
 repair_remove(struct table *t)
 {
@@ -1482,6 +1523,11 @@ repair_remove(struct table *t)
 
 	if (sl->gen != in->gen)
 		return -1;
+	if (atomic_load(&t->hdr->index_seq) & 1) {
+		if (index_repair_cluster(t, sl->hash & t->imask, in->slot) == -1)
+			return -1;
+		index_end(t);
+	}
 	/* the hash is not changed by a remove: its entry, if still there, is in the
 	 * cluster that starts at the hash's home */
 	if ((pos = index_pos_of_slot(t, sl->hash, in->slot)) != NOT_FOUND) {
@@ -1542,7 +1588,7 @@ intent_repair(struct table *t, uint64_t cs)
 		    intent_name(op), (unsigned long long)cs);
 		return 0;
 	}
-	if (cs + 1 != in->seq || (index_odd && op != INTENT_UPSERT))
+	if (cs + 1 != in->seq || (index_odd && op == INTENT_EVICT))
 		return -1;
 	if (op == INTENT_UPSERT)
 		rc = repair_upsert(t, &finished);

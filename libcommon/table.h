@@ -52,8 +52,8 @@
  * INDEX entries are (hash32 << 32 | slot + 1); 0 = empty. Linear probing with
  * backward-shift deletion. index_seq in the header is a sequence lock over the
  * whole index: readers that look up by key retry when it moved; a writer that dies
- * with index_seq odd leaves a flag that makes the next writer rebuild the index
- * from the slots. The probe position is hash32 & (I - 1). A full recovery
+ * with index_seq odd leaves a flag that makes the next writer repair the index
+ * (from the intent, or by rebuilding it from the slots). The probe position is hash32 & (I - 1). A full recovery
  * with an even index_seq verifies the index against the slots (and rebuilds it if
  * it does not match); a live slot the index does not point to is the leftover of
  * a cut-short write and is freed.
@@ -84,11 +84,14 @@
  *            journals the outcome and the intent is cleared. A repair cut short
  *            by another crash is repeated: intent.live_after is set to the
  *            outcome's count before anything else is changed.
+ *            An upsert changes the index with one entry store, so an odd
+ *            index_seq still leaves a valid index; a remove killed inside its
+ *            backward shift left one cluster with an entry copied twice: that
+ *            cluster's distinct entries are inserted again.
  *   full     the passes over every slot below (half-written slots, index check
  *            or rebuild, orphan slots, stamps) run only when the intent is not
- *            understood, when index_seq is odd and the intent cannot say how the
- *            index was left (a remove's backward shift), or for a layout-1 file
- *            (upgraded in place to layout 2 by that pass). While they run the
+ *            understood, when index_seq is odd with no intent, or for a layout-1
+ *            file (upgraded in place to layout 2 by that pass). While they run the
  *            intent says INTENT_FULL, so a crash in the middle repeats them.
  * No clean flag and no intent: the last writer died between operations, and the
  * table is consistent as it is.
@@ -317,6 +320,7 @@ enum table_step {
 	STEP_FILL,		/* fresh slot's sequence odd, fields not written */
 	STEP_FILLED,		/* fresh slot whole, not indexed */
 	STEP_INDEX,		/* index_seq odd, index not changed yet */
+	STEP_SHIFT,		/* remove: one entry of the backward shift moved */
 	STEP_INDEXED,		/* index changed, index_seq even */
 	STEP_RELEASE,		/* freed slot's sequence odd, state unchanged */
 	STEP_RELEASED,		/* slot freed / live counted, no record */

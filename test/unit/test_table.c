@@ -553,12 +553,50 @@ test_recovery(void)
 /* ------------------------------------------------------------ attach modes */
 
 /*
- * 1 if the table is whole: every live slot consistent and found at its slot by
- * its key, live counted right, the journal gap-free from 1, and exactly
- * capacity - live new keys fit (the free slots were all found again).
+ * Index entries that do not point to a distinct live slot, read from the file
+ * as table.h lays it out (the index follows the journal, 4 KiB aligned).
  */
 static int
-table_whole(struct table *t, const char *what)
+index_bad_entries(struct table *t, const char *path)
+{
+	struct table_header *h = table_header(t);
+	size_t off = (4096 + (size_t)h->journal_size * 32 + 4095) & ~(size_t)4095;
+	uint64_t *ix;
+	uint32_t i, s, n = 0;
+	char *seen;
+	int fd, bad = 0;
+
+	ix = calloc(h->index_size, sizeof(*ix));
+	seen = calloc(h->capacity + 1, 1);
+	fd = open(path, O_RDONLY);
+	if (ix == NULL || seen == NULL || fd == -1 || pread(fd, ix, h->index_size * 8,
+	    (off_t)off) != (ssize_t)(h->index_size * 8))
+		bad = 1;
+	for (i = 0; !bad && i < h->index_size; i++) {
+		if (ix[i] == 0)
+			continue;
+		s = (uint32_t)ix[i] - 1;
+		n++;
+		if (s > h->capacity || seen[s]++ || table_slot_at(t, s)->state != SLOT_LIVE)
+			bad++;
+	}
+	if (n != table_live(t))
+		bad++;
+	if (fd != -1)
+		close(fd);
+	free(ix);
+	free(seen);
+	return bad;
+}
+
+/*
+ * 1 if the table is whole: every live slot consistent and found at its slot by
+ * its key, every index entry naming a distinct live slot, live counted right,
+ * the journal gap-free from 1, and exactly capacity - live new keys fit (the
+ * free slots were all found again).
+ */
+static int
+table_whole(struct table *t, const char *t_path, const char *what)
 {
 	static int fresh = 100000;	/* keys never used before */
 	struct table_journal_rec j;
@@ -580,6 +618,7 @@ table_whole(struct table *t, const char *what)
 			bad += 100;
 	if (live != table_live(t))
 		bad += 1000;
+	bad += 100000 * index_bad_entries(t, t_path);
 	while (put(t, fresh++, 1, 1000, ORIGIN_LOCAL, NULL) == 0)
 		added++;
 	if (added + live != table_capacity(t) || table_hwm(t) > table_capacity(t) + 1)
@@ -628,7 +667,7 @@ test_attach_modes(void)
 		    (table_slot_at(t, i)->state != SLOT_LIVE))
 			good = 0;
 	ok(good, "a lease's creation_ms is 0 exactly when its slot is free");
-	ok(table_whole(t, "clean") && table_hwm(t) <= hwm + 1,
+	ok(table_whole(t, path, "clean") && table_hwm(t) <= hwm + 1,
 	    "the free slots below hwm are reused before hwm grows (hwm %u)",
 	    table_hwm(t));
 	table_close(t);
@@ -649,7 +688,7 @@ test_attach_modes(void)
 	    table_live(t) == 63, "killed between operations: nothing to recover");
 	if (t == NULL)
 		return;
-	ok(table_whole(t, "between"), "and the table is whole");
+	ok(table_whole(t, path, "between"), "and the table is whole");
 	/* a full table re-attached clean: live == hwm, no scan needed */
 	table_close(t);
 	t = table_open_writer(path, 64, err, sizeof(err));
@@ -684,18 +723,19 @@ test_attach_modes(void)
 	    "a layout-1 table is upgraded by the full recovery");
 	if (t == NULL)
 		return;
-	ok(table_whole(t, "upgraded"), "the upgraded table is whole");
+	ok(table_whole(t, path, "upgraded"), "the upgraded table is whole");
 	table_close(t);
 }
 
 /* ------------------------------------------------------------ intent repair */
 
 static enum table_step kill_step;
+static int kill_skip;		/* occurrences of kill_step to let pass */
 
 static void
 kill_at_step(enum table_step st)
 {
-	if (st == kill_step)
+	if (st == kill_step && kill_skip-- == 0)
 		raise(SIGKILL);
 }
 
@@ -798,8 +838,7 @@ static const struct intent_case intent_cases[] = {
 	{ OP_REPLACE, STEP_JOURNAL, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: record unpublished" },
 	{ OP_REPLACE, STEP_JOURNALLED, 1, TC_UPSERT, TABLE_ATTACH_INTENT, "replace: intent left" },
 	{ OP_REMOVE, STEP_INTENT, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: intent only" },
-	/* the backward shift cannot be finished from the intent: the full passes */
-	{ OP_REMOVE, STEP_INDEX, 0, 0, TABLE_ATTACH_FULL, "remove: index odd" },
+	{ OP_REMOVE, STEP_INDEX, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: index odd" },
 	{ OP_REMOVE, STEP_INDEXED, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: unindexed" },
 	{ OP_REMOVE, STEP_RELEASE, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: slot odd" },
 	{ OP_REMOVE, STEP_RELEASED, 1, TC_DELETE, TABLE_ATTACH_INTENT, "remove: slot freed" },
@@ -876,7 +915,82 @@ test_intent_repair(void)
 		    "killed in %s: %s (mode %d, change_seq %llu of %llu)", c->name,
 		    c->done ? "finished" : "undone", (int)table_attach_mode(t),
 		    (unsigned long long)table_change_seq(t), (unsigned long long)cs);
-		ok(table_whole(t, c->name), "%s: table whole after the repair", c->name);
+		ok(table_whole(t, path, c->name), "%s: table whole after the repair", c->name);
+		table_close(t);
+	}
+}
+
+/* The home index position of key i (from its slot's stored hash). */
+static uint32_t
+home_of(struct table *t, int i)
+{
+	struct table_rec r;
+
+	if (find_i(t, i, &r) != 1)
+		return UINT32_MAX;
+	return table_slot_at(t, r.slot)->hash & (table_header(t)->index_size - 1);
+}
+
+/*
+ * A remove killed in the middle of its backward shift: keys 7, a and b share one
+ * home, so removing 7 moves a back, then b; killed after the first move, the
+ * index holds a twice. The intent names the cluster to repair.
+ */
+static void
+test_torn_shift(void)
+{
+	struct table_rec r;
+	struct table *t;
+	char path[128];
+	uint32_t h7, slot7;
+	int k, a = -1, b = -1, status, good, kill_after;
+	pid_t pid;
+
+	path_in_dir(path, sizeof(path), "shift.table");
+	for (kill_after = 0; kill_after < 2; kill_after++) {
+		unlink(path);
+		if ((t = table_open_writer(path, 16, err, sizeof(err))) == NULL)
+			return;
+		put(t, 7, 1, 1000, ORIGIN_LOCAL, NULL);
+		h7 = home_of(t, 7);
+		/* two more keys with 7's home (1 in 1024 keys has it) */
+		for (k = 1000, a = b = -1; k < 400000 && b < 0; k++) {
+			if (put(t, k, 1, 1000, ORIGIN_LOCAL, NULL) != 0)
+				break;
+			if (home_of(t, k) == h7 && a < 0)
+				a = k;
+			else if (home_of(t, k) == h7)
+				b = k;
+			else if (find_i(t, k, &r) == 1)
+				table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+		}
+		slot7 = find_i(t, 7, &r) == 1 ? r.slot : UINT32_MAX;
+		table_close(t);
+		if (b < 0) {
+			ok(0, "no keys sharing a home found");
+			return;
+		}
+		fflush(stdout);
+		if ((pid = fork()) == 0) {
+			t = table_open_writer(path, 16, err, sizeof(err));
+			if (t == NULL || find_i(t, 7, &r) != 1)
+				_exit(1);
+			/* after the first move (index: a a b) or the second (a b b) */
+			kill_step = STEP_SHIFT;
+			kill_skip = kill_after;
+			table_step_hook = kill_at_step;
+			(void)table_remove(t, r.slot, r.gen, ORIGIN_PEER);
+			_exit(2);
+		}
+		waitpid(pid, &status, 0);
+		t = table_open_writer(path, 16, err, sizeof(err));
+		good = t != NULL && WIFSIGNALED(status) &&
+		    table_attach_mode(t) == TABLE_ATTACH_INTENT && find_i(t, 7, &r) == 0 &&
+		    table_read_slot(t, slot7, &r) == 0 && find_i(t, a, &r) == 1 &&
+		    find_i(t, b, &r) == 1 && table_live(t) == 2;
+		ok(good, "remove killed after move %d of its shift: keys %d and %d kept, "
+		    "7 gone", kill_after + 1, a, b);
+		ok(t != NULL && table_whole(t, path, "torn shift"), "and the table is whole");
 		table_close(t);
 	}
 }
@@ -926,7 +1040,7 @@ test_repair_crash(void)
 		t = table_open_writer(path, 16, err, sizeof(err));
 		ok(WIFSIGNALED(status) && t != NULL && key7_right(t, &c, slot7) &&
 		    table_header(t)->intent.op == INTENT_NONE &&
-		    table_whole(t, "repair crash"),
+		    table_whole(t, path, "repair crash"),
 		    "repair %zu killed at step %d, then repeated: %s and whole", i,
 		    (int)cases[i].second, c.done ? "finished" : "undone");
 		table_close(t);
@@ -1382,6 +1496,7 @@ main(void)
 	test_attach_modes();
 	test_intent_repair();
 	test_repair_crash();
+	test_torn_shift();
 	test_refusals();
 	test_concurrency();
 	test_crash();
