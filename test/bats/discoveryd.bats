@@ -306,7 +306,8 @@ version_above() { [ "$(services_version)" -gt "$1" ]; }
 }
 
 @test "10,000 idle WebSocket connections: bounded by config, the rest refused, service goes on" {
-	artemis_config "[registryd]" "ws-max-connections = 8000"
+	# a long lease: opening 10,000 sessions under ASan can outlast the default 4 s
+	LEASE_TTL=60s artemis_config "[registryd]" "ws-max-connections = 8000"
 	# the [registryd] section is repeated; inih merges it
 	start_both
 	register svc.flood i-1
