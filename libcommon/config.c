@@ -103,6 +103,20 @@ struct parse_state {
 	char		 seen[NKEYS];
 };
 
+/* Half the CPUs: each daemon has its own pool, the WebSocket loop and the other
+ * daemons need cores too, and more runnable threads than cores turns into
+ * millisecond tail latencies (measured: p99 0.3 ms with 1 thread, 3-4 ms with 4 on
+ * a 2-core box, at the same throughput). */
+static int
+default_http_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 2)
+		return 1;
+	return n / 2 > 64 ? 64 : (int)(n / 2);
+}
+
 void
 config_defaults(struct config *c)
 {
@@ -110,7 +124,7 @@ config_defaults(struct config *c)
 	strlcpy(c->state_dir, "./run", sizeof(c->state_dir));
 	c->max_body = 8 << 20;
 	c->max_decoded_body = 32 << 20;
-	c->http_threads = 4;
+	c->http_threads = default_http_threads();
 	c->max_instances_per_request = 5000;
 	c->heartbeat_cache = 64 << 20;
 	c->ws_session_ttl_ms = 360000;
