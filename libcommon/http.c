@@ -1119,12 +1119,19 @@ http_server_start(const struct config *c, const struct listen_addr *addr,
 	pthread_mutex_init(&s->metrics_mtx, NULL);
 	if ((s->lfd = listen_socket(addr, &s->port)) == -1)
 		goto fail;
+	/* a pool of one is no pool: MHD warns about size 0, so leave the option out */
+	struct MHD_OptionItem pool[] = {
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		    (intptr_t)threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, access_cb, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
+	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
