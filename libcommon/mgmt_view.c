@@ -322,26 +322,20 @@ instance_path(const struct mgmt_inst *in)
 
 /* ------------------------------------------------------------ queries */
 
+/* bsearch(3) comparator for arrays of structs whose first member is their sorted
+ * string key (mv_service.service_id, mv_ops.key). */
+static int
+cmp_key_first(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
 static struct mv_service *
 find_service(const struct mgmt_view *v, const char *service_id)
 {
-	size_t lo = 0, hi, mid;
-	int c;
-
-	if (v == NULL || service_id == NULL)
+	if (v == NULL || service_id == NULL || v->nsvcs == 0)
 		return NULL;
-	hi = v->nsvcs;
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = strcmp(service_id, v->svcs[mid].service_id);
-		if (c == 0)
-			return &v->svcs[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return bsearch(service_id, v->svcs, v->nsvcs, sizeof(*v->svcs), cmp_key_first);
 }
 
 int
@@ -427,23 +421,9 @@ mgmt_view_has_down_ops(const struct mgmt_view *v)
 static const struct mv_ops *
 find_ops(const struct mgmt_view *v, const char *key)
 {
-	size_t lo = 0, hi, mid;
-	int c;
-
-	if (v == NULL)
+	if (v == NULL || v->nops == 0)
 		return NULL;
-	hi = v->nops;
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = strcmp(key, v->ops[mid].key);
-		if (c == 0)
-			return &v->ops[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return bsearch(key, v->ops, v->nops, sizeof(*v->ops), cmp_key_first);
 }
 
 /* The two keys a service's operations are found by. */
