@@ -20,7 +20,21 @@ struct door {
 	enum reg_path		 path;
 };
 
-static struct door doors[6];
+static const struct {
+	const char	*path;
+	enum reg_op	 op;
+	enum reg_path	 via;
+} door_table[] = {
+	{ "/api/registry/register.json", OP_REGISTER, PATH_CLIENT },
+	{ "/api/registry/heartbeat.json", OP_HEARTBEAT, PATH_CLIENT },
+	{ "/api/registry/unregister.json", OP_UNREGISTER, PATH_CLIENT },
+	{ "/api/replication/registry/register.json", OP_REGISTER, PATH_REPLICATION },
+	{ "/api/replication/registry/heartbeat.json", OP_HEARTBEAT, PATH_REPLICATION },
+	{ "/api/replication/registry/unregister.json", OP_UNREGISTER, PATH_REPLICATION },
+};
+#define NDOORS	(sizeof(door_table) / sizeof(door_table[0]))
+
+static struct door doors[NDOORS];
 
 static void
 h_door(struct http_request *req, struct http_response *resp)
@@ -148,27 +162,14 @@ h_repl_services(struct http_request *req, struct http_response *resp)
 size_t
 registry_routes(struct registryd *d, struct http_route *out, size_t max)
 {
-	static const struct {
-		const char	*path;
-		enum reg_op	 op;
-		enum reg_path	 via;
-	} table[] = {
-		{ "/api/registry/register.json", OP_REGISTER, PATH_CLIENT },
-		{ "/api/registry/heartbeat.json", OP_HEARTBEAT, PATH_CLIENT },
-		{ "/api/registry/unregister.json", OP_UNREGISTER, PATH_CLIENT },
-		{ "/api/replication/registry/register.json", OP_REGISTER, PATH_REPLICATION },
-		{ "/api/replication/registry/heartbeat.json", OP_HEARTBEAT, PATH_REPLICATION },
-		{ "/api/replication/registry/unregister.json", OP_UNREGISTER,
-		    PATH_REPLICATION },
-	};
 	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(table) / sizeof(table[0]) && n < max; i++, n++) {
+	for (i = 0; i < NDOORS && n < max; i++, n++) {
 		doors[i].d = d;
-		doors[i].op = table[i].op;
-		doors[i].path = table[i].via;
+		doors[i].op = door_table[i].op;
+		doors[i].path = door_table[i].via;
 		memset(&out[n], 0, sizeof(out[n]));
-		out[n].path = table[i].path;
+		out[n].path = door_table[i].path;
 		out[n].methods = HTTP_POST;
 		out[n].flags = HTTP_JSON;
 		out[n].fn = h_door;
