@@ -141,5 +141,6 @@ int	cmd_group(struct cli *, const struct command *, int, char **);
 int	cmd_route(struct cli *, const struct command *, int, char **);
 int	cmd_canary(struct cli *, const struct command *, int, char **);
 int	cmd_log(struct cli *, const struct command *, int, char **);
+int	cmd_logic(struct cli *, const struct command *, int, char **);
 
 #endif

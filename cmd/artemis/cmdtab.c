@@ -70,6 +70,15 @@ const struct command commands[] = {
 	{ "log", "zone", NULL, cmd_log, "[--region R] [--service-id S] [--zone Z] "
 	  "[--operation OP] [--operator O] [--complete true|false]",
 	  "zone operation history" },
+	{ "logic", "add", NULL, cmd_logic,
+	  "--service-id S --instance-id I --url URL --ip IP [--port P] [--region R] "
+	  "[--zone Z] [--machine-name M] [--protocol P] [--health-check-url U] "
+	  "[--group LABEL] [--metadata k=v ...] [--description T] [--management URL]",
+	  "add (or replace) a logic instance: a static endpoint discovery always serves" },
+	{ "logic", "delete", NULL, cmd_logic, "ID ... [--operator O] [--reason T]",
+	  "delete logic instances by id" },
+	{ "logic", "list", NULL, cmd_logic, "[--service-id S] [--instance-id I]",
+	  "logic instances, all or those of a service / instance id" },
 	{ "register", NULL, NULL, cmd_register,
 	  "--service-id S --url URL [--instance-id I] [--port P] [--ip IP] "
 	  "[--metadata k=v ...] [--interval 5s] [--registry URL] [-- CMD [ARG ...]]",

@@ -8,7 +8,7 @@ _artemis() {
 		words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 	}
 	local common="-f --config --url --json -v --verbose -h --help"
-	local verbs="canary config group help instance log register route server service status up watch zone"
+	local verbs="canary config group help instance log logic register route server service status up watch zone"
 
 	case $prev in
 	-f|--config|--file|--from|--app|--to|--state-dir)
@@ -51,6 +51,7 @@ _artemis() {
 	group) objects="create delete get instances list pull-in pull-out tags" ;;
 	instance) objects="list pull-in pull-out" ;;
 	log) objects="group instance server zone" ;;
+	logic) objects="add delete list" ;;
 	route) objects="create delete get list release weight" ;;
 	server|zone) objects="pull-in pull-out" ;;
 	service) objects="get list" ;;
@@ -90,6 +91,9 @@ _artemis() {
 	"route weight"|"route release") opts="--route-id --group-id $write" ;;
 	"canary set") opts="--app-id --service-id $write" ;;
 	"log "*) opts="--region --service-id --instance-id --ip --zone --group-id --operation --operator --complete" ;;
+	"logic add") opts="--service-id --instance-id --url --ip --port --region --zone --machine-name --protocol --health-check-url --group --metadata --description --management $write" ;;
+	"logic list") opts="--service-id --instance-id" ;;
+	"logic delete") opts="$write" ;;
 	"register "*) opts="--service-id --url --instance-id --port --ip --region --zone --metadata --interval --status --registry --" ;;
 	"config convert") opts="--from --app --env --ip -D --to --state-dir" ;;
 	"config validate") opts="--file" ;;

@@ -244,7 +244,8 @@ lookup_is() {
 		"group tags list" "group tags delete" "group instances add" \
 		"group instances list" "group instances remove" "group pull-out" "group pull-in" \
 		"route create" "route list" "route get" "route delete" "route weight" \
-		"route release" "canary set" "log instance" "log server" "log group" "log zone"; do
+		"route release" "canary set" "log instance" "log server" "log group" "log zone" \
+		"logic add" "logic list" "logic delete"; do
 		run "${A[@]}" $c --help
 		[ "$status" -eq 0 ] || { echo "$c: $status"; false; }
 		[[ "${lines[0]}" == "usage: artemis $c "* ]] || { echo "$c: ${lines[0]}"; false; }
@@ -341,13 +342,10 @@ lookup_is() {
 	start_daemon artemis-mgmtd
 	post_json "$REG" /api/registry/register.json "{\"instances\":[$(instance cli.p i-1 \
 	    '.groupId = "blue"'),$(instance cli.p i-2)]}" >/dev/null
-	# a logic instance of group blue (no CLI command makes these)
-	post_json "$MGMT" /api/management/group/insert-service-instances.json \
-	    '{"serviceInstances":[{"serviceId":"cli.p","instanceId":"logic-1","url":"http://10.9.0.1/",
-	      "ip":"10.9.0.1","machineName":"m1","protocol":"http","regionId":"sha",
-	      "zoneId":"sha-z1","healthCheckUrl":"http://10.9.0.1/h","groupId":"blue",
-	      "metadata":{},"port":80}],"operatorId":"t","token":"t","operation":"add"}' >/dev/null
-	[ "$(last_status)" = 200 ]
+	# a logic instance of group blue
+	run "${A[@]}" logic add --service-id cli.p --instance-id logic-1 --url http://10.9.0.1/ \
+	    --ip 10.9.0.1 --port 80 --group blue
+	[ "$status" -eq 0 ]
 	wait_until lookup_is cli.p '(.logicInstances | map(.instanceId)) == ["logic-1"]
 	    and (.instances | map(.instanceId) | sort) == ["i-1", "i-2"]'
 	run "${A[@]}" group create --service-id cli.p --name blue
@@ -366,6 +364,61 @@ lookup_is() {
 	"${A[@]}" group pull-in 1 --operation drill >/dev/null
 	wait_until lookup_is cli.p '(.logicInstances | map(.instanceId)) == ["logic-1"]
 	    and (.instances | map(.instanceId) | sort) == ["i-1", "i-2"]'
+}
+
+@test "logic add / list / delete: defaults, metadata, lookup.json, unknown ids" {
+	need artemis-registryd artemis-discoveryd artemis-mgmtd
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	start_daemon artemis-mgmtd
+	run "${A[@]}" logic add --service-id cli.l --instance-id legacy-1 \
+	    --url http://10.9.0.7:8080/app --ip 10.9.0.7 --port 8080 \
+	    --metadata env=prod --metadata owner=ops --description "old box"
+	[ "$status" -eq 0 ]
+	run "${A[@]}" logic add --service-id cli.l --instance-id legacy-2 \
+	    --url http://10.9.0.8/ --ip 10.9.0.8 --machine-name box-8 --protocol https \
+	    --health-check-url http://10.9.0.8/h --group blue --zone sha-z2
+	[ "$status" -eq 0 ]
+	run "${A[@]}" logic list --service-id cli.l
+	[ "$status" -eq 0 ]
+	# the fields mgmtd requires are filled the way a registered instance has them
+	jq -e 'length == 2 and (.[0] | .id == 1 and .instanceId == "legacy-1"
+	    and .machineName == "10.9.0.7" and .protocol == "http"
+	    and .healthCheckUrl == "http://10.9.0.7:8080/app" and .groupId == "default"
+	    and .regionId == "sha" and .zoneId == "sha-z1" and .port == 8080
+	    and .metadata == {"env": "prod", "owner": "ops"} and .description == "old box")
+	    and (.[1] | .machineName == "box-8" and .protocol == "https"
+	    and .groupId == "blue" and .zoneId == "sha-z2" and .metadata == {})' <<<"$output"
+	# discovery serves them, status up, with nothing registered
+	wait_until lookup_is cli.l '(.logicInstances | map(.instanceId) | sort)
+	    == ["legacy-1", "legacy-2"] and (.logicInstances | all(.status == "up"))'
+	# adding the same (service, instance) again replaces it
+	"${A[@]}" logic add --service-id cli.l --instance-id legacy-1 \
+	    --url http://10.9.0.9/ --ip 10.9.0.9 >/dev/null
+	run "${A[@]}" logic list --instance-id legacy-1
+	jq -e 'length == 1 and .[0].ip == "10.9.0.9" and .[0].id == 1' <<<"$output"
+	on_tty logic list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "ID "*"INSTANCE-ID"*"GROUP"* ]]
+	# an unknown id: exit 4, nothing deleted
+	run "${A[@]}" logic delete 1 9
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"logic instance 9 not found"* ]]
+	run "${A[@]}" logic list
+	[ "$(jq length <<<"$output")" = 2 ]
+	run "${A[@]}" logic delete 2 --operator carol
+	[ "$status" -eq 0 ]
+	wait_until lookup_is cli.l '(.logicInstances | map(.instanceId)) == ["legacy-1"]'
+	for c in "logic add --service-id s --instance-id i --url http://x/" \
+		"logic add --service-id s --url http://x/ --ip 1.2.3.4" \
+		"logic add --service-id s --instance-id i --url http://x/ --ip 1.2.3.4 --port 70000" \
+		"logic add --service-id s --instance-id i --url http://x/ --ip 1.2.3.4 --metadata x" \
+		"logic delete" "logic delete x" "logic list extra"; do
+		run "${A[@]}" $c
+		[ "$status" -eq 2 ] || { echo "$c: $status $output"; false; }
+	done
+	run "${A[@]}" logic list
+	[ "$(jq length <<<"$output")" = 1 ]
 }
 
 @test "canary set SERVICE IP... through the CLI: the canary rule in lookup.json" {
