@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -134,12 +135,38 @@ tok_key_init(void)
 		fatalx("pthread_key_create");
 }
 
+/*
+ * json-c 0.16 wraps every json_tokener_parse_ex() in a "C" LC_NUMERIC locale of
+ * its own: duplocale() of the thread's locale (under glibc's global locale lock
+ * when that is the process locale), newlocale(), freelocale(): ~5 % of an
+ * instance's parse, and a lock all parsing threads share. glibc returns its
+ * static C locale object from all three without building or locking anything
+ * when the thread already uses that object, so a parsing thread is switched to
+ * it once -- only while the process locale is "C" anyway (no program here calls
+ * setlocale(3)), which makes the switch invisible to everything else.
+ */
+static void
+thread_use_c_locale(void)
+{
+	const char *cur;
+	locale_t c;
+
+	if (uselocale((locale_t)0) != LC_GLOBAL_LOCALE)
+		return;		/* the thread chose a locale: leave it */
+	if ((cur = setlocale(LC_ALL, NULL)) == NULL || strcmp(cur, "C") != 0)
+		return;
+	if ((c = newlocale(LC_ALL_MASK, "C", (locale_t)0)) == (locale_t)0)
+		return;		/* costs speed only */
+	uselocale(c);
+}
+
 static struct json_tokener *
 tok_get(void)
 {
 	if (tok_cached == NULL) {
 		if (pthread_once(&tok_once, tok_key_init) != 0)
 			fatalx("pthread_once");
+		thread_use_c_locale();
 		if ((tok_cached = json_tokener_new_ex(MODEL_MAX_DEPTH)) == NULL)
 			fatal("json_tokener_new_ex");
 		if (pthread_setspecific(tok_key, tok_cached) != 0)
@@ -247,23 +274,20 @@ model_get(struct json_object *obj, const char *name, int *present)
 }
 
 /* Jackson StringDeserializer: strings as they are, other scalars as their token
- * text, null as null, containers refused. */
+ * text, null as null (*s = NULL), containers refused. *s stays valid as long as v. */
 static int
-coerce_string(struct json_object *v, const char *name, char **out, char *err,
-    size_t errlen)
+string_text(struct json_object *v, const char *name, const char **s, size_t *n,
+    char *err, size_t errlen)
 {
-	const char *s;
-	size_t n;
-	char *copy;
-
-	*out = NULL;
+	*s = NULL;
+	*n = 0;
 	if (v == NULL)
 		return 0;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		s = json_object_get_string(v);
-		n = (size_t)json_object_get_string_len(v);
-		if (memchr(s, '\0', n) != NULL) {
+		*s = json_object_get_string(v);
+		*n = (size_t)json_object_get_string_len(v);
+		if (memchr(*s, '\0', *n) != NULL) {
 			seterr(err, errlen, "%s: NUL character in string", name);
 			return -1;
 		}
@@ -271,23 +295,33 @@ coerce_string(struct json_object *v, const char *name, char **out, char *err,
 	case json_type_int:
 	case json_type_double:
 	case json_type_boolean:
-		s = json_object_get_string(v);
-		n = strlen(s);
+		*s = json_object_get_string(v);
+		*n = strlen(*s);
 		break;
 	default:
 		seterr(err, errlen, "%s: cannot deserialize a String out of an "
 		    "object or array", name);
 		return -1;
 	}
-	if (n > MODEL_MAX_STRING) {
+	if (*n > MODEL_MAX_STRING) {
 		seterr(err, errlen, "%s: string too long", name);
 		return -1;
 	}
-	if ((copy = malloc(n + 1)) == NULL)
+	return 0;
+}
+
+static int
+coerce_string(struct json_object *v, const char *name, char **out, char *err,
+    size_t errlen)
+{
+	const char *s;
+	size_t n;
+
+	*out = NULL;
+	if (string_text(v, name, &s, &n, err, errlen) == -1)
+		return -1;
+	if (s != NULL && (*out = strndup(s, n)) == NULL)
 		fatal("coerce_string");
-	memcpy(copy, s, n);
-	copy[n] = '\0';
-	*out = copy;
 	return 0;
 }
 
@@ -495,9 +529,26 @@ istring(struct instance *in, enum ifield f)
 	}
 }
 
+/* 1 if p lies in the block of strings instance_from_json() allocated. */
+static int
+in_block(const struct instance *in, const char *p)
+{
+	uintptr_t b = (uintptr_t)in->block, q = (uintptr_t)p;
+
+	return in->block != NULL && q >= b && q < b + in->block_len;
+}
+
+static void
+free_unless_in_block(const struct instance *in, char *p)
+{
+	if (!in_block(in, p))
+		free(p);
+}
+
 void
 instance_free(struct instance *in)
 {
+	size_t i;
 	int f;
 
 	if (in == NULL)
@@ -505,25 +556,168 @@ instance_free(struct instance *in)
 	for (f = 0; f < F_NONE; f++) {
 		char **p = istring(in, (enum ifield)f);
 
-		if (p != NULL) {
-			free(*p);
-			*p = NULL;
-		}
+		if (p != NULL)
+			free_unless_in_block(in, *p);
 	}
-	kv_free(in->metadata, in->nmetadata);
-	in->metadata = NULL;
-	in->nmetadata = 0;
-	in->has_metadata = 0;
-	in->port = 0;
+	for (i = 0; i < in->nmetadata; i++) {
+		free_unless_in_block(in, in->metadata[i].key);
+		free_unless_in_block(in, in->metadata[i].value);
+	}
+	free(in->metadata);
+	free(in->block);
+	memset(in, 0, sizeof(*in));
 }
 
+void
+instance_set_string(struct instance *in, char **field, const char *value)
+{
+	free_unless_in_block(in, *field);
+	*field = NULL;
+	if (value != NULL && (*field = strdup(value)) == NULL)
+		fatal("instance_set_string");
+}
+
+/*
+ * What pass one of instance_from_json() found: per string field its final text
+ * (a later duplicate replaces an earlier one), and the final metadata object.
+ */
+struct idecode {
+	const char		*s[F_NONE];
+	size_t			 n[F_NONE];
+	struct json_object	*metadata;	/* NULL: absent or null */
+	size_t			 nmetadata;
+	size_t			 size;		/* bytes of the block */
+};
+
+/* Check a metadata map the way decode_string_map() would; add its bytes to *size. */
+static int
+metadata_check(struct json_object *v, size_t *size, char *err, size_t errlen)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		seterr(err, errlen, "%s", "metadata: expected an object");
+		return -1;
+	}
+	if (json_object_object_length(v) > MODEL_MAX_METADATA) {
+		seterr(err, errlen, "%s", "metadata: too many entries");
+		return -1;
+	}
+	*size = 0;
+	json_object_object_foreach(v, k, val) {
+		size_t klen = strlen(k);
+
+		if (klen > MODEL_MAX_STRING) {
+			seterr(err, errlen, "%s", "metadata: key too long");
+			return -1;
+		}
+		if (string_text(val, "metadata", &s, &n, err, errlen) == -1)
+			return -1;
+		*size += klen + 1 + (s != NULL ? n + 1 : 0);
+	}
+	return 0;
+}
+
+/* Pass one: coerce and check every known key in input order (so the first
+ * refusal is the one Jackson reports), remember the final value of each. */
+static int
+idecode_scan(struct json_object *o, struct instance *out, struct idecode *d,
+    char *err, size_t errlen)
+{
+	enum ifield f;
+	int64_t port;
+	size_t msize = 0, sz;
+
+	memset(d, 0, sizeof(*d));
+	json_object_object_foreach(o, k, v) {
+		if ((f = ifield_of(k)) == F_NONE)
+			continue;
+		if (f == F_PORT) {
+			if (coerce_int64(v, "port", INT_MIN, INT_MAX, &port, err,
+			    errlen) == -1)
+				return -1;
+			out->port = (int)port;
+		} else if (f == F_METADATA) {
+			d->metadata = NULL;
+			msize = 0;
+			out->has_metadata = 0;
+			if (v == NULL)
+				continue;
+			if (metadata_check(v, &sz, err, errlen) == -1)
+				return -1;
+			d->metadata = v;
+			msize = sz;
+			out->has_metadata = 1;
+		} else if (string_text(v, ifield_name[f], &d->s[f], &d->n[f], err,
+		    errlen) == -1)
+			return -1;
+	}
+	for (f = 0; f < F_NONE; f++)
+		if (d->s[f] != NULL)
+			d->size += d->n[f] + 1;
+	d->size += msize;
+	if (d->metadata != NULL)
+		d->nmetadata = (size_t)json_object_object_length(d->metadata);
+	return 0;
+}
+
+static char *
+block_add(char **at, const char *s, size_t n)
+{
+	char *p = *at;
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	*at = p + n + 1;
+	return p;
+}
+
+/* Pass two: one allocation for all strings, one for the metadata array. */
+static void
+idecode_copy(const struct idecode *d, struct instance *out)
+{
+	const char *s;
+	char *at;
+	size_t n, i = 0;
+	int f;
+
+	if (d->size > 0) {
+		if ((out->block = malloc(d->size)) == NULL)
+			fatal("instance_from_json");
+		out->block_len = d->size;
+	}
+	at = out->block;
+	for (f = 0; f < F_NONE; f++)
+		if (d->s[f] != NULL)
+			*istring(out, (enum ifield)f) = block_add(&at, d->s[f], d->n[f]);
+	if (d->metadata == NULL)
+		return;
+	if ((out->metadata = calloc(d->nmetadata ? d->nmetadata : 1,
+	    sizeof(*out->metadata))) == NULL)
+		fatal("instance_from_json");
+	json_object_object_foreach(d->metadata, k, val) {
+		if (i == d->nmetadata)
+			break;
+		out->metadata[i].key = block_add(&at, k, strlen(k));
+		if (string_text(val, "metadata", &s, &n, NULL, 0) == 0 && s != NULL)
+			out->metadata[i].value = block_add(&at, s, n);
+		i++;
+	}
+	out->nmetadata = i;
+}
+
+/*
+ * Two passes so that an instance costs two allocations (its strings, its
+ * metadata array) instead of one per field and metadata entry: with json-c's own
+ * ~70 allocations per instance glibc's per-size caches overflow, and the
+ * per-field copies cost as much again in malloc's slow paths as they did alone.
+ */
 int
 instance_from_json(struct json_object *o, struct instance *out, int *is_null,
     char *err, size_t errlen)
 {
-	enum ifield f;
-	char **sp;
-	int64_t port;
+	struct idecode d;
 
 	memset(out, 0, sizeof(*out));
 	*is_null = 0;
@@ -535,32 +729,12 @@ instance_from_json(struct json_object *o, struct instance *out, int *is_null,
 		seterr(err, errlen, "%s", "instance: expected an object");
 		return -1;
 	}
-	/* One pass over the keys; a later duplicate (any case) replaces the earlier. */
-	json_object_object_foreach(o, k, v) {
-		f = ifield_of(k);
-		if (f == F_NONE)
-			continue;
-		if (f == F_PORT) {
-			if (coerce_int64(v, "port", INT_MIN, INT_MAX, &port, err,
-			    errlen) == -1)
-				goto fail;
-			out->port = (int)port;
-		} else if (f == F_METADATA) {
-			kv_free(out->metadata, out->nmetadata);
-			if (decode_string_map(v, "metadata", &out->metadata,
-			    &out->nmetadata, &out->has_metadata, err, errlen) == -1)
-				goto fail;
-		} else {
-			sp = istring(out, f);
-			free(*sp);
-			if (coerce_string(v, ifield_name[f], sp, err, errlen) == -1)
-				goto fail;
-		}
+	if (idecode_scan(o, out, &d, err, errlen) == -1) {
+		memset(out, 0, sizeof(*out));
+		return -1;
 	}
+	idecode_copy(&d, out);
 	return 0;
-fail:
-	instance_free(out);
-	return -1;
 }
 
 /* ------------------------------------------------------------------ encoding */

@@ -49,9 +49,19 @@ struct instance {
 	char		*status;
 	char		*url;
 	char		*zone_id;
+	char		*block;		/* instance_from_json(): all its strings */
+	size_t		 block_len;
 };
 
-void	instance_free(struct instance *);	/* frees members, not the struct */
+/*
+ * Frees members, not the struct. Strings may be set by hand (malloc'd, freed
+ * here); those instance_from_json() decoded live in one block, so never free()
+ * a decoded field yourself: replace it with instance_set_string().
+ */
+void	instance_free(struct instance *);
+
+/* *field (a string member of in, or of in->metadata[i]) := copy of value. */
+void	instance_set_string(struct instance *in, char **field, const char *value);
 
 /*
  * Decode one Instance from a json-c value. A JSON null yields *is_null = 1 and

@@ -125,9 +125,7 @@ set_meta(struct instance *in, const char *key, int64_t value)
 	snprintf(num, sizeof(num), "%lld", (long long)value);
 	for (i = 0; i < in->nmetadata; i++)
 		if (strcmp(in->metadata[i].key, key) == 0) {
-			free(in->metadata[i].value);
-			if ((in->metadata[i].value = strdup(num)) == NULL)
-				fatal("strdup");
+			instance_set_string(in, &in->metadata[i].value, num);
 			return;
 		}
 	if ((in->metadata = reallocarray(in->metadata, in->nmetadata + 1,
@@ -184,10 +182,8 @@ collect(struct mgmt_view *v, const char *only_service, struct vset *set)
 		vi->mi.group_id = vi->in.group_id;
 		vi->mi.instance_id = vi->in.instance_id;
 		vi->mi.ip = vi->in.ip;
-		free(vi->in.status);
-		if ((vi->in.status = strdup(mgmt_view_is_down(v, &vi->mi) ?
-		    "down" : "up")) == NULL)
-			fatal("strdup");
+		instance_set_string(&vi->in, &vi->in.status,
+		    mgmt_view_is_down(v, &vi->mi) ? "down" : "up");
 		set_meta(&vi->in, "creationTime", rec.creation_ms);
 		set_meta(&vi->in, "renewalTime", rec.renewal_ms);
 		set_meta(&vi->in, "ttl", rec.ttl_ms);

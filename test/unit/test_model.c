@@ -504,8 +504,7 @@ test_keys_display(void)
 	sbuf_reset(&b);
 	instance_display(&in, &b);
 	ok(strcmp(b.s, "sha/z1/svc.a/g1/i-1") == 0, "display with group: %s", b.s);
-	free(in.group_id);
-	in.group_id = strdup(" \t");
+	instance_set_string(&in, &in.group_id, " \t");
 	sbuf_reset(&b);
 	instance_display(&in, &b);
 	ok(strcmp(b.s, "sha/z1/svc.a/i-1") == 0, "display with blank group: %s", b.s);
@@ -515,6 +514,73 @@ test_keys_display(void)
 	    str_blank("\xe3\x80\x80") && !str_blank(" a ") && !str_blank("\xc2\xa0"),
 	    "str_blank follows Java whitespace");
 	sbuf_free(&b);
+}
+
+/* Decoded strings share one block: replacing, hand-set and freeing must mix
+ * (ASan checks the frees), and pass one must refuse what the old per-field decoder
+ * refused, in the same order. */
+static void
+test_ownership(void)
+{
+	struct instance in;
+	char err[256];
+	size_t i;
+
+	ok(decode("{\"status\":\"up\",\"url\":\"http://a\",\"port\":\"8\",\"metadata\":"
+	    "{\"k1\":\"v1\",\"k2\":null,\"k3\":true}}", &in, err, sizeof(err)) == 0,
+	    "ownership: decodes");
+	ok(in.block != NULL && in.port == 8 && in.nmetadata == 3 &&
+	    strcmp(in.metadata[2].value, "true") == 0, "ownership: fields decoded");
+	instance_set_string(&in, &in.status, "down");
+	instance_set_string(&in, &in.metadata[0].value, "v1'");
+	instance_set_string(&in, &in.url, NULL);
+	in.zone_id = strdup("hand-set");
+	ok(strcmp(in.status, "down") == 0 && strcmp(in.metadata[0].value, "v1'") == 0 &&
+	    in.url == NULL && strcmp(in.metadata[0].key, "k1") == 0,
+	    "ownership: replaced fields");
+	if ((in.metadata = reallocarray(in.metadata, in.nmetadata + 1,
+	    sizeof(*in.metadata))) == NULL)
+		abort();
+	in.metadata[in.nmetadata].key = strdup("added");
+	in.metadata[in.nmetadata].value = NULL;
+	in.nmetadata++;
+	instance_free(&in);
+	ok(in.block == NULL && in.status == NULL && in.metadata == NULL,
+	    "ownership: instance_free clears");
+
+	ok(decode("{\"serviceId\":\"a\",\"SERVICEID\":[],\"serviceid\":\"b\"}", &in,
+	    err, sizeof(err)) == -1 && strstr(err, "serviceId") != NULL,
+	    "an earlier bad duplicate still refuses: %s", err);
+	ok(in.block == NULL && in.service_id == NULL, "refusal leaves a clean instance");
+	ok(decode("{\"metadata\":{\"a\":{}},\"MetaData\":{\"b\":\"1\"}}", &in, err,
+	    sizeof(err)) == -1, "an earlier bad metadata still refuses");
+	ok(decode("{\"metadata\":{\"a\":\"1\"},\"port\":\"x\",\"status\":{}}", &in, err,
+	    sizeof(err)) == -1 && strstr(err, "port") != NULL,
+	    "first refusal in key order reported: %s", err);
+	ok(decode("{\"metadata\":{\"a\":\"1\"},\"METADATA\":null}", &in, err,
+	    sizeof(err)) == 0 && !in.has_metadata && in.metadata == NULL,
+	    "later null metadata replaces");
+	instance_free(&in);
+	ok(decode("{\"status\":1.5e0,\"ip\":false,\"port\":2.9}", &in, err,
+	    sizeof(err)) == 0 && strcmp(in.ip, "false") == 0 && in.port == 2 &&
+	    in.status != NULL, "scalar coercions land in the block: %s", in.status);
+	instance_free(&in);
+	{
+		/* many metadata entries: the block is sized from pass one */
+		struct sbuf t = SBUF_INIT;
+
+		sbuf_adds(&t, "{\"metadata\":{");
+		for (i = 0; i < MODEL_MAX_METADATA; i++)
+			sbuf_addf(&t, "%s\"key%zu\":\"%0200zu\"", i ? "," : "", i, i);
+		sbuf_adds(&t, "},\"url\":\"u\"}");
+		ok(decode(t.s, &in, err, sizeof(err)) == 0 &&
+		    in.nmetadata == MODEL_MAX_METADATA &&
+		    strcmp(in.metadata[MODEL_MAX_METADATA - 1].key, "key255") == 0 &&
+		    strlen(in.metadata[MODEL_MAX_METADATA - 1].value) == 200 &&
+		    strcmp(in.url, "u") == 0, "256 metadata entries");
+		instance_free(&in);
+		sbuf_free(&t);
+	}
 }
 
 static void
@@ -587,6 +653,7 @@ main(void)
 	test_escapes();
 	test_refusals();
 	test_keys_display();
+	test_ownership();
 	test_discovery_config();
 	test_speed();
 	return done_testing();
