@@ -750,35 +750,97 @@ static const char json_esc[256] = {
 	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
 };
 
+/* Worst case of a string literal: every byte as \u00XX, plus the quotes. */
+#define JSON_STRING_MAX(n)	(6 * (n) + 2)
+/* ... or of put_string_or_null() */
+#define JSON_STRING_OR_NULL_MAX(s, n)	((s) == NULL ? 4 : JSON_STRING_MAX(n))
+
+/*
+ * Write s as a JSON string literal at d (room for JSON_STRING_MAX(n) bytes);
+ * returns the end. Runs of bytes that need no escape (nearly all of them) are
+ * found by a table lookup per byte and copied with one memcpy.
+ */
+static char *
+put_string(char *d, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run;
+	unsigned char c;
+
+	*d++ = '"';
+	for (;;) {
+		run = i;
+		while (i < n && json_esc[p[i]] == 0)
+			i++;
+		memcpy(d, p + run, i - run);
+		d += i - run;
+		if (i == n)
+			break;
+		c = p[i++];
+		*d++ = '\\';
+		*d++ = json_esc[c];
+		if (json_esc[c] == 'u') {
+			*d++ = '0';
+			*d++ = '0';
+			*d++ = hex[c >> 4];
+			*d++ = hex[c & 0xf];
+		}
+	}
+	*d++ = '"';
+	return d;
+}
+
+static char *
+put_lit(char *d, const char *lit, size_t n)
+{
+	memcpy(d, lit, n);
+	return d + n;
+}
+
+/* A string member or null; n is its length (ignored for NULL). */
+static char *
+put_string_or_null(char *d, const char *s, size_t n)
+{
+	return s == NULL ? put_lit(d, "null", 4) : put_string(d, s, n);
+}
+
+/* Decimal int64 without snprintf. */
+static char *
+put_i64(char *d, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return put_lit(d, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* Reserve room for `room` bytes and return where writing starts. */
+static char *
+out_begin(struct sbuf *out, size_t room)
+{
+	sbuf_reserve(out, room);
+	return out->s + out->len;
+}
+
+/* Commit what was written up to end (NUL-terminated like every sbuf). */
+static void
+out_end(struct sbuf *out, char *end)
+{
+	out->len = (size_t)(end - out->s);
+	out->s[out->len] = '\0';
+}
+
 void
 model_json_stringn(struct sbuf *out, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, run = 0;
-	unsigned char c;
-	char e[6];
-
-	sbuf_reserve(out, n + 2);
-	out->s[out->len++] = '"';
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (json_esc[c] == 0)
-			continue;
-		sbuf_add(out, s + run, i - run);
-		run = i + 1;
-		e[0] = '\\';
-		e[1] = json_esc[c];
-		if (e[1] == 'u') {
-			e[2] = '0';
-			e[3] = '0';
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 0xf];
-			sbuf_add(out, e, 6);
-		} else
-			sbuf_add(out, e, 2);
-	}
-	sbuf_add(out, s + run, n - run);
-	sbuf_addc(out, '"');
+	out_end(out, put_string(out_begin(out, JSON_STRING_MAX(n)), s, n));
 }
 
 void
@@ -790,58 +852,122 @@ model_json_string(struct sbuf *out, const char *s)
 		model_json_stringn(out, s, strlen(s));
 }
 
-/* Append ,"key": (first = no comma); key is a trusted literal. */
 #define KEY(out, lit)	sbuf_add((out), lit, sizeof(lit) - 1)
+#define PUT(d, lit)	put_lit((d), lit, sizeof(lit) - 1)
 
-static void
-metadata_to_json(struct sbuf *out, const struct kv *kv, size_t n)
+/* The string members of an Instance in wire (key) order, with their lengths. */
+struct istrings {
+	const char	*s[11];
+	size_t		 n[11];
+};
+
+static size_t
+istrings_get(const struct instance *in, struct istrings *v)
+{
+	size_t i, room = 0;
+
+	v->s[0] = in->group_id;
+	v->s[1] = in->health_check_url;
+	v->s[2] = in->instance_id;
+	v->s[3] = in->ip;
+	v->s[4] = in->machine_name;
+	v->s[5] = in->protocol;
+	v->s[6] = in->region_id;
+	v->s[7] = in->service_id;
+	v->s[8] = in->status;
+	v->s[9] = in->url;
+	v->s[10] = in->zone_id;
+	for (i = 0; i < 11; i++) {
+		v->n[i] = v->s[i] != NULL ? strlen(v->s[i]) : 0;
+		room += JSON_STRING_OR_NULL_MAX(v->s[i], v->n[i]);
+	}
+	return room;
+}
+
+static size_t
+metadata_room(const struct kv *kv, size_t n)
+{
+	size_t i, room = 2;
+
+	for (i = 0; i < n; i++)
+		room += 2 + JSON_STRING_MAX(kv[i].key ? strlen(kv[i].key) : 4) +
+		    JSON_STRING_OR_NULL_MAX(kv[i].value,
+		    kv[i].value ? strlen(kv[i].value) : 0);
+	return room;
+}
+
+static char *
+put_metadata(char *d, const struct kv *kv, size_t n)
 {
 	size_t i;
 
-	sbuf_addc(out, '{');
+	*d++ = '{';
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			sbuf_addc(out, ',');
-		model_json_string(out, kv[i].key ? kv[i].key : "null");
-		sbuf_addc(out, ':');
-		model_json_string(out, kv[i].value);
+			*d++ = ',';
+		if (kv[i].key != NULL)
+			d = put_string(d, kv[i].key, strlen(kv[i].key));
+		else
+			d = PUT(d, "\"null\"");
+		*d++ = ':';
+		d = put_string_or_null(d, kv[i].value,
+		    kv[i].value ? strlen(kv[i].value) : 0);
 	}
-	sbuf_addc(out, '}');
+	*d++ = '}';
+	return d;
 }
+
+/*
+ * Room for an Instance beyond its strings and metadata: keys and punctuation
+ * (149 bytes), "null" metadata (4), the port (11 at most).
+ */
+#define INSTANCE_FRAME	(149 + 4 + 11)
 
 void
 instance_to_json(const struct instance *in, struct sbuf *out)
 {
-	KEY(out, "{\"groupId\":");
-	model_json_string(out, in->group_id);
-	KEY(out, ",\"healthCheckUrl\":");
-	model_json_string(out, in->health_check_url);
-	KEY(out, ",\"instanceId\":");
-	model_json_string(out, in->instance_id);
-	KEY(out, ",\"ip\":");
-	model_json_string(out, in->ip);
-	KEY(out, ",\"machineName\":");
-	model_json_string(out, in->machine_name);
-	KEY(out, ",\"metadata\":");
+	struct istrings v;
+	size_t room;
+	char *d, *start;
+
+	room = INSTANCE_FRAME + istrings_get(in, &v);
 	if (in->has_metadata)
-		metadata_to_json(out, in->metadata, in->nmetadata);
+		room += metadata_room(in->metadata, in->nmetadata);
+	d = start = out_begin(out, room);
+	d = PUT(d, "{\"groupId\":");
+	d = put_string_or_null(d, v.s[0], v.n[0]);
+	d = PUT(d, ",\"healthCheckUrl\":");
+	d = put_string_or_null(d, v.s[1], v.n[1]);
+	d = PUT(d, ",\"instanceId\":");
+	d = put_string_or_null(d, v.s[2], v.n[2]);
+	d = PUT(d, ",\"ip\":");
+	d = put_string_or_null(d, v.s[3], v.n[3]);
+	d = PUT(d, ",\"machineName\":");
+	d = put_string_or_null(d, v.s[4], v.n[4]);
+	d = PUT(d, ",\"metadata\":");
+	if (in->has_metadata)
+		d = put_metadata(d, in->metadata, in->nmetadata);
 	else
-		KEY(out, "null");
-	KEY(out, ",\"port\":");
-	sbuf_addi64(out, in->port);
-	KEY(out, ",\"protocol\":");
-	model_json_string(out, in->protocol);
-	KEY(out, ",\"regionId\":");
-	model_json_string(out, in->region_id);
-	KEY(out, ",\"serviceId\":");
-	model_json_string(out, in->service_id);
-	KEY(out, ",\"status\":");
-	model_json_string(out, in->status);
-	KEY(out, ",\"url\":");
-	model_json_string(out, in->url);
-	KEY(out, ",\"zoneId\":");
-	model_json_string(out, in->zone_id);
-	sbuf_addc(out, '}');
+		d = PUT(d, "null");
+	d = PUT(d, ",\"port\":");
+	d = put_i64(d, in->port);
+	d = PUT(d, ",\"protocol\":");
+	d = put_string_or_null(d, v.s[5], v.n[5]);
+	d = PUT(d, ",\"regionId\":");
+	d = put_string_or_null(d, v.s[6], v.n[6]);
+	d = PUT(d, ",\"serviceId\":");
+	d = put_string_or_null(d, v.s[7], v.n[7]);
+	d = PUT(d, ",\"status\":");
+	d = put_string_or_null(d, v.s[8], v.n[8]);
+	d = PUT(d, ",\"url\":");
+	d = put_string_or_null(d, v.s[9], v.n[9]);
+	d = PUT(d, ",\"zoneId\":");
+	d = put_string_or_null(d, v.s[10], v.n[10]);
+	*d++ = '}';
+	if ((size_t)(d - start) > room)		/* the sizing above is wrong */
+		fatalx("instance_to_json: wrote %zu bytes into %zu",
+		    (size_t)(d - start), room);
+	out_end(out, d);
 }
 
 /* ------------------------------------------------------------------ keys, display */

@@ -1,4 +1,5 @@
 /* test_model.c — golden tests of the wire model codec (libcommon/model.c). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,73 @@ test_ownership(void)
 	}
 }
 
+/* instance_to_json sizes its output up front: the worst case (every byte
+ * escaped as \u00XX, null metadata keys and values) must fit and match the
+ * piecewise encoding. */
+static void
+test_encode_worst_case(void)
+{
+	char ctl[33];
+	struct kv kv[3] = { { NULL, NULL }, { (char *)"k", ctl }, { ctl, NULL } };
+	struct instance in;
+	struct sbuf b = SBUF_INIT, want = SBUF_INIT;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		ctl[i] = (char)(i == 0 ? 0x1f : i);
+	ctl[32] = '\0';
+	memset(&in, 0, sizeof(in));
+	in.group_id = in.health_check_url = in.instance_id = in.ip = ctl;
+	in.machine_name = in.protocol = in.region_id = in.service_id = ctl;
+	in.status = in.url = in.zone_id = ctl;
+	in.metadata = kv;
+	in.nmetadata = 3;
+	in.has_metadata = 1;
+	in.port = INT_MIN;
+	instance_to_json(&in, &b);
+	sbuf_adds(&want, "{\"groupId\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"healthCheckUrl\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"instanceId\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"ip\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"machineName\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"metadata\":{\"null\":null,\"k\":");
+	model_json_string(&want, ctl);
+	sbuf_addc(&want, ',');
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ":null},\"port\":-2147483648,\"protocol\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"regionId\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"serviceId\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"status\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"url\":");
+	model_json_string(&want, ctl);
+	sbuf_adds(&want, ",\"zoneId\":");
+	model_json_string(&want, ctl);
+	sbuf_addc(&want, '}');
+	ok(b.len == want.len && strcmp(b.s, want.s) == 0 && strlen(b.s) == b.len,
+	    "worst-case escaping: %zu bytes", b.len);
+	ok(strstr(b.s, "\"\\u001F\\u0001\\u0002") != NULL, "control bytes as \\u00XX");
+
+	memset(&in, 0, sizeof(in));	/* all null, into a buffer already holding text */
+	sbuf_reset(&b);
+	sbuf_adds(&b, "x");
+	instance_to_json(&in, &b);
+	ok(strcmp(b.s, "x{\"groupId\":null,\"healthCheckUrl\":null,\"instanceId\":null,"
+	    "\"ip\":null,\"machineName\":null,\"metadata\":null,\"port\":0,"
+	    "\"protocol\":null,\"regionId\":null,\"serviceId\":null,\"status\":null,"
+	    "\"url\":null,\"zoneId\":null}") == 0, "all null, appended");
+	sbuf_free(&b);
+	sbuf_free(&want);
+}
+
 static void
 test_discovery_config(void)
 {
@@ -654,6 +722,7 @@ main(void)
 	test_refusals();
 	test_keys_display();
 	test_ownership();
+	test_encode_worst_case();
 	test_discovery_config();
 	test_speed();
 	return done_testing();
