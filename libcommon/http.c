@@ -485,6 +485,10 @@ send_response(struct MHD_Connection *c, struct req *rq, int status,
 	if (r == NULL)
 		return MHD_NO;
 	add_cors(r);
+	/* Java's ziplet filter says Vary: Accept-Encoding on every answer (101 and
+	 * error pages included): a cache must not hand a gzip variant to a client
+	 * that did not ask for one, whichever variant it saw first. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	ret = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	rq->answered = 1;
@@ -624,10 +628,8 @@ send_handler_response(struct MHD_Connection *c, struct req *rq,
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    resp->content_type ? resp->content_type : JSON_TYPE);
-	if (gz) {
+	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	}
 	return send_response(c, rq, status, r);
 }
 

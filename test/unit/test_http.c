@@ -304,6 +304,8 @@ main(void)
 
 	req(&r, "GET", "/api/get.json?x=1&x=2", NULL, NULL, 0, 0, 0);
 	ok(r.code == 200, "GET 200 (%ld)", r.code);
+	ok(strcmp(hdr(&r, "Vary", h, sizeof(h)), "Accept-Encoding") == 0,
+	    "Vary: Accept-Encoding on a plain answer too (Java's ziplet)");
 	ok(strcmp(r.body.s, "{\"path\":\"/api/get.json\",\"x\":\"1\",\"all\":\"1;2;\"}") == 0,
 	    "query params: %s", r.body.s);
 	ok(strcmp(hdr(&r, "Content-Type", h, sizeof(h)), "application/json;charset=UTF-8") == 0,
