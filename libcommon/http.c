@@ -672,19 +672,28 @@ send_builtin(struct MHD_Connection *c, struct req *rq, int which)
 	return send_response(c, rq, 200, r);
 }
 
+/*
+ * The methods the route was declared with, as Spring lists a mapping's methods
+ * in a 405 ("Allow: POST"): HEAD (implied by GET) and OPTIONS (answered for
+ * every path by the CORS layer) are not named, as in Java.
+ */
 static void
 allow_header(unsigned methods, char *buf, size_t len)
 {
+	static const struct { unsigned bit; const char *name; } m[] = {
+		{ HTTP_GET, "GET" }, { HTTP_POST, "POST" },
+		{ HTTP_PUT, "PUT" }, { HTTP_DELETE, "DELETE" },
+	};
+	size_t i;
+
 	buf[0] = '\0';
-	if (methods & HTTP_GET)
-		strlcat(buf, "GET, HEAD, ", len);
-	if (methods & HTTP_POST)
-		strlcat(buf, "POST, ", len);
-	if (methods & HTTP_PUT)
-		strlcat(buf, "PUT, ", len);
-	if (methods & HTTP_DELETE)
-		strlcat(buf, "DELETE, ", len);
-	strlcat(buf, "OPTIONS", len);
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((methods & m[i].bit) == 0)
+			continue;
+		if (buf[0] != '\0')
+			strlcat(buf, ", ", len);
+		strlcat(buf, m[i].name, len);
+	}
 }
 
 static enum MHD_Result
