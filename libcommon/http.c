@@ -578,7 +578,15 @@ send_handler_response(struct MHD_Connection *c, struct req *rq,
 	struct MHD_Response *r;
 	struct rbuf *use;
 	int gz = 0, status = resp->status ? resp->status : 200;
+	uint64_t plain_len = resp->shared != NULL ? resp->shared->len :
+	    resp->stream.read != NULL ? resp->stream.len : resp->body.len;
 
+	/* ziplet's rule for every body, prepared gzip included: compressed only
+	 * from GZIP_MIN bytes on, smaller ones go out as they are */
+	if (resp->shared_gz != NULL && plain_len < GZIP_MIN) {
+		rbuf_unref(resp->shared_gz);
+		resp->shared_gz = NULL;
+	}
 	if (resp->stream.read != NULL && !(resp->shared_gz != NULL &&
 	    accepts_gzip(c))) {
 		rbuf_unref(resp->shared);

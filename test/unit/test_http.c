@@ -173,7 +173,7 @@ h_big(struct http_request *rq, struct http_response *rs)
 	rs->content_type = "text/plain";
 }
 
-static struct rbuf *shared, *shared_gz;
+static struct rbuf *shared, *shared_gz, *bigshared, *bigshared_gz;
 
 static void
 h_shared(struct http_request *rq, struct http_response *rs)
@@ -181,6 +181,14 @@ h_shared(struct http_request *rq, struct http_response *rs)
 	(void)rq;
 	rs->shared = rbuf_ref(shared);
 	rs->shared_gz = rbuf_ref(shared_gz);
+}
+
+static void
+h_bigshared(struct http_request *rq, struct http_response *rs)
+{
+	(void)rq;
+	rs->shared = rbuf_ref(bigshared);
+	rs->shared_gz = rbuf_ref(bigshared_gz);
 }
 
 static void
@@ -265,6 +273,7 @@ main(void)
 		{ "/api/get.json", HTTP_GET, 0, h_get, NULL, "get" },
 		{ "/api/big", HTTP_GET, 0, h_big, NULL, NULL },
 		{ "/api/shared.json", HTTP_GET | HTTP_POST, 0, h_shared, NULL, NULL },
+		{ "/api/bigshared.json", HTTP_GET, 0, h_bigshared, NULL, NULL },
 		{ "/api/err", HTTP_GET, 0, h_err, NULL, NULL },
 	};
 	const char *json[] = { "Content-Type: application/json", NULL };
@@ -293,6 +302,15 @@ main(void)
 	cfg.http_threads = 2;
 	shared = rbuf_new("{\"shared\":true}", 15);
 	shared_gz = http_gzip(shared->data, shared->len);
+	{
+		char big[1100];
+
+		memset(big, ' ', sizeof(big));
+		big[0] = '{';
+		big[sizeof(big) - 1] = '}';
+		bigshared = rbuf_new(big, sizeof(big));
+		bigshared_gz = http_gzip(bigshared->data, bigshared->len);
+	}
 	srv = http_server_start(&cfg, &la, routes, sizeof(routes) / sizeof(routes[0]), NULL);
 	ok(srv != NULL, "server started");
 	if (srv == NULL)
@@ -433,10 +451,16 @@ main(void)
 	req(&r, "GET", "/api/get.json", NULL, NULL, 0, 0, 1);
 	ok(hdr(&r, "Content-Encoding", h, sizeof(h))[0] == '\0', "small body not gzipped");
 	res_free(&r);
-	req(&r, "GET", "/api/shared.json", NULL, NULL, 0, 0, 1);
-	ok(r.code == 200 && strcmp(r.body.s, "{\"shared\":true}") == 0 &&
+	req(&r, "GET", "/api/bigshared.json", NULL, NULL, 0, 0, 1);
+	ok(r.code == 200 && r.body.len == 1100 && r.body.s[0] == '{' &&
 	    strcmp(hdr(&r, "Content-Encoding", h, sizeof(h)), "gzip") == 0,
 	    "shared_gz used when accepted");
+	res_free(&r);
+	req(&r, "GET", "/api/shared.json", NULL, NULL, 0, 0, 1);
+	ok(r.code == 200 && strcmp(r.body.s, "{\"shared\":true}") == 0 &&
+	    hdr(&r, "Content-Encoding", h, sizeof(h))[0] == '\0',
+	    "shared_gz of a body under 1 KiB not used (ziplet's threshold)");
+	ok(strcmp(hdr(&r, "Vary", h, sizeof(h)), "Accept-Encoding") == 0, "Vary on it");
 	res_free(&r);
 	req(&r, "GET", "/api/shared.json", NULL, NULL, 0, 0, 0);
 	ok(r.code == 200 && strcmp(r.body.s, "{\"shared\":true}") == 0 &&
@@ -465,6 +489,8 @@ main(void)
 	http_server_stop(srv);
 	rbuf_unref(shared);
 	rbuf_unref(shared_gz);
+	rbuf_unref(bigshared);
+	rbuf_unref(bigshared_gz);
 	curl_global_cleanup();
 	return done_testing();
 }
