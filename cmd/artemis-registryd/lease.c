@@ -249,6 +249,7 @@ void
 lease_start(struct registryd *d)
 {
 	pthread_condattr_t ca;
+	int64_t now = now_ms();
 	int m;
 
 	for (m = 0; m < 2; m++) {
@@ -258,6 +259,10 @@ lease_start(struct registryd *d)
 		window_init(&d->safe[m].renewals,
 		    (int)(d->cfg.safe_time_window_ms / 1000) + 1);
 		d->safe[m].is_safe = 1;
+		/* Java's checker starts by resetting its peak to 0 "now", so
+		 * leases.json shows the start time, never 0, and the reset
+		 * interval runs from the start */
+		d->safe[m].max_count_time = now;
 	}
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
