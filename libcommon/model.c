@@ -512,32 +512,29 @@ static const char *const ifield_name[] = {
 	"port", "protocol", "regionId", "serviceId", "status", "url", "zoneId"
 };
 
-/* Dispatch on the first letter: one strcasecmp per key instead of thirteen. */
+/* Dispatch on the first two letters: one strcasecmp per key, not thirteen. */
 static enum ifield
 ifield_of(const char *k)
 {
-	enum ifield a, b = F_NONE;
+	enum ifield f;
+	char second = (char)(k[0] != '\0' ? k[1] | 0x20 : 0);
 
 	switch (k[0] | 0x20) {
-	case 'g':	a = F_GROUP; break;
-	case 'h':	a = F_HEALTH; break;
-	case 'i':	a = F_INSTANCE; b = F_IP; break;
-	case 'm':	a = F_MACHINE; b = F_METADATA; break;
-	case 'p':	a = F_PORT; b = F_PROTOCOL; break;
-	case 'r':	a = F_REGION; break;
-	case 's':	a = F_SERVICE; b = F_STATUS; break;
-	case 'u':	a = F_URL; break;
-	case 'z':	a = F_ZONE; break;
+	case 'g':	f = F_GROUP; break;
+	case 'h':	f = F_HEALTH; break;
+	case 'i':	f = second == 'p' ? F_IP : F_INSTANCE; break;
+	case 'm':	f = second == 'e' ? F_METADATA : F_MACHINE; break;
+	case 'p':	f = second == 'r' ? F_PROTOCOL : F_PORT; break;
+	case 'r':	f = F_REGION; break;
+	case 's':	f = second == 't' ? F_STATUS : F_SERVICE; break;
+	case 'u':	f = F_URL; break;
+	case 'z':	f = F_ZONE; break;
 	default:	return F_NONE;
 	}
-	if (strcasecmp(k, ifield_name[a]) == 0)
-		return a;
-	if (b != F_NONE && strcasecmp(k, ifield_name[b]) == 0)
-		return b;
-	return F_NONE;
+	return strcasecmp(k, ifield_name[f]) == 0 ? f : F_NONE;
 }
 
-static char **
+static inline char **
 istring(struct instance *in, enum ifield f)
 {
 	switch (f) {
