@@ -17,6 +17,12 @@
  * so that a re-registration at full capacity still has a fresh slot to write.
  * Each section starts on a 4 KiB boundary. J = max(4096, min(2^20, pow2(C))).
  * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
+ * Disk blocks are reserved (fallocate) for header, journal, index and leases at
+ * creation, and by the writer for the slots in chunks of 4096 (4 MiB) before hwm
+ * reaches them; the same call maps the chunk's pages writable
+ * (MADV_POPULATE_WRITE, Linux 5.14) instead of two page faults per page. So a
+ * full disk makes creation fail, or an upsert return -ENOSPC (logged), never a
+ * SIGBUS at the first store to a hole. File systems without fallocate stay sparse.
  *
  * CREATION: the writer builds a new file under "<path>.tmp.<pid>", fills the header
  * last (magic written after everything else) and link(2)s it into place (like a
@@ -276,7 +282,8 @@ int		 table_replaced(struct table *);
 /* ---- writer operations (single writer thread or caller-serialised) ---- */
 
 /* Register: fresh lease (creation = renewal = now, not evicted), journals TC_UPSERT.
- * Returns 0, -E2BIG if key+serviceId+json do not fit a slot, -ENOSPC if full. */
+ * Returns 0, -E2BIG if key+serviceId+json do not fit a slot, -ENOSPC if full (or
+ * the disk has no room for the next chunk of slots, logged). */
 int	table_upsert(struct table *, const char *key, size_t key_len,
 	    const char *service_id, size_t svc_len, const char *json, size_t json_len,
 	    int64_t now_ms, uint32_t ttl_ms, uint8_t flags, uint8_t origin,
@@ -286,7 +293,8 @@ int	table_upsert(struct table *, const char *key, size_t key_len,
 int	table_renew(struct table *, const char *key, size_t key_len, int64_t now_ms,
 	    uint8_t origin);
 /* A batch of heartbeats: the same as table_renew for each key (results[i], if
- * results is not NULL), with the cache misses of neighbouring keys overlapped.
+ * results is not NULL), with the cache misses of neighbouring keys overlapped
+ * (a software pipeline; its prefetches only guess, the checks are table_renew's).
  * Returns how many were renewed. */
 struct table_key {
 	const char	*key;
@@ -340,6 +348,13 @@ const struct table_slot	*table_slot_at(struct table *, uint32_t slot);
 int	table_read_slot(struct table *, uint32_t slot, struct table_rec *out);
 /* 1 and a copy if key is present, 0 if not. */
 int	table_find(struct table *, const char *key, size_t key_len, struct table_rec *out);
+/* A batch of lookups: the same as table_find for each key, with the cache misses
+ * of neighbouring keys overlapped. For each key present, found (if not NULL) is
+ * called with its index in keys and its copy in out (one buffer, overwritten by
+ * the next key found). Returns how many were found. */
+typedef void	table_found_fn(void *arg, size_t i, const struct table_rec *rec);
+size_t	table_find_many(struct table *, const struct table_key *keys, size_t n,
+	    struct table_rec *out, table_found_fn *found, void *arg);
 /* Journal record for sequence seq: 0 ok, 1 not yet written, -1 overrun (rescan). */
 int	table_journal_get(struct table *, uint64_t seq, struct table_journal_rec *out);
 

@@ -1,15 +1,35 @@
 /*
  * table-bench.c — one-core micro-benchmark of the instance table: upserts,
  * renewals and lookups per second, and the resident size of a full table.
- * Not built by default:
+ * Built by contrib/bench/run (build_tools) against build/release/libcommon.a:
  *
- *   make build && cc -O2 -std=c11 -D_GNU_SOURCE -Ilibcommon \
- *       contrib/bench/table-bench.c build/release/libcommon.a -o build/table-bench
- *   build/table-bench [-n instances] [-d dir]
+ *   table-bench [-n instances] [-d dir]
  *
- * Prints "name value unit" lines.
+ * Prints "name value unit" lines:
+ *
+ *   table_fill                upserts of a fresh file (its pages are new)
+ *   table_rss_full            resident size of the table's mapping, full (MiB)
+ *   table_rss_process         this process's resident size (table + key arrays)
+ *   table_pss_full            this process's proportional set size
+ *   table_upsert              upserts replacing live instances
+ *   table_renew               renewals by key through table_renew_many (the
+ *                             heartbeat path), batches of 100 keys in key order
+ *   table_renew_random        the same, keys in random order
+ *   table_renew_single        single-key table_renew, key order
+ *   table_renew_single_random single-key table_renew, random order
+ *   table_find                single-key table_find (copy out), key order
+ *   table_find_random         single-key table_find, random order
+ *   table_find_batch          table_find_many (copy out), batches of 100, key order
+ *   table_find_batch_random   the same, random order
+ *   table_scan                table_read_slot over every slot (cleaner, rescans)
+ *
+ * Keys are used the way a server has them: a batch of 100 is copied into a small
+ * buffer before its clock starts, so the figures time the table, not this
+ * tool's 64 MiB key array (a server's keys come from a request just parsed).
+ * Random order is a fresh permutation per pass: every key once.
  */
-#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,10 +38,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sbuf.h"
 #include "table.h"
 
 #define KEYLEN	64
+#define BATCH	100
+#define NSVC	5000
+#define ROUNDS	3
+
+struct bench {
+	struct table	*t;
+	uint32_t	 n;
+	char		*keys;		/* n keys of KEYLEN bytes */
+	int		*klen;
+	uint32_t	*order;		/* this pass's key order */
+	char		 hot[BATCH][KEYLEN];	/* the batch being timed */
+	struct table_key batch[BATCH];
+	struct table_rec *rec;
+	int64_t		 now;
+};
 
 static double
 now_s(void)
@@ -32,9 +66,9 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Resident and proportional set size of this process in KiB. */
+/* A field of /proc/self/smaps_rollup in KiB (the whole process). */
 static long
-rss_kib(const char *field)
+process_kib(const char *field)
 {
 	char line[256];
 	long v = -1;
@@ -49,29 +83,164 @@ rss_kib(const char *field)
 	return v;
 }
 
+/* Rss in KiB of the mappings of file path in /proc/self/smaps: the table alone.
+ * Matched by device and inode (the mapping may name the file it was created as). */
+static long
+mapping_rss_kib(const char *path)
+{
+	char line[1024], perms[8];
+	unsigned long start, end, off, ino;
+	unsigned maj, min;
+	struct stat st;
+	long v = 0;
+	int ours = 0;
+	FILE *f;
+
+	if (stat(path, &st) == -1 || (f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* a mapping's first line: "start-end perms offset dev inode path" */
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &off,
+		    &maj, &min, &ino) == 7) {
+			ours = ino == st.st_ino && makedev(maj, min) == st.st_dev;
+			continue;
+		}
+		if (ours && strncmp(line, "Rss:", 4) == 0)
+			v += strtol(line + 4, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
 static int
 make_key(char *buf, uint32_t i)
 {
-	return snprintf(buf, KEYLEN, "service-%u:10.%u.%u.%u:8080", i % 5000,
+	return snprintf(buf, KEYLEN, "service-%u:10.%u.%u.%u:8080", i % NSVC,
 	    (i >> 16) & 255, (i >> 8) & 255, i & 255);
+}
+
+static void
+shuffle(struct bench *b, int random_order)
+{
+	uint32_t i, j, x;
+
+	for (i = 0; i < b->n; i++)
+		b->order[i] = i;
+	if (!random_order)
+		return;
+	for (i = b->n - 1; i > 0; i--) {
+		j = (uint32_t)random() % (i + 1);
+		x = b->order[i];
+		b->order[i] = b->order[j];
+		b->order[j] = x;
+	}
+}
+
+/* Copies keys order[i, i + m) into the hot buffer. */
+static void
+gather(struct bench *b, uint32_t i, uint32_t m)
+{
+	uint32_t j, k;
+
+	for (j = 0; j < m; j++) {
+		k = b->order[i + j];
+		memcpy(b->hot[j], b->keys + (size_t)k * KEYLEN, KEYLEN);
+		b->batch[j].key = b->hot[j];
+		b->batch[j].len = (size_t)b->klen[k];
+	}
+}
+
+enum op { OP_RENEW_MANY, OP_RENEW, OP_FIND_MANY, OP_FIND };
+
+/* One batch of m keys; returns how many succeeded. */
+static uint32_t
+run_batch(struct bench *b, enum op op, uint32_t m, int64_t now)
+{
+	uint32_t j, ok = 0;
+
+	switch (op) {
+	case OP_RENEW_MANY:
+		return (uint32_t)table_renew_many(b->t, b->batch, m, now, ORIGIN_LOCAL,
+		    NULL);
+	case OP_RENEW:
+		for (j = 0; j < m; j++)
+			ok += table_renew(b->t, b->batch[j].key, b->batch[j].len, now,
+			    ORIGIN_LOCAL) == 0;
+		return ok;
+	case OP_FIND_MANY:
+		return (uint32_t)table_find_many(b->t, b->batch, m, b->rec, NULL, NULL);
+	case OP_FIND:
+		for (j = 0; j < m; j++)
+			ok += (uint32_t)table_find(b->t, b->batch[j].key, b->batch[j].len,
+			    b->rec);
+		return ok;
+	}
+	return 0;
+}
+
+/* ROUNDS passes over every key; operations per second of time inside the table. */
+static double
+measure(struct bench *b, enum op op, int random_order)
+{
+	double spent = 0, t0;
+	uint32_t i, m;
+	int r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		shuffle(b, random_order);
+		b->now++;
+		for (i = 0; i < b->n; i += m) {
+			m = b->n - i < BATCH ? b->n - i : BATCH;
+			gather(b, i, m);
+			t0 = now_s();
+			if (run_batch(b, op, m, b->now) != m) {
+				fprintf(stderr, "operation %d failed at key %u\n", (int)op,
+				    b->order[i]);
+				exit(1);
+			}
+			spent += now_s() - t0;
+		}
+	}
+	return (double)b->n * ROUNDS / spent;
+}
+
+/* Upserts of every key (svc names made beforehand); upserts per second. */
+static double
+upsert_all(struct bench *b, char (*svc)[16], const int *svc_len, const char *json,
+    size_t json_len)
+{
+	uint32_t i;
+	double t0 = now_s();
+	int rc;
+
+	for (i = 0; i < b->n; i++)
+		if ((rc = table_upsert(b->t, b->keys + (size_t)i * KEYLEN, b->klen[i],
+		    svc[i % NSVC], svc_len[i % NSVC], json, json_len, b->now, 30000, 0,
+		    ORIGIN_LOCAL, NULL)) != 0) {
+			fprintf(stderr, "upsert %u: %s\n", i, strerror(-rc));
+			exit(1);
+		}
+	return b->n / (now_s() - t0);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct table_rec *r;
-	struct table *t;
+	static struct bench bench;
+	struct bench *b = &bench;
+	static char svc[NSVC][16];
+	static int svc_len[NSVC];
 	const char *dir = "/tmp";
-	char path[512], err[512], svc[32], json[400], *keys;
-	struct table_key *batch;
-	uint32_t n = 1000000, i, j, found = 0;
-	int ch, *klen, rounds = 5, k;
+	char path[512], err[512], json[400];
+	uint32_t i, found = 0;
 	double t0, dt;
-	int64_t now = 1700000000000;
+	int ch;
 
+	b->n = 1000000;
+	b->now = 1700000000000;
 	while ((ch = getopt(argc, argv, "n:d:")) != -1) {
 		if (ch == 'n')
-			n = (uint32_t)strtoul(optarg, NULL, 10);
+			b->n = (uint32_t)strtoul(optarg, NULL, 10);
 		else if (ch == 'd')
 			dir = optarg;
 		else {
@@ -79,127 +248,61 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
+	if (b->n == 0)
+		return 2;
 	snprintf(path, sizeof(path), "%s/table-bench.%d.table", dir, (int)getpid());
-	keys = malloc((size_t)n * KEYLEN);
-	klen = malloc((size_t)n * sizeof(int));
-	r = malloc(sizeof(*r));
-	if (keys == NULL || klen == NULL || r == NULL)
+	b->keys = malloc((size_t)b->n * KEYLEN);
+	b->klen = malloc((size_t)b->n * sizeof(int));
+	b->order = malloc((size_t)b->n * sizeof(uint32_t));
+	b->rec = malloc(sizeof(*b->rec));
+	if (b->keys == NULL || b->klen == NULL || b->order == NULL || b->rec == NULL)
 		return 1;
-	for (i = 0; i < n; i++)
-		klen[i] = make_key(keys + (size_t)i * KEYLEN, i);
+	for (i = 0; i < b->n; i++)
+		b->klen[i] = make_key(b->keys + (size_t)i * KEYLEN, i);
+	for (i = 0; i < NSVC; i++)
+		svc_len[i] = snprintf(svc[i], sizeof(svc[i]), "SERVICE-%u", i);
 	memset(json, 'j', sizeof(json));
 	json[0] = '{';
 	json[sizeof(json) - 1] = '}';
+	srandom(1);
 
-	if ((t = table_open_writer(path, n, err, sizeof(err))) == NULL) {
+	if ((b->t = table_open_writer(path, b->n, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	/* first fill: includes the page faults of a fresh sparse file */
-	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		k = snprintf(svc, sizeof(svc), "SERVICE-%u", i % 5000);
-		if (table_upsert(t, keys + (size_t)i * KEYLEN, klen[i], svc, k, json,
-		    sizeof(json), now, 30000, 0, ORIGIN_LOCAL, NULL) != 0) {
-			fprintf(stderr, "upsert %u failed\n", i);
-			return 1;
-		}
-	}
-	dt = now_s() - t0;
-	printf("table_fill %.0f upserts/s\n", n / dt);
-	printf("table_rss_full %.1f MiB\n", rss_kib("Rss:") / 1024.0);
-	printf("table_pss_full %.1f MiB\n", rss_kib("Pss:") / 1024.0);
-
+	/* first fill: includes providing the pages of a fresh file */
+	printf("table_fill %.0f upserts/s\n",
+	    upsert_all(b, svc, svc_len, json, sizeof(json)));
+	printf("table_rss_full %.1f MiB\n", mapping_rss_kib(path) / 1024.0);
+	printf("table_rss_process %.1f MiB\n", process_kib("Rss:") / 1024.0);
+	printf("table_pss_full %.1f MiB\n", process_kib("Pss:") / 1024.0);
 	/* re-registrations of existing keys (fresh slot, index switch, free) */
-	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		k = snprintf(svc, sizeof(svc), "SERVICE-%u", i % 5000);
-		table_upsert(t, keys + (size_t)i * KEYLEN, klen[i], svc, k, json,
-		    sizeof(json), now, 30000, 0, ORIGIN_LOCAL, NULL);
-	}
-	dt = now_s() - t0;
-	printf("table_upsert %.0f upserts/s\n", n / dt);
+	printf("table_upsert %.0f upserts/s\n",
+	    upsert_all(b, svc, svc_len, json, sizeof(json)));
 
-	/* renewals in key order (a batched heartbeat), then at random */
-	t0 = now_s();
-	for (k = 0; k < rounds; k++)
-		for (i = 0; i < n; i++)
-			if (table_renew(t, keys + (size_t)i * KEYLEN, klen[i], now + k,
-			    ORIGIN_LOCAL) != 0)
-				return 1;
-	dt = now_s() - t0;
-	printf("table_renew %.0f renewals/s\n", (double)n * rounds / dt);
-	srandom(1);
-	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		uint32_t x = (uint32_t)random() % n;
-
-		if (table_renew(t, keys + (size_t)x * KEYLEN, klen[x], now + 10,
-		    ORIGIN_LOCAL) != 0)
-			return 1;
-	}
-	dt = now_s() - t0;
-	printf("table_renew_random %.0f renewals/s\n", n / dt);
-
-	/* the same through table_renew_many, in batches of 100 */
-	batch = malloc(100 * sizeof(*batch));
-	if (batch == NULL)
-		return 1;
-	t0 = now_s();
-	for (k = 0; k < rounds; k++)
-		for (i = 0; i < n; i += 100) {
-			for (j = 0; j < 100 && i + j < n; j++) {
-				batch[j].key = keys + (size_t)(i + j) * KEYLEN;
-				batch[j].len = klen[i + j];
-			}
-			if (table_renew_many(t, batch, j, now + k, ORIGIN_LOCAL, NULL) != j)
-				return 1;
-		}
-	dt = now_s() - t0;
-	printf("table_renew_batch %.0f renewals/s\n", (double)n * rounds / dt);
-	t0 = now_s();
-	for (i = 0; i < n; i += 100) {
-		for (j = 0; j < 100 && i + j < n; j++) {
-			uint32_t x = (uint32_t)random() % n;
-
-			batch[j].key = keys + (size_t)x * KEYLEN;
-			batch[j].len = klen[x];
-		}
-		if (table_renew_many(t, batch, j, now + 10, ORIGIN_LOCAL, NULL) != j)
-			return 1;
-	}
-	dt = now_s() - t0;
-	printf("table_renew_batch_random %.0f renewals/s\n", n / dt);
-	free(batch);
-
-	/* lookups with a full copy, in key order and at random */
-	t0 = now_s();
-	for (i = 0; i < n; i++)
-		found += table_find(t, keys + (size_t)i * KEYLEN, klen[i], r);
-	dt = now_s() - t0;
-	printf("table_find %.0f lookups/s\n", n / dt);
-	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		uint32_t x = (uint32_t)random() % n;
-
-		found += table_find(t, keys + (size_t)x * KEYLEN, klen[x], r);
-	}
-	dt = now_s() - t0;
-	printf("table_find_random %.0f lookups/s\n", n / dt);
-	if (found != 2 * n)
-		fprintf(stderr, "found %u of %u\n", found, 2 * n);
+	printf("table_renew %.0f renewals/s\n", measure(b, OP_RENEW_MANY, 0));
+	printf("table_renew_random %.0f renewals/s\n", measure(b, OP_RENEW_MANY, 1));
+	printf("table_renew_single %.0f renewals/s\n", measure(b, OP_RENEW, 0));
+	printf("table_renew_single_random %.0f renewals/s\n", measure(b, OP_RENEW, 1));
+	printf("table_find %.0f lookups/s\n", measure(b, OP_FIND, 0));
+	printf("table_find_random %.0f lookups/s\n", measure(b, OP_FIND, 1));
+	printf("table_find_batch %.0f lookups/s\n", measure(b, OP_FIND_MANY, 0));
+	printf("table_find_batch_random %.0f lookups/s\n", measure(b, OP_FIND_MANY, 1));
 
 	/* a full linear scan, as the cleaner and readers' rescans do */
 	t0 = now_s();
-	for (i = 0, found = 0; i < table_hwm(t); i++)
-		found += table_read_slot(t, i, r);
+	for (i = 0; i < table_hwm(b->t); i++)
+		found += table_read_slot(b->t, i, b->rec);
 	dt = now_s() - t0;
-	printf("table_scan %.0f slots/s\n", table_hwm(t) / dt);
+	printf("table_scan %.0f slots/s\n", table_hwm(b->t) / dt);
+	if (found != b->n)
+		fprintf(stderr, "scan found %u of %u\n", found, b->n);
 
-	table_close(t);
+	table_close(b->t);
 	unlink(path);
-	free(keys);
-	free(klen);
-	free(r);
+	free(b->keys);
+	free(b->klen);
+	free(b->order);
+	free(b->rec);
 	return 0;
 }
