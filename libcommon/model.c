@@ -3,8 +3,15 @@
  *
  * Decoding: json-c parses, a short pre-pass refuses what json-c tolerates even in
  * strict mode but Jackson does not (single quotes, NaN/Infinity, "1.", raw control
- * characters in strings), then values are bound with Jackson 2.9's coercions.
- * Encoding: a small writer straight into an sbuf, keys in Java String.compareTo order.
+ * characters in strings), then values are bound with Jackson 2.9's coercions, an
+ * Instance's strings copied into one block.
+ * Encoding: a small writer straight into an sbuf, sized up front, keys in Java
+ * String.compareTo order.
+ *
+ * Where a decode's time goes (433-byte instance, json-c 0.16, glibc; perf): ~79 %
+ * is json-c building and freeing the tree (its tokenizer loop alone ~30 %; malloc
+ * and free, mostly for json-c's 61 allocations per instance, ~20 % of the total),
+ * ~21 % is ours (prescan 6 %, binding 15 %). See contrib/bench/json-bench.c.
  */
 #include <ctype.h>
 #include <errno.h>
