@@ -32,6 +32,9 @@ row "table: … table-bench process RSS (incl. the tool's own arrays)" "$(tb tab
 row "table: linear slot scan (cleaner, rescans)" "$(fmt_rate "$(tb table_scan)" /s)" "—" "—" "—"
 
 "$BENCH/json-bench" 1 > "$TMP/json-bench.out" 2>&1
+# json-bench reports rates per CPU-second of its thread (median of 7 slices), so
+# a busy machine stretches wall time, not the figures; cpu_share says how busy.
+note "- json-bench: rates per CPU-second; its thread got $(awk '$1 == "cpu_share" {print $2}' "$TMP/json-bench.out") of the wall time."
 jb() { awk -v k="$1" '$1 == k {print $2}' "$TMP/json-bench.out"; }
 cat "$TMP/json-bench.out" >&2
 row "JSON: encode one instance ($(jb canonical_bytes) B, instance_to_json)" "$(fmt_rate "$(jb encode)" /s)" "—" "—" \
@@ -40,5 +43,6 @@ row "JSON: decode one instance (model_parse + instance_from_json)" "$(fmt_rate "
 	"$(verdict "$(jb decode)" ">=" 250000 "≥ 250 k/s")"
 row "JSON: … of which model_parse alone (json-c tokener + tree)" "$(fmt_rate "$(jb decode_parse)" /s)" "—" "—" "—"
 row "JSON: … plain json_tokener_parse for comparison" "$(fmt_rate "$(jb decode_tokener)" /s)" "—" "—" "—"
+row "JSON: … json-c alone, strict, on a reused tokener (the floor under model_parse)" "$(fmt_rate "$(jb decode_tokener_reused)" /s)" "—" "—" "—"
 row "JSON: … of which instance_from_json alone" "$(fmt_rate "$(jb decode_from_json)" /s)" "—" "—" "—"
 row "JSON: decode a 100-instance heartbeat body, per instance" "$(fmt_rate "$(jb batch100_decode)" /s)" "—" "—" "—"
