@@ -7,6 +7,16 @@
  * session callback, timer and fd handler runs on the loop thread, so sessions
  * need no locks.
  *
+ * Sending: a text frame is encoded once by wslay's frame API into an rbuf
+ * (server frames are unmasked, so the bytes are the same for every session;
+ * push fans one change out to thousands). ws_send_frame() writes it straight
+ * to the socket (MSG_DONTWAIT) when nothing is queued before it: no copy, no
+ * allocation, no epoll_ctl. Only what the socket does not take now is queued,
+ * by reference, in the session's bounded outbound queue, and EPOLLOUT is
+ * armed. wslay's own event queue carries control frames only (pongs, close);
+ * they go out at frame boundaries of ours, so pings are answered at once and
+ * frames never interleave (a frame one side has begun is finished first).
+ *
  * Closing: when wslay has nothing left to read or write (close frames
  * exchanged, a fatal error, or our close went unanswered for LINGER_MS) the
  * socket is half-closed and briefly drained (so unread input does not turn our
@@ -73,6 +83,13 @@ struct pending {
 	char		 ip[64];
 };
 
+/* A queued frame (or what is left of one), shared by reference. */
+struct qent {
+	STAILQ_ENTRY(qent) link;
+	struct rbuf	*f;
+	size_t		 off;		/* bytes of f already written */
+};
+
 struct ws_conn {
 	struct watcher	 w;
 	struct ws_server *s;
@@ -92,6 +109,10 @@ struct ws_conn {
 	int64_t		 deadline;	/* closing/lingering: give up then */
 	int		 dirty;
 	int		 dead;
+	int		 broken;	/* a send failed: finish at the next service */
+	int		 wslay_blocked;	/* wslay stopped inside a frame (EAGAIN) */
+	STAILQ_HEAD(, qent) outq;	/* our frames, in order */
+	size_t		 outq_bytes;	/* unwritten bytes in outq */
 	LIST_ENTRY(ws_conn) link;	/* endpoint's open sessions */
 	LIST_ENTRY(ws_conn) dlink;	/* dirty or dead */
 	LIST_ENTRY(ws_conn) clink;	/* closing or lingering */
@@ -140,6 +161,7 @@ struct ws_server {
 
 static void	conn_finish(struct ws_conn *);
 static void	conn_service(struct ws_conn *);
+static void	outq_clear(struct ws_conn *);
 
 /* ------------------------------------------------------------------ plumbing */
 
@@ -236,9 +258,10 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
 			return n;
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->wslay_blocked = 1;
 			wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		else
+		} else
 			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
@@ -297,6 +320,7 @@ conn_adopt(struct ws_server *s, struct pending *p)
 	c->extra = p->extra;
 	c->extra_len = p->extra_len;
 	p->extra = NULL;
+	STAILQ_INIT(&c->outq);
 	if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0)
 		fatalx("ws: wslay init");
 	wslay_event_config_set_max_recv_msg_length(c->ctx, s->max_message);
@@ -389,9 +413,109 @@ conn_finish(struct ws_conn *c)
 static void
 conn_free(struct ws_conn *c)
 {
+	outq_clear(c);
 	wslay_event_context_free(c->ctx);
 	free(c->extra);
 	free(c);
+}
+
+/* ------------------------------------------------------------------ output */
+
+/* Write up to len bytes without blocking: bytes written (0 if the socket is
+ * full), -1 if the connection is broken. */
+static ssize_t
+sock_write(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -1;
+	}
+}
+
+static void
+outq_push(struct ws_conn *c, struct rbuf *f, size_t off)
+{
+	struct qent *q;
+
+	if ((q = malloc(sizeof(*q))) == NULL)
+		fatal("ws: outbound queue");
+	q->f = rbuf_ref(f);
+	q->off = off;
+	STAILQ_INSERT_TAIL(&c->outq, q, link);
+	c->outq_bytes += f->len - off;
+}
+
+static void
+outq_pop(struct ws_conn *c)
+{
+	struct qent *q = STAILQ_FIRST(&c->outq);
+
+	STAILQ_REMOVE_HEAD(&c->outq, link);
+	c->outq_bytes -= q->f->len - q->off;
+	rbuf_unref(q->f);
+	free(q);
+}
+
+static void
+outq_clear(struct ws_conn *c)
+{
+	while (!STAILQ_EMPTY(&c->outq))
+		outq_pop(c);
+}
+
+/* 1 when our queue's head frame is partly written: nothing else may go out. */
+static int
+outq_midframe(struct ws_conn *c)
+{
+	return !STAILQ_EMPTY(&c->outq) && STAILQ_FIRST(&c->outq)->off > 0;
+}
+
+static int
+wslay_flush(struct ws_conn *c)
+{
+	c->wslay_blocked = 0;
+	return wslay_event_send(c->ctx) != 0 ? -1 : 0;
+}
+
+/* Write what is pending until the socket is full, never interleaving frames:
+ * at each boundary of ours wslay's control frames go first (pongs at once; a
+ * close ends the session, so what is queued behind it is dropped), and none of
+ * ours starts while wslay is inside a frame. 0, or -1 if broken. */
+static int
+conn_write(struct ws_conn *c)
+{
+	struct qent *q;
+	ssize_t n;
+
+	for (;;) {
+		if (!outq_midframe(c) && wslay_event_want_write(c->ctx)) {
+			if (wslay_flush(c) == -1)
+				return -1;
+			if (c->wslay_blocked)
+				return 0;
+		}
+		if (wslay_event_get_close_sent(c->ctx)) {
+			outq_clear(c);
+			return 0;
+		}
+		if ((q = STAILQ_FIRST(&c->outq)) == NULL)
+			return 0;
+		if ((n = sock_write(c->fd, q->f->data + q->off, q->f->len - q->off)) == -1)
+			return -1;
+		q->off += (size_t)n;
+		c->outq_bytes -= (size_t)n;
+		if (q->off < q->f->len)
+			return 0;
+		outq_pop(c);
+	}
 }
 
 /* Push queued output, then decide what to wait for. */
@@ -402,7 +526,7 @@ conn_service(struct ws_conn *c)
 
 	if (c->dead || c->lingering)
 		return;
-	if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
+	if (c->broken || conn_write(c) == -1) {
 		conn_finish(c);
 		return;
 	}
@@ -412,13 +536,14 @@ conn_service(struct ws_conn *c)
 		c->deadline = mono_ms() + LINGER_MS;
 		LIST_INSERT_HEAD(&c->s->closing, c, clink);
 	}
-	if (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx)) {
+	if (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx) &&
+	    STAILQ_EMPTY(&c->outq)) {
 		conn_linger(c);
 		return;
 	}
 	if (wslay_event_want_read(c->ctx))
 		ev |= EPOLLIN;
-	if (wslay_event_want_write(c->ctx))
+	if (wslay_event_want_write(c->ctx) || !STAILQ_EMPTY(&c->outq))
 		ev |= EPOLLOUT;
 	set_events(c, ev);
 }
@@ -442,28 +567,96 @@ conn_event(struct ws_conn *c, uint32_t events)
 	conn_service(c);
 }
 
-int
-ws_send_text(struct ws_conn *c, const char *msg, size_t len)
+static ssize_t
+frame_append_cb(const uint8_t *data, size_t len, int flags, void *user)
 {
-	struct wslay_event_msg m;
+	(void)flags;
+	sbuf_add(user, data, len);
+	return (ssize_t)len;
+}
 
-	if (c->closing || c->dead)
+struct rbuf *
+ws_frame_text(const char *msg, size_t len)
+{
+	struct wslay_frame_callbacks cb = { frame_append_cb, NULL, NULL };
+	struct wslay_frame_iocb io;
+	wslay_frame_context_ptr fc;
+	struct sbuf b = SBUF_INIT;
+	struct rbuf *f = NULL;
+	size_t done = 0;
+	ssize_t n;
+
+	sbuf_reserve(&b, len + 14);
+	if (wslay_frame_context_init(&fc, &cb, &b) != 0)
+		fatalx("ws: wslay frame context");
+	memset(&io, 0, sizeof(io));
+	io.fin = 1;
+	io.opcode = WSLAY_TEXT_FRAME;
+	io.payload_length = len;
+	do {
+		io.data = (const uint8_t *)msg + done;
+		io.data_length = len - done;
+		if ((n = wslay_frame_send(fc, &io)) < 0 || (n == 0 && done < len))
+			break;
+		done += (size_t)n;
+	} while (done < len);
+	if (done == len)
+		f = rbuf_from_sbuf(&b);
+	else
+		log_warnx("ws: cannot encode a frame of %zu bytes", len);
+	wslay_frame_context_free(fc);
+	sbuf_free(&b);
+	return f;
+}
+
+int
+ws_send_frame(struct ws_conn *c, struct rbuf *f)
+{
+	ssize_t n = 0;
+
+	if (c->closing || c->dead || c->broken || wslay_event_get_close_sent(c->ctx))
 		return -1;
-	if (wslay_event_get_queued_msg_length(c->ctx) + len > WS_MAX_QUEUED) {
+	if (c->outq_bytes + f->len > WS_MAX_QUEUED) {
 		log_debug("ws: session %llu from %s too slow, dropped",
 		    (unsigned long long)c->id, c->ip);
 		ws_close(c, 1008, "outbound queue full");
 		return -1;
 	}
-	m.opcode = WSLAY_TEXT_FRAME;
-	m.msg = (const uint8_t *)msg;
-	m.msg_length = len;
-	if (wslay_event_queue_msg(c->ctx, &m) != 0) {
-		ws_close(c, 1011, "queue failed");
+	if (!STAILQ_EMPTY(&c->outq) || wslay_event_want_write(c->ctx)) {
+		/* Behind others: EPOLLOUT is armed, or wslay has a control frame
+		 * the next service sends first. */
+		if (STAILQ_EMPTY(&c->outq))
+			mark_dirty(c);
+		outq_push(c, f, 0);
+		return 0;
+	}
+	if ((n = sock_write(c->fd, f->data, f->len)) == -1) {
+		c->broken = 1;		/* on_close must not run under the caller */
+		mark_dirty(c);
 		return -1;
 	}
-	mark_dirty(c);
+	if ((size_t)n < f->len) {
+		outq_push(c, f, (size_t)n);
+		set_events(c, c->events | EPOLLOUT);
+	}
 	return 0;
+}
+
+int
+ws_send_text(struct ws_conn *c, const char *msg, size_t len)
+{
+	struct rbuf *f;
+	int rc;
+
+	if (c->closing || c->dead)
+		return -1;
+	if ((f = ws_frame_text(msg, len)) == NULL) {
+		ws_close(c, 1011, "cannot encode");
+		return -1;
+	}
+	rc = ws_send_frame(c, f);
+	rbuf_unref(f);
+	return rc;
 }
 
 void
@@ -626,8 +819,8 @@ close_all(struct ws_server *s)
 		while ((c = LIST_FIRST(&s->open[i])) != NULL) {
 			if (!c->closing)
 				ws_close(c, 1001, "server going away");
-			if (!c->lingering && wslay_event_want_write(c->ctx))
-				wslay_event_send(c->ctx);
+			if (!c->lingering && !c->broken)
+				(void)conn_write(c);
 			conn_finish(c);
 		}
 	}

@@ -11,7 +11,9 @@
  *    ws_max_message; larger -> close 1009;
  *  - binary frames -> close 1003;
  *  - pings answered with pong at once; unsolicited pongs ignored;
- *  - each connection's outbound queue is bounded (bytes); a connection whose queue
+ *  - a frame is written straight to the socket when nothing is queued before it;
+ *    only what the socket does not take is queued (by reference). Each
+ *    connection's outbound queue is bounded (bytes); a connection whose queue
  *    would overflow is closed (1008) — a slow peer never blocks the others;
  *  - sessions older than config ws_session_ttl_ms are closed with 1000, checked every
  *    ws_check_interval_ms;
@@ -26,6 +28,7 @@
 
 #include "config.h"
 
+struct rbuf;
 struct ws_conn;
 struct ws_server;
 
@@ -61,9 +64,16 @@ struct ws_server *ws_server_hold(struct ws_server *);
 void		 ws_server_detach(struct ws_server *);
 void		 ws_server_release(struct ws_server *);
 
-/* Loop-thread only. Queue a text frame; -1 (and the connection is being closed)
- * if its outbound queue is over the bound. */
+/* Loop-thread only. Send a text frame; -1 if the connection is closing or broken
+ * (a send that fails, or would take the outbound queue over its bound, closes it). */
 int		 ws_send_text(struct ws_conn *, const char *msg, size_t len);
+/* Any thread: a text frame encoded once, to send to many sessions with
+ * ws_send_frame() (server frames are unmasked: the same bytes for everyone).
+ * NULL if it cannot be encoded. Release with rbuf_unref(). */
+struct rbuf	*ws_frame_text(const char *msg, size_t len);
+/* Loop-thread only: ws_send_text() of a frame from ws_frame_text(); a session
+ * that cannot take it all now keeps a reference. */
+int		 ws_send_frame(struct ws_conn *, struct rbuf *frame);
 void		 ws_close(struct ws_conn *, uint16_t code, const char *reason);
 void		*ws_conn_data(struct ws_conn *);
 void		 ws_conn_set_data(struct ws_conn *, void *);

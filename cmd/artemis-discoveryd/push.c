@@ -6,7 +6,7 @@
  * subscriber list of that exact serviceId (case-sensitive, §6.7). No ack; bad or
  * blank-id messages are ignored and the session kept. Each session subscribes to a
  * service at most once, so a change reaches it in exactly one frame. A slow
- * session is closed by ws_send_text() (bounded queue) and never slows the others.
+ * session is closed by ws_send_frame() (bounded queue) and never slows the others.
  */
 #include <sys/queue.h>
 
@@ -189,44 +189,40 @@ push_endpoints(struct ws_endpoint *eps)
 	eps[EP_ALL_INSTANCE_CHANGE].on_text = on_text_ignored;
 }
 
-struct frame {
-	const char	*s;
-	size_t		 len;
-};
-
 static void
 send_frame(struct ws_conn *c, void *arg)
 {
-	struct frame *f = arg;
-
-	(void)ws_send_text(c, f->s, f->len);	/* -1: ws.c closes the laggard */
+	(void)ws_send_frame(c, arg);	/* -1: ws.c closes the laggard */
 }
 
+/* The frame is encoded once and written to each subscriber straight from the
+ * same buffer; only a subscriber whose socket is full keeps a reference. */
 void
 push_change(const char *service_id, const char *type, const char *json, size_t len)
 {
 	struct sublist key, *l;
 	struct sub *s, *next;
 	struct sbuf b = SBUF_INIT;
-	struct frame f;
+	struct rbuf *f;
 
 	if (env->ws == NULL)
 		return;
 	change_to_json(&b, now_ms(), type, json, len);
-	f.s = b.s;
-	f.len = b.len;
+	f = ws_frame_text(b.s, b.len);
+	sbuf_free(&b);
+	if (f == NULL)
+		return;
 	key.service_id = (char *)service_id;
 	if ((l = RB_FIND(sublists, &lists, &key)) != NULL) {
-		/* A failed send may close its session and free its sub (and the
-		 * list, if it was the last) at once: fetch the next one first. Each
-		 * session appears once in a list, so next belongs to another one. */
+		/* A failed send never closes its session under us (ws.c finishes
+		 * it later), but fetch the next one first all the same. */
 		for (s = TAILQ_FIRST(&l->subs); s != NULL; s = next) {
 			next = TAILQ_NEXT(s, by_svc);
-			send_frame(s->conn, &f);	/* l may be gone now */
+			send_frame(s->conn, f);
 		}
 	}
-	ws_foreach(env->ws, EP_ALL_INSTANCE_CHANGE, send_frame, &f);
-	sbuf_free(&b);
+	ws_foreach(env->ws, EP_ALL_INSTANCE_CHANGE, send_frame, f);
+	rbuf_unref(f);
 }
 
 size_t
