@@ -25,6 +25,10 @@
 
 static _Atomic int opened, closed, ticks, pushes_ok, pushes_failed;
 static int push_mode;		/* what the eventfd handler does */
+static int backlog_frames;	/* push_mode 2: numbered frames to push */
+static _Atomic long fanout_refs = -1;	/* push_mode 3: shared frame refs after */
+
+#define BACKLOG_SIZE	(32 * 1024)
 static int evfd;
 static struct ws_server *ws_a;
 
@@ -335,6 +339,26 @@ push_one(struct ws_conn *c, void *arg)
 			atomic_fetch_add(&pushes_ok, 1);
 		return;
 	}
+	if (push_mode == 2) {
+		static char buf[BACKLOG_SIZE];
+		char num[16];
+		struct rbuf *f;
+
+		memset(buf, 'b', sizeof(buf));
+		for (i = 0; i < backlog_frames; i++) {
+			snprintf(num, sizeof(num), "%05d:", i % 100000);
+			memcpy(buf, num, 6);
+			if ((f = ws_frame_text(buf, sizeof(buf))) == NULL ||
+			    ws_send_frame(c, f) == -1) {
+				rbuf_unref(f);
+				atomic_fetch_add(&pushes_failed, 1);
+				return;
+			}
+			rbuf_unref(f);
+			atomic_fetch_add(&pushes_ok, 1);
+		}
+		return;
+	}
 	memset(big, 'p', sizeof(big));
 	for (i = 0; i < 400; i++) {
 		if (ws_send_text(c, big, sizeof(big)) == 0)
@@ -347,14 +371,64 @@ push_one(struct ws_conn *c, void *arg)
 }
 
 static void
+send_shared(struct ws_conn *c, void *arg)
+{
+	if (ws_send_frame(c, arg) == 0)
+		atomic_fetch_add(&pushes_ok, 1);
+}
+
+static void
 on_evfd(void *arg)
 {
+	struct rbuf *f;
 	uint64_t v;
 
 	(void)arg;
 	if (read(evfd, &v, sizeof(v)) != sizeof(v))
 		return;
+	if (push_mode == 3) {
+		/* one frame for every session, as discoveryd pushes a change */
+		if ((f = ws_frame_text("fan-out", 7)) == NULL)
+			return;
+		ws_foreach(ws_a, 0, send_shared, f);
+		atomic_store(&fanout_refs, atomic_load(&f->refs));
+		rbuf_unref(f);
+		return;
+	}
 	ws_foreach(ws_a, 0, push_one, NULL);
+}
+
+/* The frame is the exact RFC 6455 bytes: FIN+text, unmasked length, payload. */
+static int
+frame_is(struct rbuf *f, const unsigned char *hdr, size_t hlen, const char *p, size_t plen)
+{
+	return f != NULL && f->len == hlen + plen && memcmp(f->data, hdr, hlen) == 0 &&
+	    memcmp(f->data + hlen, p, plen) == 0;
+}
+
+static void
+test_frame_encoding(void)
+{
+	static const unsigned char h0[] = { 0x81, 0x00 };
+	static const unsigned char h5[] = { 0x81, 0x05 };
+	static const unsigned char h200[] = { 0x81, 126, 0x00, 0xc8 };
+	static const unsigned char h70k[] = { 0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70 };
+	static char big[70000];
+	struct rbuf *f;
+
+	memset(big, 'z', sizeof(big));
+	f = ws_frame_text("", 0);
+	ok(frame_is(f, h0, sizeof(h0), "", 0), "empty text frame");
+	rbuf_unref(f);
+	f = ws_frame_text("hello", 5);
+	ok(frame_is(f, h5, sizeof(h5), "hello", 5), "5-byte frame: 7-bit length");
+	rbuf_unref(f);
+	f = ws_frame_text(big, 200);
+	ok(frame_is(f, h200, sizeof(h200), big, 200), "200-byte frame: 16-bit length");
+	rbuf_unref(f);
+	f = ws_frame_text(big, sizeof(big));
+	ok(frame_is(f, h70k, sizeof(h70k), big, sizeof(big)), "70,000-byte frame: 64-bit length");
+	rbuf_unref(f);
 }
 
 static void
@@ -384,6 +458,7 @@ main(void)
 
 	log_init("test_ws", 0);
 	http_block_signals();
+	test_frame_encoding();
 	config_defaults(&cfg);
 	cfg.http_threads = 2;
 	cfg.ws_max_message = 4096;
@@ -448,6 +523,76 @@ main(void)
 		    "push via ws_loop_add_fd + ws_foreach");
 		free(p);
 	}
+
+	/* one encoded frame fanned out: written straight to both sockets, so no
+	 * session keeps a reference */
+	n = (size_t)atomic_load(&opened);
+	fd2 = ws_open(port_a, "/ws/echo");
+	ok(wait_for(&opened, (int)n + 1, 2000), "second session adopted");
+	{
+		uint64_t one64 = 1;
+		int i;
+
+		push_mode = 3;
+		atomic_store(&pushes_ok, 0);
+		ok(write(evfd, &one64, sizeof(one64)) == sizeof(one64), "wake for a fan-out");
+		ok(recv_frame(fd, &op, &p, &len, 2000) == 0 && op == 1 &&
+		    strcmp(p, "fan-out") == 0, "fan-out frame at session 1");
+		free(p);
+		ok(recv_frame(fd2, &op, &p, &len, 2000) == 0 && op == 1 &&
+		    strcmp(p, "fan-out") == 0, "fan-out frame at session 2");
+		free(p);
+		for (i = 0; i < 400 && atomic_load(&fanout_refs) < 0; i++)
+			usleep(5000);
+		ok(atomic_load(&pushes_ok) == 2 && atomic_load(&fanout_refs) == 1,
+		    "sent to both, nobody queued a reference (refs %ld)",
+		    atomic_load(&fanout_refs));
+		push_mode = 0;
+	}
+	close(fd2);
+
+	/* a backlog: what the kernel does not take is queued; a ping meanwhile is
+	 * answered at the next frame boundary, ahead of the queue, and every frame
+	 * arrives whole and in order */
+	n = (size_t)atomic_load(&opened);
+	fd2 = ws_open(port_a, "/ws/echo");
+	ok(wait_for(&opened, (int)n + 1, 2000), "backlog session adopted");
+	{
+		uint64_t one64 = 1;
+		long kbuf = proc_long("/proc/sys/net/ipv4/tcp_wmem", 2) +
+		    proc_long("/proc/sys/net/ipv4/tcp_rmem", 1);
+		int texts = 0, in_order = 1, pong_at = -1;
+		char want[16];
+
+		backlog_frames = (int)((kbuf + (2 << 20)) / BACKLOG_SIZE);
+		push_mode = 2;
+		atomic_store(&pushes_ok, 0);
+		atomic_store(&pushes_failed, 0);
+		ok(write(evfd, &one64, sizeof(one64)) == sizeof(one64), "wake for a backlog");
+		ok(wait_for(&pushes_ok, backlog_frames, 3000) &&
+		    atomic_load(&pushes_failed) == 0, "%d frames of 32 KiB accepted",
+		    backlog_frames);
+		send_frame(fd2, 1, 9, "during-backlog", 14);
+		while (texts < backlog_frames && recv_frame(fd2, &op, &p, &len, 2000) == 0) {
+			if (op == 10 && strcmp(p, "during-backlog") == 0 && pong_at < 0)
+				pong_at = texts;
+			else if (op == 1) {
+				snprintf(want, sizeof(want), "%05d:", texts % 100000);
+				in_order &= len == BACKLOG_SIZE && memcmp(p, want, 6) == 0 &&
+				    p[len - 1] == 'b';
+				texts++;
+			} else
+				in_order = 0;
+			free(p);
+		}
+		ok(texts == backlog_frames && in_order, "%d frames whole and in order",
+		    texts);
+		ok(pong_at >= 0 && pong_at < backlog_frames,
+		    "pong ahead of the queued frames (after %d of %d)", pong_at,
+		    backlog_frames);
+		push_mode = 0;
+	}
+	close(fd2);
 
 	/* client close */
 	send_frame(fd, 1, 8, "\x03\xe8", 2);
