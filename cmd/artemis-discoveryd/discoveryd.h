@@ -106,6 +106,14 @@ struct rendered {
 };
 
 struct rendered	*rendered_build(struct filter_service *);
+/* Initial load: a rendering laid out for inst[i].len bytes of JSON each (every
+ * instance kept); inst[i].json is set to where the caller writes it. Once the
+ * chain ran on a filter_service pointing there, rendered_complete() returns the
+ * layout itself, completed in place, or (something hidden, a longer tail) a new
+ * rendering: the caller then still holds its reference to the layout. */
+struct rendered	*rendered_layout(const char *service_id, struct filter_inst *,
+		    size_t);
+struct rendered	*rendered_complete(struct rendered *, struct filter_service *);
 struct rendered	*rendered_ref(struct rendered *);
 void		 rendered_unref(struct rendered *);
 struct rbuf	*rendered_gz(struct rendered *);	/* new reference or NULL */
@@ -127,6 +135,9 @@ int		 accepts_gzip(struct http_request *);
 /* ---- follower.c: the table journal -> services ---- */
 
 int	follower_init(void);		/* initial scan (before serving) */
+/* Tests: called by the initial load between laying out the answers and reading
+ * the instances' JSON into them, to change the table there. */
+extern void (*follower_load_hook)(void);
 void	follower_start(struct ws_server *);	/* timers and bus fd on the loop */
 void	follower_pass(void);		/* loop thread */
 uint64_t follower_seq(void);
