@@ -78,31 +78,49 @@ rendered_gz(struct rendered *r)
 	return rbuf_ref(gz);
 }
 
-/* Render a filtered service: lookup answer body, Service offsets, instance offsets
- * (the follower and the delta code point into the body instead of keeping copies).
- * The Service is rendered with a one-byte placeholder for its instance list (a
- * control character never appears raw in JSON), and the body is assembled once
- * around it: each instance's JSON is copied exactly once, at a known offset. */
-struct rendered *
-rendered_build(struct filter_service *fs)
+static struct rendered *
+rendered_new(const char *service_id)
 {
-	struct sbuf svc = SBUF_INIT, body = SBUF_INIT;
-	struct service_json sj;
 	struct rendered *r;
-	size_t i, k, keylen = 0, listlen = 2, pos, hole;
-	const char *mark;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->service_id = strdup(fs->service_id)) == NULL)
-		fatal("rendered_build");
+	    (r->service_id = strdup(service_id)) == NULL)
+		fatal("rendered_new");
 	atomic_init(&r->refs, 1);
 	atomic_init(&r->gz, NULL);
-	for (i = 0; i < fs->ninst; i++) {
-		if (!fs->inst[i].keep)
-			continue;
-		listlen += fs->inst[i].len + (r->ninst++ > 0);
-		keylen += strlen(fs->inst[i].key) + 1;
-	}
+	return r;
+}
+
+/* A body of n bytes written in place (sbuf.h's rbuf, which rbuf_unref frees):
+ * a service's answer is assembled once, where it stays. */
+static struct rbuf *
+body_alloc(size_t n)
+{
+	struct rbuf *b;
+
+	if (n > UINT32_MAX || (b = malloc(sizeof(*b) + n + 1)) == NULL)
+		fatal("body of %zu bytes", n);
+	atomic_init(&b->refs, 1);
+	b->len = n;
+	b->data[n] = '\0';
+	return b;
+}
+
+/*
+ * What surrounds a service's instance list in its lookup answer: head is
+ * {"responseStatus":...,"services":[ and the Service up to its list (svc_off is
+ * where the Service starts), tail the rest of the Service and "]}". The Service
+ * is rendered with a one-byte placeholder for the list (a control character
+ * never appears raw in JSON).
+ */
+static void
+body_parts(const struct filter_service *fs, struct sbuf *head, struct sbuf *tail,
+    size_t *svc_off)
+{
+	struct sbuf svc = SBUF_INIT;
+	struct service_json sj;
+	const char *mark;
+	size_t hole;
 
 	memset(&sj, 0, sizeof(sj));
 	sj.service_id = fs->service_id;
@@ -115,52 +133,165 @@ rendered_build(struct filter_service *fs)
 		fatalx("service %s: instance list missing from its rendering",
 		    fs->service_id);
 	hole = (size_t)(mark - svc.s);
+	sbuf_adds(head, "{\"responseStatus\":");
+	response_status_to_json(&RS_SUCCESS, head);
+	sbuf_adds(head, ",\"services\":[");
+	*svc_off = head->len;
+	sbuf_add(head, svc.s, hole);
+	sbuf_add(tail, mark + 1, svc.len - hole - 1);
+	sbuf_adds(tail, "]}");
+	sbuf_free(&svc);
+}
 
-	sbuf_reserve(&body, svc.len + listlen + 64);
-	sbuf_adds(&body, "{\"responseStatus\":");
-	response_status_to_json(&RS_SUCCESS, &body);
-	sbuf_adds(&body, ",\"services\":[");
-	r->svc_off = body.len;
-	r->svc_len = svc.len - 1 + listlen;
-	sbuf_add(&body, svc.s, hole);
-	sbuf_addc(&body, '[');
-	pos = body.len;
+/* The instance list: kept instances' lengths, key bytes and count. */
+static size_t
+list_len(const struct filter_inst *inst, size_t n, size_t *keylen, size_t *ninst)
+{
+	size_t i, len = 2;
+
+	*keylen = *ninst = 0;
+	for (i = 0; i < n; i++) {
+		if (!inst[i].keep)
+			continue;
+		len += inst[i].len + (*ninst > 0);
+		*keylen += strlen(inst[i].key) + 1;
+		(*ninst)++;
+	}
+	return len;
+}
+
+/* r->inst and r->keys for the kept instances, whose list starts at body offset
+ * pos; the instances' JSON is not looked at. */
+static void
+rendered_index(struct rendered *r, const struct filter_inst *inst, size_t n,
+    size_t keylen, size_t pos)
+{
+	size_t i, k = 0, kl;
+
+	if (r->ninst == 0)
+		return;
+	if ((r->inst = calloc(r->ninst, sizeof(*r->inst))) == NULL ||
+	    (r->keys = malloc(keylen)) == NULL)
+		fatal("rendered_index");
+	pos++;			/* '[' */
+	keylen = 0;
+	for (i = 0; i < n; i++) {
+		if (!inst[i].keep)
+			continue;
+		kl = strlen(inst[i].key) + 1;
+		memcpy(r->keys + keylen, inst[i].key, kl);
+		r->inst[k].key = r->keys + keylen;
+		r->inst[k].off = (uint32_t)pos;
+		r->inst[k].len = (uint32_t)inst[i].len;
+		keylen += kl;
+		pos += inst[i].len + 1;
+		k++;
+	}
+}
+
+/* Render a filtered service: lookup answer body, Service offsets, instance offsets
+ * (the follower and the delta code point into the body instead of keeping copies).
+ * Each instance's JSON is copied once, into the body at its final place. */
+struct rendered *
+rendered_build(struct filter_service *fs)
+{
+	struct sbuf head = SBUF_INIT, tail = SBUF_INIT;
+	struct rendered *r;
+	size_t i, k, keylen, listlen, pos, svc_off;
+	char *p;
+
+	r = rendered_new(fs->service_id);
+	listlen = list_len(fs->inst, fs->ninst, &keylen, &r->ninst);
+	body_parts(fs, &head, &tail, &svc_off);
+	r->body = body_alloc(head.len + listlen + tail.len);
+	p = r->body->data;
+	memcpy(p, head.s, head.len);
+	pos = head.len;
+	p[pos++] = '[';
 	for (i = 0, k = 0; i < fs->ninst; i++) {
 		if (!fs->inst[i].keep)
 			continue;
 		if (k++ > 0)
-			sbuf_addc(&body, ',');
-		sbuf_add(&body, fs->inst[i].json, fs->inst[i].len);
+			p[pos++] = ',';
+		memcpy(p + pos, fs->inst[i].json, fs->inst[i].len);
+		pos += fs->inst[i].len;
 	}
-	sbuf_addc(&body, ']');
-	sbuf_add(&body, mark + 1, svc.len - hole - 1);
-	sbuf_adds(&body, "]}");
-	if (body.len > UINT32_MAX)
-		fatalx("service %s renders to %zu bytes", fs->service_id, body.len);
-	r->body = rbuf_from_sbuf(&body);
+	p[pos++] = ']';
+	memcpy(p + pos, tail.s, tail.len);
+	r->svc_off = svc_off;
+	r->svc_len = r->body->len - svc_off - 2;	/* "]}" */
+	rendered_index(r, fs->inst, fs->ninst, keylen, head.len);
+	sbuf_free(&head);
+	sbuf_free(&tail);
+	return r;
+}
 
-	if (r->ninst > 0) {
-		if ((r->inst = calloc(r->ninst, sizeof(*r->inst))) == NULL ||
-		    (r->keys = malloc(keylen)) == NULL)
-			fatal("rendered_build");
-	}
-	keylen = 0;
-	for (i = 0, k = 0; i < fs->ninst; i++) {
-		size_t kl;
+/* Room left after the list of a layout for the end of the Service: enough for
+ * the empty-management tail and modest route rules; more renders a copy. */
+#define LAYOUT_TAIL_ROOM	512
 
-		if (!fs->inst[i].keep)
-			continue;
-		kl = strlen(fs->inst[i].key) + 1;
-		memcpy(r->keys + keylen, fs->inst[i].key, kl);
-		r->inst[k].key = r->keys + keylen;
-		r->inst[k].off = (uint32_t)pos;
-		r->inst[k].len = (uint32_t)fs->inst[i].len;
-		keylen += kl;
-		pos += fs->inst[i].len + 1;
-		k++;
+struct rendered *
+rendered_layout(const char *service_id, struct filter_inst *inst, size_t n)
+{
+	struct sbuf head = SBUF_INIT, tail = SBUF_INIT;
+	struct filter_service fs;
+	struct rendered *r;
+	size_t i, keylen, listlen, pos, svc_off;
+	char *p;
+
+	r = rendered_new(service_id);
+	filter_service_init(&fs, service_id, inst, n);	/* every keep = 1 */
+	listlen = list_len(inst, n, &keylen, &r->ninst);
+	sbuf_adds(&fs.logic_instances, "[]");
+	sbuf_adds(&fs.route_rules, "[]");
+	body_parts(&fs, &head, &tail, &svc_off);
+	filter_service_free(&fs);
+	r->body = body_alloc(head.len + listlen + tail.len + strlen(service_id) +
+	    LAYOUT_TAIL_ROOM);
+	p = r->body->data;
+	memcpy(p, head.s, head.len);
+	pos = head.len;
+	p[pos++] = '[';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			p[pos++] = ',';
+		inst[i].json = p + pos;
+		pos += inst[i].len;
 	}
-	sbuf_free(&svc);
-	sbuf_free(&body);
+	p[pos] = ']';
+	r->svc_off = svc_off;
+	r->svc_len = pos + 1;		/* where the list ends, until completed */
+	rendered_index(r, inst, n, keylen, head.len);
+	sbuf_free(&head);
+	sbuf_free(&tail);
+	return r;
+}
+
+struct rendered *
+rendered_complete(struct rendered *r, struct filter_service *fs)
+{
+	struct sbuf head = SBUF_INIT, tail = SBUF_INIT;
+	size_t i, end = r->svc_len, svc_off;
+	int in_place = fs->ninst == r->ninst;
+
+	for (i = 0; in_place && i < fs->ninst; i++)
+		in_place = fs->inst[i].keep;
+	if (in_place) {
+		body_parts(fs, &head, &tail, &svc_off);
+		in_place = svc_off == r->svc_off && tail.len <= r->body->len - end &&
+		    memcmp(head.s, r->body->data, head.len) == 0;
+	}
+	if (!in_place) {
+		sbuf_free(&head);
+		sbuf_free(&tail);
+		return rendered_build(fs);
+	}
+	memcpy(r->body->data + end, tail.s, tail.len);
+	r->body->len = end + tail.len;
+	r->body->data[r->body->len] = '\0';
+	r->svc_len = r->body->len - r->svc_off - 2;
+	sbuf_free(&head);
+	sbuf_free(&tail);
 	return r;
 }
 

@@ -60,6 +60,8 @@ struct finst {
 	struct inst_fields *fields;	/* management's fields, parsed on demand */
 	uint8_t		 hidden;	/* the last rendering left it out */
 	uint8_t		 fresh;		/* changed since then: its push is queued */
+	uint8_t		 bulk;		/* initial load: BULK_GONE, BULK_STALE */
+	uint8_t		 bulk_dup;	/* initial load: key met in an earlier slot */
 	char		 key[];
 };
 
@@ -69,6 +71,7 @@ struct fsvc {
 	RB_HEAD(sinsts, finst) insts;
 	size_t		 n;
 	size_t		 bulk;		/* initial load: this service's place */
+	struct fsvc	*alias;		/* initial load: merged into this one */
 	struct rendered	*r;
 	int		 dirty;
 	struct fsvc	*next_dirty;
@@ -142,10 +145,18 @@ static void		 drop_slot_pages(uint32_t, uint32_t);
 static size_t		 npend, pendcap;
 static struct bus_sub	*bus;
 
-/* scratch arrays for rendering */
-static struct filter_inst *fbuf;
-static struct finst	**frefs;
-static size_t		 fcap;
+/* Scratch arrays for rendering, one set per rendering thread: the loop's, and
+ * the initial load's two workers. */
+struct scratch {
+	struct filter_inst	*fbuf;
+	struct finst		**frefs;
+	size_t			*joff;		/* initial load: JSON offsets in json */
+	size_t			 cap;
+	char			*json;		/* initial load: JSON read back from slots */
+	size_t			 jlen;
+	size_t			 jcap;
+};
+static struct scratch	 loop_scratch;
 
 /* Bucket array for at least n entries (n rounded up to a power of two). */
 static void **
@@ -223,40 +234,40 @@ key_del(struct finst *f)
 }
 
 static struct fsvc *
-svc_find(const char *id, uint32_t h)
+svc_find_in(struct htab *t, const char *id, uint32_t h)
 {
 	struct fsvc *s;
 
-	if (svcs.b == NULL)
+	if (t->b == NULL)
 		return NULL;
-	for (s = svcs.b[h & svcs.mask]; s != NULL; s = s->hnext)
+	for (s = t->b[h & t->mask]; s != NULL; s = s->hnext)
 		if (s->hash == h && strcmp(s->id, id) == 0)
 			return s;
 	return NULL;
 }
 
 static void
-svc_add(struct fsvc *s)
+svc_add_in(struct htab *t, struct fsvc *s)
 {
 	struct fsvc *o, *next, **nb;
 	size_t i, mask;
 
-	if (svcs.b == NULL || svcs.n + 1 > svcs.mask + 1) {
-		nb = (struct fsvc **)htab_buckets(svcs.b == NULL ? 64 :
-		    2 * (svcs.mask + 1), &mask);
-		for (i = 0; svcs.b != NULL && i <= svcs.mask; i++)
-			for (o = svcs.b[i]; o != NULL; o = next) {
+	if (t->b == NULL || t->n + 1 > t->mask + 1) {
+		nb = (struct fsvc **)htab_buckets(t->b == NULL ? 64 :
+		    2 * (t->mask + 1), &mask);
+		for (i = 0; t->b != NULL && i <= t->mask; i++)
+			for (o = t->b[i]; o != NULL; o = next) {
 				next = o->hnext;
 				o->hnext = nb[o->hash & mask];
 				nb[o->hash & mask] = o;
 			}
-		free(svcs.b);
-		svcs.b = (void **)nb;
-		svcs.mask = mask;
+		free(t->b);
+		t->b = (void **)nb;
+		t->mask = mask;
 	}
-	s->hnext = svcs.b[s->hash & svcs.mask];
-	svcs.b[s->hash & svcs.mask] = s;
-	svcs.n++;
+	s->hnext = t->b[s->hash & t->mask];
+	t->b[s->hash & t->mask] = s;
+	t->n++;
 }
 
 static void
@@ -324,20 +335,26 @@ mark_dirty(struct fsvc *s)
 }
 
 static struct fsvc *
-svc_get(const char *id, size_t len)
+svc_get_in(struct htab *t, const char *id, size_t len)
 {
 	struct fsvc *s;
 	uint32_t h = hash_str(id, len);
 
-	if ((s = svc_find(id, h)) != NULL)
+	if ((s = svc_find_in(t, id, h)) != NULL)
 		return s;
 	if ((s = calloc(1, sizeof(*s) + len + 1)) == NULL)
 		fatal("svc_get");
 	memcpy(s->id, id, len);
 	s->hash = h;
 	RB_INIT(&s->insts);
-	svc_add(s);
+	svc_add_in(t, s);
 	return s;
+}
+
+static struct fsvc *
+svc_get(const char *id, size_t len)
+{
+	return svc_get_in(&svcs, id, len);
 }
 
 static void
@@ -577,148 +594,482 @@ drop_slot_pages(uint32_t from, uint32_t to)
 		log_debug("madvise of slots %u-%u: %s", from, to, strerror(errno));
 }
 
-/* Instance JSON copied by the initial load until its service is rendered: one
- * arena instead of a malloc and a free per instance. */
-struct arena {
-	struct arena	*next;
-	size_t		 used;
-	size_t		 cap;
-	char		 data[];
+/*
+ * The initial load (warm start): 1,000,000 instances in 10,000 services must be
+ * answerable within a second of exec, and nothing is served until they are
+ * (main.c). Each phase is split between two threads (the machine's two cores)
+ * and reads the slots in order; each instance's JSON, the slot's canonical wire
+ * JSON, is copied once, into its place in its service's answer: rendering is
+ * concatenation, nothing is parsed (management parses an instance only if it
+ * could hide it).
+ *
+ * 1. scan: one instance per live slot (key, slot, gen, service, JSON length);
+ *    each thread takes half the slots and finds services in a table of its own,
+ *    merged afterwards.
+ * 2. layout: the instances grouped by service (a counting sort), each service's
+ *    tree filled and its answer laid out with a hole of the right size for each
+ *    instance (rendered_layout). Meanwhile the other thread fills the key hash
+ *    table, which only the loop needs, later.
+ * 3. fill: each thread reads half the slots again and copies each JSON into its
+ *    hole.
+ * 4. complete: the filter chain runs and each answer gets its tail in place
+ *    (rendered_complete), then is published.
+ *
+ * The writer may change slots meanwhile: its changes are journalled after seq
+ * and replayed by the first pass. Until then a key met twice (moved mid-scan)
+ * keeps its first slot, and an instance whose slot changed between scan and
+ * fill is read through the table's index (its service rendered the usual way),
+ * or dropped if it is gone.
+ */
+/* finst.bulk (finst.bulk_dup is set by the key builder alone) */
+#define BULK_GONE	1	/* left out of its service (gone, or a dup there) */
+#define BULK_STALE	2	/* its slot changed between scan and fill */
+
+struct bulk_part {
+	struct bulk_job	*job;
+	uint32_t	 from;		/* slots */
+	uint32_t	 to;
+	struct htab	*svcs;		/* scan: where services are found */
+	struct finst	**v;		/* scan: its instances, in slot order */
+	size_t		 nv;
+	size_t		 vcap;
+	struct scratch	 sc;
+	struct finst	**gone;		/* BULK_GONE */
+	size_t		 ngone;
+	size_t		 gonecap;
 };
 
-#define ARENA_CHUNK	(32u << 20)
+struct bulk_job {
+	struct finst	**v;		/* every instance, in slot order */
+	size_t		  nv;
+	struct finst	**by_svc;	/* grouped by service */
+	struct fsvc	**svcs;
+	size_t		  nsvcs;
+	_Atomic size_t	  next;		/* next service to lay out or complete */
+	struct finst	**dups;		/* bulk_dup, written by the key builder only */
+	size_t		  ndups;
+	size_t		  dupcap;
+	struct fsvc	 *aliased;	/* the second part's services merged away */
+	struct bulk_part  part[2];
+};
 
-static const char *
-arena_copy(struct arena **a, const char *p, size_t n)
+static void	 grow_scratch(struct scratch *, size_t);
+static void	 scratch_free(struct scratch *);
+static void	 render_finish(struct fsvc *, struct filter_service *,
+		    struct scratch *, struct rendered *);
+
+/* Run fn on both parts, the second on a helper thread (or after the first). */
+static void
+bulk_run(struct bulk_job *j, void *(*fn)(void *))
 {
-	struct arena *c = *a;
-	char *dst;
+	pthread_t helper;
+	int threaded;
 
-	if (c == NULL || c->cap - c->used < n) {
-		if ((c = malloc(sizeof(*c) + ARENA_CHUNK)) == NULL)
-			fatal("arena");
-		c->next = *a;
-		c->used = 0;
-		c->cap = ARENA_CHUNK;
-		*a = c;
-	}
-	dst = c->data + c->used;
-	memcpy(dst, p, n);
-	c->used += n;
-	return dst;
+	threaded = pthread_create(&helper, NULL, fn, &j->part[1]) == 0;
+	fn(&j->part[0]);
+	if (!threaded)
+		fn(&j->part[1]);
+	else if ((errno = pthread_join(helper, NULL)) != 0)
+		fatal("initial load: helper thread");
 }
 
 static void
-arena_free(struct arena *a)
+part_keep(struct finst ***v, size_t *n, size_t *cap, struct finst *f)
 {
-	struct arena *next;
-
-	for (; a != NULL; a = next) {
-		next = a->next;
-		free(a);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		if ((*v = reallocarray(*v, *cap, sizeof(**v))) == NULL)
+			fatal("initial load");
 	}
+	(*v)[(*n)++] = f;
 }
 
-/* Attach instances to their services one service at a time, so the inserts into
- * a service's tree find it in cache (services are interleaved in the slots). */
-static void
-bulk_attach(struct finst **v, size_t n)
+/* 1. An instance per live slot of the part; no JSON copied. */
+static void *
+bulk_scan(void *arg)
 {
-	struct finst **by_svc, *f;
+	struct bulk_part *p = arg;
+	struct table_rec rec;
+	struct finst *f;
+	uint32_t i;
+
+	for (i = p->from; i < p->to; i++) {
+		if (!table_read_slot(env->table, i, &rec))
+			continue;
+		if ((f = calloc(1, sizeof(*f) + rec.key_len + 1)) == NULL)
+			fatal("initial load");
+		memcpy(f->key, rec.key, rec.key_len + 1);
+		f->hash = hash_str(rec.key, rec.key_len);
+		f->slot = i;
+		f->gen = rec.gen;
+		f->len = rec.json_len;
+		f->seen = epoch;
+		f->svc = svc_get_in(p->svcs, rec.service_id, rec.svc_len);
+		slotmap[i] = f;
+		part_keep(&p->v, &p->nv, &p->vcap, f);
+	}
+	return NULL;
+}
+
+/* The second part's services join the global table (or alias one there). */
+static void
+bulk_merge(struct bulk_job *j, struct htab *t)
+{
+	struct fsvc *s, *next, *g;
+	size_t i;
+
+	for (i = 0; t->b != NULL && i <= t->mask; i++)
+		for (s = t->b[i]; s != NULL; s = next) {
+			next = s->hnext;
+			if ((g = svc_find_in(&svcs, s->id, s->hash)) != NULL) {
+				s->alias = g;
+				s->hnext = j->aliased;
+				j->aliased = s;
+			} else
+				svc_add_in(&svcs, s);
+		}
+	free(t->b);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Every instance in slot order, grouped by service: s->n instances each, ending
+ * at by_svc[s->bulk]. */
+static void
+bulk_group(struct bulk_job *j)
+{
 	struct fsvc *s;
-	size_t i, b, pos = 0;
+	struct finst *f;
+	size_t i, b, pos = 0, k;
 
-	if (n == 0)
-		return;
-	if ((by_svc = reallocarray(NULL, n, sizeof(*by_svc))) == NULL)
-		fatal("bulk_attach");
+	j->nv = j->part[0].nv + j->part[1].nv;
+	if ((j->v = reallocarray(NULL, j->nv + 1, sizeof(*j->v))) == NULL ||
+	    (j->by_svc = reallocarray(NULL, j->nv + 1, sizeof(*j->by_svc))) == NULL ||
+	    (j->svcs = reallocarray(NULL, svcs.n + 1, sizeof(*j->svcs))) == NULL)
+		fatal("initial load");
 	SVCS_FOREACH(s, b)
-		s->bulk = 0;
-	for (i = 0; i < n; i++)
-		v[i]->svc->bulk++;
+		s->n = 0;
+	for (k = 0, i = 0; k < 2; k++) {
+		if (j->part[k].nv > 0)
+			memcpy(j->v + i, j->part[k].v, j->part[k].nv * sizeof(*j->v));
+		i += j->part[k].nv;
+		free(j->part[k].v);
+		j->part[k].v = NULL;
+	}
+	for (i = 0; i < j->nv; i++) {
+		f = j->v[i];
+		if (f->svc->alias != NULL)
+			f->svc = f->svc->alias;
+		f->svc->n++;
+	}
 	SVCS_FOREACH(s, b) {
-		size_t c = s->bulk;
-
 		s->bulk = pos;
-		pos += c;
+		pos += s->n;
+		j->svcs[j->nsvcs++] = s;
 	}
-	for (i = 0; i < n; i++)
-		by_svc[v[i]->svc->bulk++] = v[i];
-	for (i = 0; i < n; i++) {
-		f = by_svc[i];
-		s = f->svc;
-		f->svc = NULL;
-		inst_attach(f, s);
-	}
-	free(by_svc);
+	for (i = 0; i < j->nv; i++)
+		j->by_svc[j->v[i]->svc->bulk++] = j->v[i];
 }
 
-#define BULK_DROP_SLOTS	4096	/* slots between madvise calls (4 MiB) */
+void	(*follower_load_hook)(void);
 
-/*
- * The initial load: nothing is held yet, so every live slot is a new instance.
- * Changes the writer makes meanwhile are journalled after seq and replayed by the
- * first pass (a key the scan meets twice, moved mid-scan, keeps its first slot
- * until then).
- */
+static struct finst *
+key_find_str(const char *key, uint32_t h)
+{
+	struct finst *f;
+
+	for (f = keys.b[h & keys.mask]; f != NULL; f = f->hnext)
+		if (f->hash == h && strcmp(f->key, key) == 0)
+			return f;
+	return NULL;
+}
+
+/* The key table, in slot order: a later slot of a key already held is a dup. */
+static void
+bulk_keys(struct bulk_job *j)
+{
+	struct finst *f;
+	size_t i;
+
+	for (i = 0; i < j->nv; i++) {
+		f = j->v[i];
+		if (key_find_str(f->key, f->hash) == NULL)
+			key_add(f);
+		else {
+			f->bulk_dup = 1;
+			part_keep(&j->dups, &j->ndups, &j->dupcap, f);
+		}
+	}
+}
+
+static void
+bulk_gone(struct bulk_part *p, struct fsvc *s, struct finst *f, int attached)
+{
+	if (attached) {
+		RB_REMOVE(sinsts, &s->insts, f);
+		s->n--;
+	}
+	f->bulk |= BULK_GONE;
+	part_keep(&p->gone, &p->ngone, &p->gonecap, f);
+}
+
+/* 2. A service's tree and the layout of its answer (in s->r until complete);
+ * f->json is where the instance's JSON goes. */
+static void
+bulk_layout_svc(struct bulk_part *p, struct fsvc *s)
+{
+	struct scratch *sc = &p->sc;
+	struct finst *f, **v;
+	size_t i, n = s->n;
+
+	v = p->job->by_svc + (s->bulk - n);
+	s->n = 0;
+	for (i = 0; i < n; i++) {
+		if (RB_INSERT(sinsts, &s->insts, v[i]) == NULL)
+			s->n++;
+		else	/* a key met twice: the later slot is the key builder's dup */
+			bulk_gone(p, s, v[i], 0);
+	}
+	grow_scratch(sc, s->n);
+	n = 0;
+	RB_FOREACH(f, sinsts, &s->insts) {
+		sc->fbuf[n].key = f->key;
+		sc->fbuf[n].len = f->len;
+		sc->frefs[n++] = f;
+	}
+	s->r = rendered_layout(s->id, sc->fbuf, n);
+	for (i = 0; i < n; i++)
+		sc->frefs[i]->json = sc->fbuf[i].json;
+}
+
+static void *
+bulk_layout(void *arg)
+{
+	struct bulk_part *p = arg;
+	struct bulk_job *j = p->job;
+	size_t i;
+
+	if (p == &j->part[1])
+		bulk_keys(j);
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->nsvcs)
+		bulk_layout_svc(p, j->svcs[i]);
+	return NULL;
+}
+
+/* 3. Each JSON into its hole, the slots read in order. */
+static void *
+bulk_fill(void *arg)
+{
+	struct bulk_part *p = arg;
+	struct table_rec rec;
+	struct finst *f;
+	char *body;
+	uint32_t i;
+
+	for (i = p->from; i < p->to; i++) {
+		if ((f = slotmap[i]) == NULL || (f->bulk & BULK_GONE))
+			continue;
+		if (!table_read_slot(env->table, i, &rec) || rec.gen != f->gen ||
+		    rec.json_len != f->len || strcmp(rec.key, f->key) != 0) {
+			f->bulk |= BULK_STALE;
+			continue;
+		}
+		body = f->svc->r->body->data;
+		memcpy(body + (f->json - body), rec.json, rec.json_len);
+	}
+	return NULL;
+}
+
+/* An instance whose slot changed since the scan, read through the table's
+ * index into the scratch JSON; -1 if it is gone. */
+static int
+bulk_reread(struct scratch *sc, struct finst *f, size_t *off)
+{
+	struct table_rec rec;
+
+	if (table_find(env->table, f->key, strlen(f->key), &rec) != 1)
+		return -1;
+	if (sc->jcap - sc->jlen < rec.json_len) {
+		sc->jcap = sc->jlen + rec.json_len + 65536;
+		if ((sc->json = realloc(sc->json, sc->jcap)) == NULL)
+			fatal("initial load");
+	}
+	memcpy(sc->json + sc->jlen, rec.json, rec.json_len);
+	*off = sc->jlen;
+	sc->jlen += rec.json_len;
+	f->len = rec.json_len;
+	return 0;
+}
+
+/* 4. Filter, complete and publish a service (the usual rendering if one of its
+ * instances changed meanwhile). */
+static void
+bulk_complete_svc(struct bulk_part *p, struct fsvc *s)
+{
+	struct scratch *sc = &p->sc;
+	struct filter_service fs;
+	struct rendered *layout = s->r;
+	struct finst *f, *next;
+	size_t i, n = 0, stale = 0;
+
+	s->r = NULL;
+	grow_scratch(sc, s->n);
+	sc->jlen = 0;
+	RB_FOREACH_SAFE(f, sinsts, &s->insts, next) {
+		sc->joff[n] = SIZE_MAX;
+		if ((f->bulk & BULK_STALE) && bulk_reread(sc, f, &sc->joff[n]) == -1) {
+			bulk_gone(p, s, f, 1);
+			continue;
+		}
+		stale += (f->bulk & BULK_STALE) != 0;
+		sc->fbuf[n].key = f->key;
+		sc->fbuf[n].fields = &f->fields;
+		sc->frefs[n++] = f;
+	}
+	for (i = 0; i < n; i++) {
+		f = sc->frefs[i];
+		if (sc->joff[i] != SIZE_MAX)	/* the scratch may have moved */
+			f->json = sc->json + sc->joff[i];
+		sc->fbuf[i].json = f->json;
+		sc->fbuf[i].len = f->len;
+	}
+	if (n == 0) {
+		rendered_unref(layout);
+		return;		/* emptied: removed after the threads are done */
+	}
+	filter_service_init(&fs, s->id, sc->fbuf, n);
+	if (stale == 0) {
+		render_finish(s, &fs, sc, layout);
+		return;
+	}
+	render_finish(s, &fs, sc, NULL);	/* the layout no longer fits */
+	rendered_unref(layout);
+}
+
+static void *
+bulk_complete(void *arg)
+{
+	struct bulk_part *p = arg;
+	struct bulk_job *j = p->job;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->nsvcs)
+		bulk_complete_svc(p, j->svcs[i]);
+	return NULL;
+}
+
+static void
+bulk_free(struct finst *f)
+{
+	if (f->slot < slotcap && slotmap[f->slot] == f)
+		slotmap[f->slot] = NULL;
+	mgmt_fields_free(f->fields);
+	free(f->own);
+	free(f);
+}
+
+/* After the threads: drop the dups and the gone; their services render again
+ * (or go). */
+static void
+bulk_drop(struct bulk_job *j)
+{
+	struct finst *f;
+	size_t i, k, ngone = 0;
+
+	for (i = 0; i < j->ndups; i++) {
+		f = j->dups[i];
+		if (f->bulk & BULK_GONE)
+			continue;	/* out of its service already, freed below */
+		inst_detach(f);
+		bulk_free(f);
+	}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < j->part[k].ngone; i++, ngone++) {
+			f = j->part[k].gone[i];
+			mark_dirty(f->svc);
+			if (!f->bulk_dup)
+				key_del(f);
+			bulk_free(f);
+		}
+	if (j->ndups > 0 || ngone > 0)
+		log_debug("initial load: %zu keys met twice, %zu instances left out",
+		    j->ndups, ngone);
+}
+
+/* CPU time of the process (both threads), ms. */
+static int64_t
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 bulk_load(void)
 {
-	struct table_rec rec;
-	struct finst *f, **v = NULL;
-	struct arena *arena = NULL;
-	size_t nv = 0, vcap;
+	struct bulk_job j;
+	struct htab part_svcs;
+	struct fsvc *s;
 	uint64_t seq;
-	uint32_t i, hwm, h, dropped = 0;
+	uint32_t hwm, pid;
+	int64_t t0 = mono_ms(), c0 = cpu_ms(), t1, t2, t3;
+	size_t k;
 
+	memset(&j, 0, sizeof(j));
+	memset(&part_svcs, 0, sizeof(part_svcs));
 	seq = table_change_seq(env->table);
 	epoch++;
 	hwm = table_hwm(env->table);
 	if (hwm > slotcap)
 		hwm = slotcap;
-	vcap = (size_t)table_live(env->table) + 1024;
-	keys_reserve(vcap);
-	if ((v = reallocarray(NULL, vcap, sizeof(*v))) == NULL)
-		fatal("bulk_load");
-	for (i = 0; i < hwm; i++) {
-		if (i - dropped >= BULK_DROP_SLOTS) {
-			drop_slot_pages(dropped, i);
-			dropped = i;
-		}
-		if (!table_read_slot(env->table, i, &rec))
-			continue;
-		h = hash_str(rec.key, rec.key_len);
-		if (key_find(rec.key, rec.key_len, h) != NULL)
-			continue;
-		if ((f = calloc(1, sizeof(*f) + rec.key_len + 1)) == NULL)
-			fatal("bulk_load");
-		memcpy(f->key, rec.key, rec.key_len + 1);
-		f->hash = h;
-		f->json = arena_copy(&arena, rec.json, rec.json_len);
-		f->len = rec.json_len;
-		f->slot = i;
-		f->gen = rec.gen;
-		f->seen = epoch;
-		f->svc = svc_get(rec.service_id, rec.svc_len);
-		key_add(f);
-		slotmap[i] = f;
-		if (nv == vcap) {
-			vcap *= 2;
-			if ((v = reallocarray(v, vcap, sizeof(*v))) == NULL)
-				fatal("bulk_load");
-		}
-		v[nv++] = f;
+	keys_reserve((size_t)table_live(env->table) + 1024);
+	for (k = 0; k < 2; k++)
+		j.part[k].job = &j;
+	j.part[0].to = j.part[1].from = hwm / 2;
+	j.part[1].to = hwm;
+	j.part[0].svcs = &svcs;
+	j.part[1].svcs = &part_svcs;
+
+	bulk_run(&j, bulk_scan);
+	bulk_merge(&j, &part_svcs);
+	bulk_group(&j);
+	while ((s = j.aliased) != NULL) {
+		j.aliased = s->hnext;
+		free(s);
 	}
-	drop_slot_pages(dropped, hwm);
-	bulk_attach(v, nv);
-	free(v);
-	render_dirty();		/* instances now point into the renderings */
-	arena_free(arena);
+	t1 = mono_ms();
+	atomic_init(&j.next, 0);
+	bulk_run(&j, bulk_layout);
+	if (follower_load_hook != NULL)
+		follower_load_hook();
+	t2 = mono_ms();
+	bulk_run(&j, bulk_fill);
+	t3 = mono_ms();
+	atomic_store(&j.next, 0);
+	bulk_run(&j, bulk_complete);
+
+	bulk_drop(&j);
+	render_dirty();
+	drop_slot_pages(0, hwm);
+	for (k = 0; k < 2; k++) {
+		scratch_free(&j.part[k].sc);
+		free(j.part[k].gone);
+	}
+	free(j.dups);
+	free(j.v);
+	free(j.by_svc);
+	free(j.svcs);
 	last_seq = seq;
-	if ((i = (uint32_t)atomic_load(&table_header(env->table)->writer_pid)) != 0)
-		writer_pid = (int32_t)i;
-	log_debug("initial load: %u slots, %zu instances, at seq %llu", hwm, nv,
-	    (unsigned long long)seq);
+	if ((pid = (uint32_t)atomic_load(&table_header(env->table)->writer_pid)) != 0)
+		writer_pid = (int32_t)pid;
+	log_debug("initial load: %u slots, %zu instances, %zu services at seq %llu "
+	    "in %lld ms (scan %lld, layout %lld, fill %lld, complete %lld), "
+	    "%lld ms CPU", hwm, keys.n, svcs.n, (unsigned long long)seq,
+	    (long long)(mono_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
+	    (long long)(t3 - t2), (long long)(mono_ms() - t3),
+	    (long long)(cpu_ms() - c0));
 }
 
 static void
@@ -731,32 +1082,43 @@ slotmap_reset(void)
 }
 
 static void
-grow_scratch(size_t n)
+grow_scratch(struct scratch *sc, size_t n)
 {
-	if (n <= fcap)
+	if (n <= sc->cap)
 		return;
-	fcap = n;
-	if ((fbuf = reallocarray(fbuf, fcap, sizeof(*fbuf))) == NULL ||
-	    (frefs = reallocarray(frefs, fcap, sizeof(*frefs))) == NULL)
+	sc->cap = n;
+	if ((sc->fbuf = reallocarray(sc->fbuf, n, sizeof(*sc->fbuf))) == NULL ||
+	    (sc->frefs = reallocarray(sc->frefs, n, sizeof(*sc->frefs))) == NULL ||
+	    (sc->joff = reallocarray(sc->joff, n, sizeof(*sc->joff))) == NULL)
 		fatal("grow_scratch");
+}
+
+static void
+scratch_free(struct scratch *sc)
+{
+	free(sc->fbuf);
+	free(sc->frefs);
+	free(sc->joff);
+	free(sc->json);
+	memset(sc, 0, sizeof(*sc));
 }
 
 /* The service's instances, in key order, into the scratch arrays. */
 static void
-render_prepare(struct fsvc *s, struct filter_service *fs)
+render_prepare(struct fsvc *s, struct filter_service *fs, struct scratch *sc)
 {
 	struct finst *f;
 	size_t n = 0;
 
-	grow_scratch(s->n);
+	grow_scratch(sc, s->n);
 	RB_FOREACH(f, sinsts, &s->insts) {
-		fbuf[n].key = f->key;
-		fbuf[n].json = f->json;
-		fbuf[n].len = f->len;
-		fbuf[n].fields = &f->fields;
-		frefs[n++] = f;
+		sc->fbuf[n].key = f->key;
+		sc->fbuf[n].json = f->json;
+		sc->fbuf[n].len = f->len;
+		sc->fbuf[n].fields = &f->fields;
+		sc->frefs[n++] = f;
 	}
-	filter_service_init(fs, s->id, fbuf, n);
+	filter_service_init(fs, s->id, sc->fbuf, n);
 }
 
 /* An instance the chain hides now and did not before (or the reverse) is
@@ -772,20 +1134,24 @@ push_visibility(struct fsvc *s, struct finst *f, int hidden)
 	f->hidden = (uint8_t)hidden;
 }
 
+/* Filter and render (complete the layout the JSON was read into, if given).
+ * The initial load calls it from two threads, where queue_push() does nothing:
+ * nobody can be subscribed yet. */
 static void
-render_finish(struct fsvc *s, struct filter_service *fs)
+render_finish(struct fsvc *s, struct filter_service *fs, struct scratch *sc,
+    struct rendered *layout)
 {
 	struct rendered *r, *old;
 	struct finst *f;
 	size_t i, k, n = fs->ninst;
 
 	filter_run(fs);
-	r = rendered_build(fs);
+	r = layout != NULL ? rendered_complete(layout, fs) : rendered_build(fs);
 	/* Point kept instances into the new body; hidden ones keep a copy. */
 	for (i = 0, k = 0; i < n; i++) {
-		f = frefs[i];
-		push_visibility(s, f, !fbuf[i].keep);
-		if (fbuf[i].keep) {
+		f = sc->frefs[i];
+		push_visibility(s, f, !sc->fbuf[i].keep);
+		if (sc->fbuf[i].keep) {
 			f->json = r->body->data + r->inst[k++].off;
 			free(f->own);
 			f->own = NULL;
@@ -795,6 +1161,8 @@ render_finish(struct fsvc *s, struct filter_service *fs)
 		}
 	}
 	filter_service_free(fs);
+	if (layout != NULL && layout != r)
+		rendered_unref(layout);		/* hidden ones were copied from it */
 	old = s->r;
 	s->r = r;
 	cache_put(s->id, rendered_ref(r));
@@ -806,8 +1174,8 @@ render(struct fsvc *s)
 {
 	struct filter_service fs;
 
-	render_prepare(s, &fs);
-	render_finish(s, &fs);
+	render_prepare(s, &fs, &loop_scratch);
+	render_finish(s, &fs, &loop_scratch, NULL);
 }
 
 static void
@@ -855,12 +1223,12 @@ refilter_step(void)
 		s->refilter = 0;
 		if (s->dirty || s->n == 0)
 			continue;	/* render_dirty() renders it anyway */
-		render_prepare(s, &fs);
+		render_prepare(s, &fs, &loop_scratch);
 		if (mode == REFILTER_CHECK && !mgmt_refilter_check(&fs)) {
 			filter_service_free(&fs);
 			continue;
 		}
-		render_finish(s, &fs);
+		render_finish(s, &fs, &loop_scratch, NULL);
 		rf.rendered++;
 	}
 	rf.slices++;
