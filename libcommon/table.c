@@ -36,11 +36,17 @@
 #define NOT_FOUND	UINT32_MAX
 #define FIND_TRIES	100000
 #define FREE_SCAN_CHUNK	4096U	/* leases looked at per step of the lazy free scan */
-#define SLOT_CHUNK	4096U	/* slots the writer backs at a time above hwm (4 MiB) */
-#define OLDEST_LAYOUT	1	/* upgraded in place by the full recovery */
+#define SLOT_CHUNK	4096U	/* slots the writer backs at a time above hwm */
+#define EXT_CHUNK	32U	/* extensions reserved at a time (12 KiB, 3 pages) */
+#define OLDEST_LAYOUT	1	/* layouts 1 and 2 are migrated (table_migrate) */
+#define V2_SLOT_SIZE	1024	/* layouts 1 and 2: whole slots, no extensions */
 
 _Static_assert(sizeof(struct table_header) <= HEADER_SIZE, "header too large");
 _Static_assert(sizeof(struct table_slot) == TABLE_SLOT_SIZE, "slot size");
+_Static_assert(TABLE_SLOT_SIZE % 64 == 0 && TABLE_EXT_SIZE % 64 == 0,
+    "slots and extensions cache-line aligned");
+_Static_assert(EXT_CHUNK * TABLE_EXT_SIZE % SECTION_ALIGN == 0, "extension chunk");
+_Static_assert(TABLE_SLOT_DATA == V2_SLOT_SIZE - 32, "the longest record is kept");
 _Static_assert(sizeof(struct table_lease) == 32, "lease size");
 _Static_assert(sizeof(struct table_journal_rec) == 32, "journal record size");
 
@@ -53,6 +59,7 @@ struct layout {
 	size_t		 index_off;
 	size_t		 leases_off;
 	size_t		 slots_off;
+	size_t		 ext_off;
 	size_t		 total;
 };
 
@@ -69,6 +76,7 @@ struct table {
 	_Atomic uint64_t	*index;
 	struct table_lease	*leases;
 	struct table_slot	*slots;
+	char			*ext;		/* extension i at ext + i * TABLE_EXT_SIZE */
 	uint32_t		 nslots;
 	uint32_t		 jmask;
 	uint32_t		 imask;
@@ -81,6 +89,8 @@ struct table {
 	uint32_t		 backed;
 	int			 no_fallocate;	/* the file system cannot */
 	int			 backing_failed;	/* disk full, logged */
+	/* writer only: extension chunks reserved since attach (ext_back) */
+	uint8_t			*ext_backed;
 	enum table_attach	 attach;
 };
 
@@ -211,7 +221,8 @@ layout_sections(struct layout *l)
 	l->leases_off = align_up(l->index_off + (size_t)l->index_size * sizeof(uint64_t));
 	l->slots_off = align_up(l->leases_off +
 	    (size_t)l->nslots * sizeof(struct table_lease));
-	l->total = align_up(l->slots_off + (size_t)l->nslots * TABLE_SLOT_SIZE);
+	l->ext_off = align_up(l->slots_off + (size_t)l->nslots * TABLE_SLOT_SIZE);
+	l->total = align_up(l->ext_off + (size_t)l->nslots * TABLE_EXT_SIZE);
 }
 
 static void
@@ -232,6 +243,9 @@ layout_for_capacity(struct layout *l, uint32_t capacity)
 	layout_sections(l);
 }
 
+static int	geometry_check(const char *, const struct table_header *, size_t,
+		    struct layout *, char *, size_t);
+
 /* Validates a header copy against the file size; fills the layout. */
 static int
 header_check(const char *path, const struct table_header *h, size_t fsize,
@@ -242,15 +256,29 @@ header_check(const char *path, const struct table_header *h, size_t fsize,
 		    "move it away to let registryd create a new one", path);
 		return -1;
 	}
-	if (h->layout_version != TABLE_LAYOUT_VERSION &&
-	    h->layout_version != OLDEST_LAYOUT) {
-		seterr(err, errlen, "%s has table layout version %u but this build "
-		    "reads layout version %d (and upgrades %d); run a matching build, "
-		    "or stop every daemon and move the file away (its registrations "
-		    "are lost)", path, h->layout_version, TABLE_LAYOUT_VERSION,
-		    OLDEST_LAYOUT);
+	if (h->layout_version >= OLDEST_LAYOUT &&
+	    h->layout_version < TABLE_LAYOUT_VERSION) {
+		seterr(err, errlen, "%s has table layout version %u (1 KiB slots); this "
+		    "build reads layout version %d, to which its registryd migrates the "
+		    "file when it starts", path, h->layout_version, TABLE_LAYOUT_VERSION);
 		return -1;
 	}
+	if (h->layout_version != TABLE_LAYOUT_VERSION) {
+		seterr(err, errlen, "%s has table layout version %u but this build "
+		    "reads layout version %d (and migrates %d-%d); run a matching build, "
+		    "or stop every daemon and move the file away (its registrations "
+		    "are lost)", path, h->layout_version, TABLE_LAYOUT_VERSION,
+		    OLDEST_LAYOUT, TABLE_LAYOUT_VERSION - 1);
+		return -1;
+	}
+	return geometry_check(path, h, fsize, l, err, errlen);
+}
+
+/* The sizes in a header (of any layout) against the file's size. */
+static int
+geometry_check(const char *path, const struct table_header *h, size_t fsize,
+    struct layout *l, char *err, size_t errlen)
+{
 	if (h->capacity == 0 || h->capacity > MAX_CAPACITY ||
 	    !is_pow2(h->journal_size) || h->journal_size > MAX_JOURNAL ||
 	    !is_pow2(h->index_size) ||
@@ -263,6 +291,8 @@ header_check(const char *path, const struct table_header *h, size_t fsize,
 	l->journal_size = h->journal_size;
 	l->index_size = h->index_size;
 	layout_sections(l);
+	if (h->layout_version < TABLE_LAYOUT_VERSION)	/* whole 1 KiB slots */
+		l->total = align_up(l->slots_off + (size_t)l->nslots * V2_SLOT_SIZE);
 	if (l->total > fsize) {
 		seterr(err, errlen, "%s is truncated: %zu bytes, its header needs %zu",
 		    path, fsize, l->total);
@@ -284,6 +314,7 @@ table_bind(struct table *t, const struct layout *l)
 	t->index = (_Atomic uint64_t *)(t->base + l->index_off);
 	t->leases = (struct table_lease *)(t->base + l->leases_off);
 	t->slots = (struct table_slot *)(t->base + l->slots_off);
+	t->ext = (char *)(t->base + l->ext_off);
 	t->nslots = l->nslots;
 	t->jmask = l->journal_size - 1;
 	t->imask = l->index_size - 1;
@@ -348,6 +379,7 @@ table_free(struct table *t)
 	if (t->fd != -1)
 		close(t->fd);
 	free(t->free_slots);
+	free(t->ext_backed);
 	free(t->path);
 	free(t);
 }
@@ -387,10 +419,24 @@ wait_writer(struct table *t, unsigned *spins)
 
 /* ------------------------------------------------------------------ index */
 
-static inline int
-slot_has_key(const struct table_slot *sl, const char *key, size_t len)
+static inline const char *
+ext_of(struct table *t, uint32_t slot)
 {
-	return sl->key_len == len && memcmp(sl->data, key, len) == 0;
+	return t->ext + (size_t)slot * TABLE_EXT_SIZE;
+}
+
+/* A key longer than the primary area goes on in the extension. */
+static inline int
+slot_has_key(struct table *t, uint32_t s, const char *key, size_t len)
+{
+	const struct table_slot *sl = &t->slots[s];
+
+	if (sl->key_len != len)
+		return 0;
+	if (len <= TABLE_SLOT_PRIMARY)
+		return memcmp(sl->data, key, len) == 0;
+	return memcmp(sl->data, key, TABLE_SLOT_PRIMARY) == 0 &&
+	    memcmp(ext_of(t, s), key + TABLE_SLOT_PRIMARY, len - TABLE_SLOT_PRIMARY) == 0;
 }
 
 /*
@@ -414,7 +460,7 @@ index_probe(struct table *t, uint32_t h32, const char *key, size_t len, uint32_t
 			continue;
 		/* renewals and copies need the lease next: overlap the two misses */
 		__builtin_prefetch(&t->leases[s]);
-		if (slot_has_key(&t->slots[s], key, len)) {
+		if (slot_has_key(t, s, key, len)) {
 			if (posp != NULL)
 				*posp = pos;
 			return s;
@@ -564,11 +610,44 @@ copy_out(char *dst, const char *src, size_t n)
 	memcpy(dst, src, n);
 }
 
+/* Copies n bytes from offset off of a slot's data: the primary area, then the
+ * extension. */
+static void
+data_get(char *dst, const struct table_slot *sl, const char *ext, size_t off,
+    size_t n)
+{
+	size_t k;
+
+	if (off < TABLE_SLOT_PRIMARY) {
+		k = n < TABLE_SLOT_PRIMARY - off ? n : TABLE_SLOT_PRIMARY - off;
+		copy_out(dst, sl->data + off, k);
+		dst += k;
+		off += k;
+		n -= k;
+	}
+	if (n > 0)
+		copy_out(dst, ext + (off - TABLE_SLOT_PRIMARY), n);
+}
+
+/* The slot's key, contiguous: in the slot, or copied into buf (a long key). */
+static const char *
+slot_key(struct table *t, uint32_t s, char buf[TABLE_SLOT_DATA])
+{
+	const struct table_slot *sl = &t->slots[s];
+	size_t n = sl->key_len < TABLE_SLOT_DATA ? sl->key_len : TABLE_SLOT_DATA;
+
+	if (n <= TABLE_SLOT_PRIMARY)
+		return sl->data;
+	data_get(buf, sl, ext_of(t, s), 0, n);
+	return buf;
+}
+
 int
 table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 {
 	const struct table_slot *sl;
 	const struct table_lease *l;
+	const char *ext;
 	unsigned spins = 0;
 	uint32_t s1, kl, vl, jl;
 	char *b;
@@ -577,6 +656,7 @@ table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 		return 0;
 	sl = &t->slots[slot];
 	l = &t->leases[slot];
+	ext = ext_of(t, slot);
 	for (;;) {
 		s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
 		if (s1 & 1) {
@@ -598,12 +678,13 @@ table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 		vl = sl->svc_len;
 		jl = sl->json_len;
 		if (kl + vl + jl <= TABLE_SLOT_DATA) {
+			/* primary area, then extension: one seqlock pass */
 			b = out->buf;
-			copy_out(b, sl->data, kl);
+			data_get(b, sl, ext, 0, kl);
 			b[kl] = '\0';
-			copy_out(b + kl + 1, sl->data + kl, vl);
+			data_get(b + kl + 1, sl, ext, kl, vl);
 			b[kl + 1 + vl] = '\0';
-			copy_out(b + kl + vl + 2, sl->data + kl + vl, jl);
+			data_get(b + kl + vl + 2, sl, ext, kl + vl, jl);
 			b[kl + vl + 2 + jl] = '\0';
 		}
 		out->creation_ms = l->creation_ms;
@@ -765,6 +846,12 @@ table_slot_at(struct table *t, uint32_t slot)
 	return slot < t->nslots ? &t->slots[slot] : NULL;
 }
 
+const char *
+table_slot_ext(struct table *t, uint32_t slot)
+{
+	return slot < t->nslots ? ext_of(t, slot) : NULL;
+}
+
 /* ------------------------------------------------------------------ writer */
 
 static inline uint64_t
@@ -908,6 +995,43 @@ slots_back(struct table *t, uint32_t end)
 	return 0;
 }
 
+/*
+ * Reserves disk blocks for the extensions of slot's chunk (EXT_CHUNK slots) the
+ * first time since attach that a long record is written there: the extension
+ * array stays a hole where no long record ever landed. Not populated: the
+ * record's stores fault its one or two pages in. -1 if the disk is full.
+ */
+static int
+ext_back(struct table *t, uint32_t slot)
+{
+	uint32_t chunk = slot / EXT_CHUNK;
+	size_t first, last;
+
+	if (t->ext_backed == NULL || t->ext_backed[chunk] || t->no_fallocate)
+		return 0;
+	first = (size_t)(t->ext - (char *)t->base) +
+	    (size_t)chunk * EXT_CHUNK * TABLE_EXT_SIZE;
+	last = first + (size_t)EXT_CHUNK * TABLE_EXT_SIZE;
+	if (last > t->size)
+		last = t->size;	/* never beyond the end: that would grow the file */
+	if (fallocate(t->fd, 0, (off_t)first, (off_t)(last - first)) == -1) {
+		if (!fallocate_unsupported(errno)) {
+			if (!t->backing_failed)
+				log_warn("%s: cannot reserve disk space for the "
+				    "extension of slot %u", t->path, slot);
+			t->backing_failed = 1;
+			return -1;
+		}
+		t->no_fallocate = 1;
+		return 0;
+	}
+	if (t->backing_failed)
+		log_info("%s: disk space for new slots reserved again", t->path);
+	t->backing_failed = 0;
+	t->ext_backed[chunk] = 1;
+	return 0;
+}
+
 static uint32_t
 slot_alloc(struct table *t)
 {
@@ -938,6 +1062,15 @@ slot_alloc(struct table *t)
 	return hwm;
 }
 
+/* Gives back a slot slot_alloc returned but nothing wrote (still free): on top
+ * of the stack, where it came from or, taken at hwm, below the cursor. */
+static void
+slot_unalloc(struct table *t, uint32_t slot)
+{
+	if (slot < t->free_cursor && t->nfree < t->nslots)
+		t->free_slots[t->nfree++] = slot;
+}
+
 /* Frees a slot under its sequence lock, whatever state a crash left it in;
  * creation_ms 0 tells the free scan. */
 static void
@@ -963,6 +1096,24 @@ slot_release(struct table *t, uint32_t slot, uint64_t n)
 		t->free_slots[t->nfree++] = slot;
 }
 
+/* Copies n bytes to offset off of slot's data: primary area, then extension. */
+static void
+data_put(struct table *t, uint32_t slot, size_t off, const char *src, size_t n)
+{
+	size_t k;
+
+	if (off < TABLE_SLOT_PRIMARY) {
+		k = n < TABLE_SLOT_PRIMARY - off ? n : TABLE_SLOT_PRIMARY - off;
+		memcpy(t->slots[slot].data + off, src, k);
+		src += k;
+		off += k;
+		n -= k;
+	}
+	if (n > 0)
+		memcpy(t->ext + (size_t)slot * TABLE_EXT_SIZE + (off - TABLE_SLOT_PRIMARY),
+		    src, n);
+}
+
 static void
 slot_fill(struct table *t, uint32_t slot, uint64_t n, uint32_t h32,
     const char *key, size_t key_len, const char *svc, size_t svc_len,
@@ -984,9 +1135,9 @@ slot_fill(struct table *t, uint32_t slot, uint64_t n, uint32_t h32,
 	sl->svc_len = (uint16_t)svc_len;
 	sl->json_len = (uint16_t)json_len;
 	atomic_store_explicit(&sl->stamp, (uint32_t)n, memory_order_relaxed);
-	memcpy(sl->data, key, key_len);
-	memcpy(sl->data + key_len, svc, svc_len);
-	memcpy(sl->data + key_len + svc_len, json, json_len);
+	data_put(t, slot, 0, key, key_len);
+	data_put(t, slot, key_len, svc, svc_len);
+	data_put(t, slot, key_len + svc_len, json, json_len);
 	l->creation_ms = now != 0 ? now : 1;	/* 0 would mean free */
 	atomic_store_explicit(&l->renewal_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&l->local_renewal_ms, origin == ORIGIN_LOCAL ? now : 0,
@@ -1018,6 +1169,10 @@ table_upsert(struct table *t, const char *key, size_t key_len,
 		return -ENOSPC;
 	if ((slot = slot_alloc(t)) == NOT_FOUND)
 		return -ENOSPC;	/* cannot happen: one spare slot per replacement */
+	if (key_len + svc_len + json_len > TABLE_SLOT_PRIMARY && ext_back(t, slot) == -1) {
+		slot_unalloc(t, slot);
+		return -ENOSPC;
+	}
 	n = next_seq(t);
 	live = atomic_load_explicit(&t->hdr->live, memory_order_relaxed);
 	intent_begin(t, INTENT_UPSERT, n, slot, old != NOT_FOUND ? old + 1 : 0, 0,
@@ -1187,7 +1342,8 @@ batch_fetch_slot(struct table *t, struct batch *b, size_t i)
 }
 
 /* Stage 4 (copies only): the slot's header is here; prefetch the lines its data
- * spans. The lengths are read without the slot's lock: only a hint, bounded. */
+ * spans, in the slot and, for a long record, in its extension. The lengths are
+ * read without the slot's lock: only a hint, bounded. */
 PREFETCHER
 batch_fetch_body(struct table *t, struct batch *b, size_t i)
 {
@@ -1203,6 +1359,12 @@ batch_fetch_body(struct table *t, struct batch *b, size_t i)
 	end = offsetof(struct table_slot, data) + (size_t)sl->key_len + sl->svc_len +
 	    sl->json_len;
 	for (off = 128; off < end && off < TABLE_SLOT_SIZE; off += 64)
+		__builtin_prefetch(p + off);
+	if (end <= TABLE_SLOT_SIZE)
+		return;
+	p = ext_of(t, s);
+	end -= TABLE_SLOT_SIZE;
+	for (off = 0; off < end && off < TABLE_EXT_SIZE; off += 64)
 		__builtin_prefetch(p + off);
 }
 
@@ -1406,6 +1568,8 @@ index_consistent(struct table *t, uint32_t hwm)
 	uint32_t i, s, h32;
 	uint8_t *seen;
 	uint64_t e;
+	const char *key;
+	char kbuf[TABLE_SLOT_DATA];
 	int good = 0;
 
 	if ((seen = calloc(hwm + 1, 1)) == NULL)
@@ -1422,9 +1586,10 @@ index_consistent(struct table *t, uint32_t hwm)
 		if (sl->state != SLOT_LIVE || sl->key_len == 0 ||
 		    (size_t)sl->key_len + sl->svc_len + sl->json_len > TABLE_SLOT_DATA)
 			goto out;
-		h32 = key_hash32(sl->data, sl->key_len);
+		key = slot_key(t, s, kbuf);
+		h32 = key_hash32(key, sl->key_len);
 		if (sl->hash != h32 || (uint32_t)(e >> 32) != h32 ||
-		    index_probe(t, h32, sl->data, sl->key_len, NULL) != s)
+		    index_probe(t, h32, key, sl->key_len, NULL) != s)
 			goto out;
 	}
 	good = 1;
@@ -1438,12 +1603,13 @@ static void
 index_prune(struct table *t, uint32_t hwm, uint8_t *act)
 {
 	struct table_slot *sl;
+	char kbuf[TABLE_SLOT_DATA];
 	uint32_t i;
 
 	for (i = 0; i < hwm; i++) {
 		sl = &t->slots[i];
-		if (sl->state == SLOT_LIVE &&
-		    index_probe(t, sl->hash, sl->data, sl->key_len, NULL) != i)
+		if (sl->state == SLOT_LIVE && index_probe(t, sl->hash, slot_key(t, i, kbuf),
+		    sl->key_len, NULL) != i)
 			slot_discard(t, i, act);
 	}
 }
@@ -1455,6 +1621,8 @@ index_rebuild(struct table *t, uint32_t hwm, uint8_t *act)
 {
 	struct table_slot *sl;
 	uint32_t i, h32, other, pos = 0;
+	const char *key;
+	char kbuf[TABLE_SLOT_DATA];
 	int32_t age;
 
 	index_begin(t);
@@ -1469,9 +1637,10 @@ index_rebuild(struct table *t, uint32_t hwm, uint8_t *act)
 			slot_discard(t, i, act);
 			continue;
 		}
-		h32 = key_hash32(sl->data, sl->key_len);
+		key = slot_key(t, i, kbuf);
+		h32 = key_hash32(key, sl->key_len);
 		sl->hash = h32;
-		other = index_probe(t, h32, sl->data, sl->key_len, &pos);
+		other = index_probe(t, h32, key, sl->key_len, &pos);
 		if (other == NOT_FOUND) {
 			index_insert(t, h32, i);
 			continue;
@@ -1502,8 +1671,7 @@ publish_pending(struct table *t)
 /*
  * The full recovery: passes over every slot below hwm. Finish or discard whatever
  * the previous writer cut short, so that readers see a consistent table and a
- * gap-free journal. Also the upgrade of a layout-1 file (free leases get
- * creation_ms 0).
+ * gap-free journal.
  */
 static int
 full_recover(struct table *t, char *err, size_t errlen)
@@ -1578,12 +1746,6 @@ full_recover(struct table *t, char *err, size_t errlen)
 	}
 	t->free_cursor = hwm;
 	atomic_store(&h->live, live);
-	if (h->layout_version != TABLE_LAYOUT_VERSION) {
-		log_info("%s: upgraded from table layout %u to %d", t->path,
-		    h->layout_version, TABLE_LAYOUT_VERSION);
-		atomic_thread_fence(memory_order_seq_cst);
-		h->layout_version = TABLE_LAYOUT_VERSION;
-	}
 	atomic_thread_fence(memory_order_seq_cst);
 	atomic_store(&h->intent.op, INTENT_NONE);
 	if (discarded || rebuilt || journalled)
@@ -1631,12 +1793,15 @@ repair_upsert(struct table *t, int *finished)
 	struct table_intent *in = &t->hdr->intent;
 	struct table_slot *sl = &t->slots[in->slot];
 	uint32_t old = in->old_slot, h32, found = NOT_FOUND;
+	const char *key;
+	char kbuf[TABLE_SLOT_DATA];
 
 	if (old > table_hwm(t) || old == in->slot + 1)
 		return -1;
 	if (slot_whole(sl) && atomic_load(&sl->stamp) == (uint32_t)in->seq) {
-		h32 = key_hash32(sl->data, sl->key_len);
-		found = index_probe(t, h32, sl->data, sl->key_len, NULL);
+		key = slot_key(t, in->slot, kbuf);
+		h32 = key_hash32(key, sl->key_len);
+		found = index_probe(t, h32, key, sl->key_len, NULL);
 	}
 	if (atomic_load(&t->hdr->index_seq) & 1)
 		index_end(t);
@@ -1813,10 +1978,6 @@ writer_recover(struct table *t, char *err, size_t errlen)
 
 	t->nfree = 0;
 	t->free_cursor = 0;
-	if (h->layout_version != TABLE_LAYOUT_VERSION) {
-		t->attach = TABLE_ATTACH_FULL;
-		return full_recover(t, err, errlen);
-	}
 	if (op == INTENT_NONE && !(atomic_load(&h->index_seq) & 1)) {
 		t->attach = clean ? TABLE_ATTACH_CLEAN : TABLE_ATTACH_BETWEEN;
 		if (!clean)
@@ -1840,14 +2001,21 @@ writer_recover(struct table *t, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ open/close */
 
+/*
+ * A new, empty table under tmp, mapped read-write into t (fd in *fdp): sparse,
+ * with disk blocks for header, journal, index and leases (the slots get theirs
+ * as hwm rises, slots_back; extensions as long records land, ext_back): a first
+ * store to a hole of a shared mapping on a full disk is a SIGBUS, this is an
+ * error message. Its magic is written last.
+ */
 static int
-table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
+table_build(struct table *t, const char *tmp, uint32_t capacity, int *fdp,
+    char *err, size_t errlen)
 {
 	struct table_header *h;
 	struct layout l;
-	char *tmp = NULL;
 	uint64_t id;
-	int fd = -1;
+	int fd;
 
 	if (capacity == 0 || capacity > MAX_CAPACITY) {
 		seterr(err, errlen, "%s: capacity %u out of range 1..%u", t->path,
@@ -1855,23 +2023,15 @@ table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
 		return -1;
 	}
 	layout_for_capacity(&l, capacity);
-	if (asprintf(&tmp, "%s.tmp.%d", t->path, (int)getpid()) == -1) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
 	(void)unlink(tmp);	/* a leftover of an earlier process with our pid */
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1) {
 		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		goto fail;
+		return -1;
 	}
-	/* sparse: untouched slots cost nothing */
 	if (ftruncate(fd, (off_t)l.total) == -1) {
 		seterr(err, errlen, "%s: ftruncate %zu: %s", tmp, l.total, strerror(errno));
 		goto fail;
 	}
-	/* but header, journal, index and leases get their disk blocks now (the
-	 * slots get theirs as hwm rises, slots_back): a first store to a hole of a
-	 * shared mapping on a full disk is a SIGBUS, this is an error message */
 	if (fallocate(fd, 0, 0, (off_t)l.slots_off) == -1 &&
 	    !fallocate_unsupported(errno)) {
 		seterr(err, errlen, "%s: cannot reserve %zu bytes: %s", tmp, l.slots_off,
@@ -1898,13 +2058,41 @@ table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
 	atomic_store_explicit(&h->clean, TABLE_CLEAN, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	h->magic = TABLE_MAGIC;		/* last: only now does the file look valid */
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	(void)unlink(tmp);
+	return -1;
+}
+
+static void
+table_unmap(struct table *t)
+{
+	if (t->base != NULL)
+		munmap(t->base, t->size);
+	t->base = NULL;
+}
+
+static int
+table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
+{
+	char *tmp = NULL;
+	int fd = -1, saved;
+
+	if (asprintf(&tmp, "%s.tmp.%d", t->path, (int)getpid()) == -1) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (table_build(t, tmp, capacity, &fd, err, errlen) == -1) {
+		free(tmp);
+		return -1;
+	}
 	/* link, not rename: an existing table is never replaced */
 	if (link(tmp, t->path) == -1) {
-		int saved = errno;
-
+		saved = errno;
 		(void)unlink(tmp);
-		munmap(t->base, t->size);
-		t->base = NULL;
+		table_unmap(t);
 		close(fd);
 		free(tmp);
 		if (saved == EEXIST)
@@ -1916,25 +2104,203 @@ table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
 	free(tmp);
 	t->fd = fd;
 	return 0;
-fail:
-	if (t->base != NULL) {
-		munmap(t->base, t->size);
-		t->base = NULL;
+}
+
+/* ------------------------------------------------------------------ migration */
+
+/* A slot of layouts 1 and 2: the same header, 992 bytes of data in the slot. */
+struct v2_slot {
+	_Atomic uint32_t seq;
+	uint32_t	 state;
+	uint32_t	 gen;
+	uint32_t	 hash;
+	uint32_t	 ttl_ms;
+	uint8_t		 flags;
+	uint8_t		 origin;
+	uint16_t	 key_len;
+	uint16_t	 svc_len;
+	uint16_t	 json_len;
+	_Atomic uint32_t stamp;
+	char		 data[V2_SLOT_SIZE - 32];
+};
+_Static_assert(sizeof(struct v2_slot) == V2_SLOT_SIZE, "layout 2 slot size");
+
+/* 1 if an old slot holds a whole instance to migrate. */
+static int
+v2_slot_keep(const struct table_header *oh, const struct v2_slot *sl, uint32_t i)
+{
+	if ((atomic_load(&sl->seq) & 1) || sl->state != SLOT_LIVE || sl->key_len == 0 ||
+	    (size_t)sl->key_len + sl->svc_len + sl->json_len > TABLE_SLOT_DATA)
+		return 0;
+	/* a remove cut short: the slot was on its way out (layout 2 only) */
+	return !(oh->layout_version >= 2 && atomic_load(&oh->intent.op) ==
+	    INTENT_REMOVE && oh->intent.slot == i && oh->intent.gen == sl->gen);
+}
+
+/* Copies one old slot and its lease into t (a writer of the new file). src[s] is
+ * the old slot whose copy new slot s holds: of two with one key, the later
+ * stamp wins (a replacement whose writer died before freeing the old version). */
+static int
+v2_copy(struct table *t, const struct v2_slot *sl, const struct table_lease *ol,
+    uint32_t i, uint32_t *src, const uint32_t *ostamp)
+{
+	const char *key = sl->data;
+	struct table_lease *l;
+	uint32_t s;
+	int rc;
+
+	s = index_probe(t, key_hash32(key, sl->key_len), key, sl->key_len, NULL);
+	if (s != NOT_FOUND && (int32_t)(ostamp[src[s]] - atomic_load(&sl->stamp)) > 0)
+		return 0;
+	rc = table_upsert(t, key, sl->key_len, key + sl->key_len, sl->svc_len,
+	    key + sl->key_len + sl->svc_len, sl->json_len, ol->creation_ms, sl->ttl_ms,
+	    sl->flags, sl->origin, NULL);
+	if (rc != 0 || (s = index_probe(t, key_hash32(key, sl->key_len), key,
+	    sl->key_len, NULL)) == NOT_FOUND)
+		return rc != 0 ? rc : -EIO;
+	src[s] = i;
+	l = &t->leases[s];
+	l->creation_ms = ol->creation_ms != 0 ? ol->creation_ms : 1;
+	atomic_store(&l->renewal_ms, atomic_load(&ol->renewal_ms));
+	atomic_store(&l->local_renewal_ms, atomic_load(&ol->local_renewal_ms));
+	atomic_store(&l->eviction_ms, atomic_load(&ol->eviction_ms));
+	return 0;
+}
+
+/* Fills t, a writer of a new empty file, from the mapped old file at ob. */
+static int
+v2_fill(struct table *t, const unsigned char *ob, const struct layout *ol,
+    const struct table_header *oh, uint32_t *copied, char *err, size_t errlen)
+{
+	const struct v2_slot *slots = (const struct v2_slot *)(ob + ol->slots_off);
+	const struct table_lease *leases = (const struct table_lease *)(ob +
+	    ol->leases_off);
+	uint32_t i, hwm = atomic_load(&oh->hwm), *src, *ostamp;
+	int rc = 0;
+
+	src = calloc(t->nslots, sizeof(*src));
+	ostamp = calloc((size_t)hwm + 1, sizeof(*ostamp));
+	if (src == NULL || ostamp == NULL) {
+		free(src);
+		free(ostamp);
+		seterr(err, errlen, "out of memory");
+		return -1;
 	}
+	for (i = 0; i < hwm; i++)
+		ostamp[i] = atomic_load(&slots[i].stamp);
+	*copied = 0;
+	for (i = 0; i < hwm && rc == 0; i++)
+		if (v2_slot_keep(oh, &slots[i], i) &&
+		    (rc = v2_copy(t, &slots[i], &leases[i], i, src, ostamp)) != 0)
+			seterr(err, errlen, "%s: migrating slot %u: %s", t->path, i,
+			    strerror(-rc));
+	free(src);
+	free(ostamp);
+	*copied = table_live(t);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * The writer found a layout-1 or -2 file (t->fd, flock held): builds a layout-3
+ * file with the same capacity from its live slots under the temporary name,
+ * takes its flock and renames it over the old one (table.h, CREATION). Readers
+ * of the old file see it replaced. On success t is the new file, mapped, not
+ * yet recovered (clean: nothing to recover).
+ */
+static int
+table_migrate(struct table *t, const struct table_header *oh, size_t fsize,
+    char *err, size_t errlen)
+{
+	struct layout ol;
+	struct stat st;
+	unsigned char *ob;
+	char *tmp = NULL;
+	uint32_t copied = 0, version = oh->layout_version;
+	int fd = -1, ofd = t->fd;
+
+	if (geometry_check(t->path, oh, fsize, &ol, err, errlen) == -1)
+		return -1;
+	ob = mmap(NULL, ol.total, PROT_READ, MAP_SHARED, ofd, 0);
+	if (ob == MAP_FAILED) {
+		seterr(err, errlen, "%s: mmap %zu bytes: %s", t->path, ol.total,
+		    strerror(errno));
+		return -1;
+	}
+	if (asprintf(&tmp, "%s.tmp.%d", t->path, (int)getpid()) == -1) {
+		tmp = NULL;
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (table_build(t, tmp, oh->capacity, &fd, err, errlen) == -1)
+		goto fail;
+	t->fd = fd;
+	if ((t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL ||
+	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	atomic_store(&t->hdr->clean, 0);
+	memcpy(&t->hdr->reg, &oh->reg, sizeof(t->hdr->reg));
+	if (v2_fill(t, ob, &ol, oh, &copied, err, errlen) == -1)
+		goto fail;
+	atomic_store(&t->hdr->clean, TABLE_CLEAN);
+	/* whole on disk before it replaces the old file */
+	if (fsync(fd) == -1) {
+		seterr(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &st) == -1) {
+		seterr(err, errlen, "%s: flock: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, t->path) == -1) {
+		seterr(err, errlen, "cannot rename %s to %s: %s", tmp, t->path,
+		    strerror(errno));
+		goto fail;
+	}
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	munmap(ob, ol.total);
+	close(ofd);		/* and its flock: nobody opens it by name any more */
+	free(tmp);
+	log_info("%s: migrated from table layout %u to %d: %u instances", t->path,
+	    version, TABLE_LAYOUT_VERSION, copied);
+	return 0;
+fail:
+	munmap(ob, ol.total);
+	table_unmap(t);
 	if (fd != -1) {
 		close(fd);
 		(void)unlink(tmp);
 	}
+	t->fd = ofd;
 	free(tmp);
 	return -1;
+}
+
+/* 1 if the file open at t->fd has an older layout (a migration), 0 if not. */
+static int
+needs_migration(struct table *t, struct table_header *h, size_t *fsize)
+{
+	struct stat st;
+
+	memset(h, 0, sizeof(*h));
+	if (fstat(t->fd, &st) == -1 || pread(t->fd, h, sizeof(*h), 0) !=
+	    (ssize_t)sizeof(*h))
+		return 0;	/* table_map says what is wrong */
+	*fsize = (size_t)st.st_size;
+	return h->magic == TABLE_MAGIC && h->layout_version >= OLDEST_LAYOUT &&
+	    h->layout_version < TABLE_LAYOUT_VERSION;
 }
 
 struct table *
 table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 {
+	struct table_header oh;
 	struct table *t;
 	struct stat st;
-	int r, attempt, created = 0;
+	size_t fsize = 0;
+	int r, attempt, created = 0, migrated = 0;
 
 	if ((t = table_alloc(path, err, errlen)) == NULL)
 		return NULL;
@@ -1973,12 +2339,20 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 		    (int)atomic_load(&h.writer_pid));
 		goto fail;
 	}
+	if (t->base == NULL && needs_migration(t, &oh, &fsize)) {
+		if (table_migrate(t, &oh, fsize, err, errlen) == -1)
+			goto fail;
+		migrated = 1;
+	}
 	if (t->base == NULL && table_map(t, PROT_READ | PROT_WRITE, err, errlen) == -1)
 		goto fail;
 	if (t->hdr->capacity != capacity)
 		log_warnx("%s: keeping the existing table's capacity %u (configured %u)",
 		    path, t->hdr->capacity, capacity);
-	if ((t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL) {
+	if ((t->free_slots == NULL &&
+	    (t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL) ||
+	    (t->ext_backed == NULL &&
+	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL)) {
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1987,6 +2361,8 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 	t->backed = table_hwm(t);	/* slots in use are backed already */
 	if (created)
 		t->attach = TABLE_ATTACH_CREATED;
+	if (migrated)
+		t->attach = TABLE_ATTACH_MIGRATED;
 	return t;
 fail:
 	t->writer = 0;

@@ -10,27 +10,46 @@
  *   index         I * 8 bytes   open-addressing hash index (I = pow2 >= 2*S, >= 1024)
  *   leases        S * 32 bytes  struct table_lease per slot (dense: expiry scans
  *                               and renewals touch only this array)
- *   slots         S * 1024      struct table_slot: instance key, raw serviceId and
- *                               the instance's canonical wire JSON
+ *   slots         S * 640       struct table_slot: a 32-byte header and the
+ *                               PRIMARY data area, 608 bytes of instance key, raw
+ *                               serviceId and canonical wire JSON, in that order
+ *   extensions    S * 384       the TAIL of slot i's data beyond its 608 bytes
+ *                               (bytes 608-991 of key + serviceId + JSON), at
+ *                               ext_off + i * 384 (table_slot_ext)
  *
  * C (header.capacity) is the most live instances; S = C + 1 slots, the spare one
  * so that a re-registration at full capacity still has a fresh slot to write.
- * Each section starts on a 4 KiB boundary. J = max(4096, min(2^20, pow2(C))).
+ * Each section starts on a 4 KiB boundary; a slot (640 = 10 cache lines) and an
+ * extension (384 = 6) are cache-line aligned. J = max(4096, min(2^20, pow2(C))).
+ * A record is at most TABLE_SLOT_DATA = 992 bytes, as in layout 2; a typical one
+ * (key + serviceId + JSON ~530 bytes) fits the primary area, so a full table of
+ * them touches the slot array only (610 MiB for 1 M slots instead of 977 MiB):
+ * the extension pages of a slot are touched only when a long record lands there.
  * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
  * Disk blocks are reserved (fallocate) for header, journal, index and leases at
- * creation, and by the writer for the slots in chunks of 4096 (4 MiB) before hwm
+ * creation, and by the writer for the slots in chunks of 4096 (2.5 MiB) before hwm
  * reaches them; the same call maps the chunk's pages writable
- * (MADV_POPULATE_WRITE, Linux 5.14) instead of two page faults per page. So a
- * full disk makes creation fail, or an upsert return -ENOSPC (logged), never a
- * SIGBUS at the first store to a hole. File systems without fallocate stay sparse.
+ * (MADV_POPULATE_WRITE, Linux 5.14) instead of two page faults per page. The
+ * extension array is reserved lazily, 32 extensions (12 KiB, 3 pages) at a time,
+ * by the first long record written in that range since the writer attached (no
+ * populate: such pages are faulted in by the write). So a full disk makes
+ * creation fail, or an upsert return -ENOSPC (logged), never a SIGBUS at the
+ * first store to a hole. File systems without fallocate stay sparse.
  *
  * CREATION: the writer builds a new file under "<path>.tmp.<pid>", fills the header
  * last (magic written after everything else) and link(2)s it into place (like a
  * rename, but never replacing an existing table), so a reader never maps a
  * half-initialised table. An existing file is re-attached and
  * validated (magic, layout version, sizes); a different layout version is refused
- * with a clear message, except layout 1, which the writer upgrades in place (its
- * full recovery marks free leases, below) and readers read as it is.
+ * with a clear message, except layouts 1 and 2 (1 KiB slots, no extensions):
+ * the writer MIGRATES such a file. Under the old file's flock it builds a
+ * layout-3 file under the temporary name from the old file's whole live slots
+ * (key, serviceId, JSON, ttl, flags, origin and all four lease times; of two
+ * slots with one key, the later stamp wins; an odd slot, and the slot of a remove
+ * cut short, are left out), takes the flock of the new file and rename(2)s it
+ * over the old path, logging one line. Readers refuse layouts 1 and 2 with a
+ * message saying so (they retry until registryd has migrated the file), and
+ * readers attached to the old file see it replaced (table_replaced) and rescan.
  *
  * "ALL-ZERO BYTES NEVER LOOK VALID": magic is non-zero; a slot is live only with
  * state == SLOT_LIVE (non-zero) and an even, non-zero sequence; a journal record is
@@ -38,6 +57,9 @@
  *
  * SLOTS are guarded by a sequence lock: the writer makes seq odd, writes, makes it
  * even again (release). Readers copy the slot and retry if seq was odd or changed.
+ * The lock of slot i covers its extension too (the writer never rewrites a live
+ * slot in place, so extension i belongs to slot i only): readers copy the primary
+ * area, then the extension, inside one pass of the retry loop.
  * A re-registration never rewrites a live slot in place: it writes a fresh slot,
  * switches the index to it and frees the old one, so a crash mid-write leaves the
  * previous version intact (an odd slot found at attach time, by the intent repair
@@ -96,8 +118,7 @@
  *            cluster's distinct entries are inserted again.
  *   full     the passes over every slot below (half-written slots, index check
  *            or rebuild, orphan slots, stamps) run only when the intent is not
- *            understood, when index_seq is odd with no intent, or for a layout-1
- *            file (upgraded in place to layout 2 by that pass). While they run the
+ *            understood, or when index_seq is odd with no intent. While they run the
  *            intent says INTENT_FULL, so a crash in the middle repeats them.
  * No clean flag and no intent: the last writer died between operations, and the
  * table is consistent as it is.
@@ -107,7 +128,7 @@
  * with its lease's creation_ms. So the writer finds free slots in the dense lease
  * array, lazily: its free stack holds the free slots below a scan cursor, and an
  * allocation that finds the stack empty scans the next leases (32 bytes each,
- * never the 1 KiB slots) before it raises hwm. When live == hwm at attach nothing
+ * never the slots) before it raises hwm. When live == hwm at attach nothing
  * below hwm is free and the cursor starts at hwm.
  *
  * WRITER LIVENESS: writer_pid and writer_beat (incremented by the writer's cleaner
@@ -130,10 +151,14 @@
 #include <stdint.h>
 
 #define TABLE_MAGIC		0x314c425453524141ULL	/* "AARSTBL1" */
-#define TABLE_LAYOUT_VERSION	2	/* 2: clean flag, intent, free = creation_ms 0 */
+#define TABLE_LAYOUT_VERSION	3	/* 2: clean flag, intent, free = creation_ms 0;
+					 * 3: 640-byte slots + 384-byte extensions */
 #define TABLE_CLEAN		0x4e41454cU	/* "LEAN": closed cleanly */
-#define TABLE_SLOT_SIZE		1024
-#define TABLE_SLOT_DATA		(TABLE_SLOT_SIZE - 32)	/* key + serviceId + JSON */
+#define TABLE_SLOT_SIZE		640	/* header + primary data area */
+#define TABLE_SLOT_PRIMARY	(TABLE_SLOT_SIZE - 32)	/* data in the slot itself */
+#define TABLE_EXT_SIZE		384	/* the rest, in the extension array */
+#define TABLE_SLOT_DATA		(TABLE_SLOT_PRIMARY + TABLE_EXT_SIZE)	/* the most
+					 * key + serviceId + JSON: 992 bytes */
 #define TABLE_FILE		"instances.table"
 
 /* Journal record kinds. */
@@ -231,7 +256,9 @@ struct table_slot {
 	uint16_t	 svc_len;
 	uint16_t	 json_len;
 	_Atomic uint32_t stamp;		/* low 32 bits of the last change that touched it */
-	char		 data[TABLE_SLOT_DATA];	/* key, serviceId, json (no NULs) */
+	char		 data[TABLE_SLOT_PRIMARY];	/* key, serviceId, json (no
+					 * NULs); bytes from TABLE_SLOT_PRIMARY on
+					 * are in the slot's extension */
 };
 
 #define SLOT_FREE	0
@@ -318,6 +345,7 @@ enum table_attach {
 	TABLE_ATTACH_BETWEEN,		/* it died between operations: nothing to do */
 	TABLE_ATTACH_INTENT,		/* it died in one: that operation repaired */
 	TABLE_ATTACH_FULL,		/* the passes over every slot */
+	TABLE_ATTACH_MIGRATED,		/* a layout-1/2 file rebuilt as layout 3 */
 };
 enum table_attach table_attach_mode(struct table *);
 
@@ -338,9 +366,11 @@ enum table_step {
 };
 extern void	(*table_step_hook)(enum table_step);
 
-/* Direct access for the writer's linear scans (no copy): lease and slot of i. */
+/* Direct access for linear scans (no copy): lease, slot and extension of i
+ * (the extension: TABLE_EXT_SIZE bytes, the data after the slot's own). */
 struct table_lease	*table_lease_at(struct table *, uint32_t slot);
 const struct table_slot	*table_slot_at(struct table *, uint32_t slot);
+const char		*table_slot_ext(struct table *, uint32_t slot);
 
 /* ---- reader operations (any process, any thread) ---- */
 

@@ -109,16 +109,51 @@ key_of(char *buf, size_t len, char *svc, size_t svclen, int i)
 	snprintf(buf, len, "svc-%d:inst-%d", i % 37, i);
 }
 
+/*
+ * Like make_json, about want bytes long (never more): a record whose tail is in
+ * the slot's extension.
+ */
+static size_t
+make_long_json(char *buf, size_t cap, const char *key, long n, size_t want)
+{
+	size_t len, pad;
+	int r;
+
+	r = snprintf(buf, cap, "{\"key\":\"%s\",\"n\":%ld,\"pad\":\"", key, n);
+	len = (size_t)r;
+	pad = want > len + 20 ? want - len - 19 : 1;	/* '"' + ,"sum":N} <= 19 */
+	if (pad > cap - len - 40)
+		pad = cap - len - 40;
+	memset(buf + len, 'a' + (int)(n % 26), pad);
+	len += pad;
+	buf[len++] = '"';
+	r = snprintf(buf + len, cap - len, ",\"sum\":%u}", fnv32(buf, len));
+	return len + (size_t)r;
+}
+
+/* Every fourth key's records are long: 590 to 992 bytes in all, around and far
+ * beyond the end of the slot's primary area. */
 static int
 put(struct table *t, int i, long n, int64_t now, uint8_t origin, uint64_t *seq)
 {
-	char key[64], svc[32], json[512];
-	size_t jl;
+	char key[64], svc[32], json[TABLE_SLOT_DATA + 64];
+	size_t jl, kl, vl;
 
 	key_of(key, sizeof(key), svc, sizeof(svc), i);
-	jl = make_json(json, sizeof(json), key, n);
-	return table_upsert(t, key, strlen(key), svc, strlen(svc), json, jl, now, TTL,
-	    0, origin, seq);
+	kl = strlen(key);
+	vl = strlen(svc);
+	if (i % 4 == 0)
+		jl = make_long_json(json, sizeof(json), key, n,
+		    590 + (size_t)(n * 37 % 403) - kl - vl);
+	else
+		jl = make_json(json, 512, key, n);
+	return table_upsert(t, key, kl, svc, vl, json, jl, now, TTL, 0, origin, seq);
+}
+
+static int
+renew_key(struct table *t, const char *key, size_t len, int64_t now)
+{
+	return table_renew(t, key, len, now, ORIGIN_LOCAL);
 }
 
 static int
@@ -160,6 +195,65 @@ jget(struct table *t, uint64_t seq, int kind, int origin, uint32_t slot)
 }
 
 /* ------------------------------------------------------------ basic */
+
+/* Records around the end of the primary area, whose tail is in the extension. */
+static void
+test_extension_sizes(struct table *t, int64_t now)
+{
+	static const size_t total[] = { TABLE_SLOT_PRIMARY - 1, TABLE_SLOT_PRIMARY,
+	    TABLE_SLOT_PRIMARY + 1, TABLE_SLOT_DATA - 1, TABLE_SLOT_DATA };
+	static char json[TABLE_SLOT_DATA + 1], key[TABLE_SLOT_DATA + 1];
+	struct table_rec r;
+	const char *ext;
+	size_t i, k, jl, kl;
+	int good;
+
+	ok(TABLE_SLOT_DATA == 992 && TABLE_SLOT_PRIMARY == 608,
+	    "992-byte records, 608 of them in the slot");
+	for (i = 0; i < sizeof(total) / sizeof(total[0]); i++) {
+		jl = total[i] - 5 - 3;	/* key "ext:N", serviceId "ext" */
+		for (k = 0; k < jl; k++)
+			json[k] = (char)('a' + (k + i) % 26);
+		snprintf(key, sizeof(key), "ext:%zu", i);
+		good = table_upsert(t, key, 5, "ext", 3, json, jl, now, TTL, 0,
+		    ORIGIN_LOCAL, NULL) == 0 && table_find(t, key, 5, &r) == 1 &&
+		    r.json_len == jl && memcmp(r.json, json, jl) == 0 &&
+		    r.json[jl] == '\0' && strcmp(r.service_id, "ext") == 0;
+		ext = table_slot_ext(t, r.slot);
+		if (good && total[i] > TABLE_SLOT_PRIMARY)
+			good = ext != NULL && memcmp(ext, json + (TABLE_SLOT_PRIMARY - 8),
+			    total[i] - TABLE_SLOT_PRIMARY) == 0;
+		ok(good, "a %zu-byte record read back whole (tail in the extension: %s)",
+		    total[i], total[i] > TABLE_SLOT_PRIMARY ? "yes" : "no");
+		if (good && total[i] == TABLE_SLOT_PRIMARY + 1) {
+			ok(table_read_slot(t, r.slot, &r) == 1 && r.json_len == jl &&
+			    memcmp(r.json, json, jl) == 0, "read by slot too");
+		}
+	}
+	ok(table_upsert(t, "ext:x", 5, "ext", 3, json, TABLE_SLOT_DATA - 7, now, TTL,
+	    0, ORIGIN_LOCAL, NULL) == -E2BIG, "a 993-byte record: -E2BIG");
+	/* a key that itself crosses into the extension */
+	for (kl = TABLE_SLOT_PRIMARY - 2; kl <= TABLE_SLOT_PRIMARY + 40; kl += 21) {
+		memset(key, 'K', kl);
+		key[0] = 'L';
+		key[kl - 1] = (char)('0' + kl % 10);
+		good = table_upsert(t, key, kl, "svc", 3, "{}", 2, now, TTL, 0,
+		    ORIGIN_LOCAL, NULL) == 0 && table_find(t, key, kl, &r) == 1 &&
+		    r.key_len == kl && memcmp(r.key, key, kl) == 0 &&
+		    strcmp(r.json, "{}") == 0 && renew_key(t, key, kl, now + 1) == 0;
+		key[kl - 2] = 'x';	/* differs in the extension only */
+		good = good && table_find(t, key, kl, &r) == 0;
+		key[kl - 2] = 'K';
+		ok(good, "a %zu-byte key: found, renewed, not confused", kl);
+		ok(table_find(t, key, kl, &r) == 1 &&
+		    table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) == 0, "and removed");
+	}
+	for (i = 0; i < sizeof(total) / sizeof(total[0]); i++) {
+		snprintf(key, sizeof(key), "ext:%zu", i);
+		if (table_find(t, key, 5, &r) == 1)
+			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
+	}
+}
 
 static void
 test_basic(void)
@@ -257,6 +351,7 @@ test_basic(void)
 	ok(table_find(t, "k:big", 5, &r) == 1 && r.json_len == TABLE_SLOT_DATA - 6 &&
 	    r.json[r.json_len] == '\0' && r.flags == TABLE_F_LEGACY,
 	    "exact fit read back whole, flags kept");
+	test_extension_sizes(t, now);
 
 	/* capacity */
 	for (i = 10, rc = 0; table_live(t) < 8 && rc == 0; i++)
@@ -635,8 +730,8 @@ test_attach_modes(void)
 	struct table_rec r;
 	struct table *t;
 	char path[128];
-	uint32_t one = 1, i, hwm;
-	int k, fd, status, good;
+	uint32_t i, hwm;
+	int k, status, good;
 	pid_t pid;
 
 	path_in_dir(path, sizeof(path), "modes.table");
@@ -699,32 +794,211 @@ test_attach_modes(void)
 	    "full table after a clean close: re-registrations use the spare slot");
 	table_close(t);
 
-	/* a layout-1 file: free leases not marked, upgraded by the full recovery */
-	t = table_open_writer(path, 64, err, sizeof(err));
-	if (t == NULL)
-		return;
-	for (k = 0; k < 64; k += 2)
-		if (find_i(t, k, &r) == 1)
-			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
-	for (i = 0; i < table_hwm(t); i++)
-		if (table_lease_at(t, i)->creation_ms == 0)
-			table_lease_at(t, i)->creation_ms = 77;
-	table_close(t);
-	fd = open(path, O_WRONLY);
-	ok(fd != -1 && pwrite(fd, &one, sizeof(one), offsetof(struct table_header,
-	    layout_version)) == sizeof(one), "layout version 1 on disk");
+}
+
+/* ------------------------------------------------------------ migration */
+
+/* A slot of layouts 1 and 2 (1 KiB, no extension), as those builds wrote it. */
+struct old_slot {
+	_Atomic uint32_t seq;
+	uint32_t	 state;
+	uint32_t	 gen;
+	uint32_t	 hash;
+	uint32_t	 ttl_ms;
+	uint8_t		 flags;
+	uint8_t		 origin;
+	uint16_t	 key_len;
+	uint16_t	 svc_len;
+	uint16_t	 json_len;
+	_Atomic uint32_t stamp;
+	char		 data[992];
+};
+
+#define OLD_CAP		64
+#define OLD_LIVE	40
+
+static size_t
+old_align(size_t n)
+{
+	return (n + 4095) & ~(size_t)4095;
+}
+
+/* The JSON of old instance k, version n; every fifth is longer than a layout-3
+ * slot's primary area. */
+static size_t
+old_json(char *buf, size_t cap, int k, long n)
+{
+	char key[64], svc[32];
+	size_t len;
+
+	key_of(key, sizeof(key), svc, sizeof(svc), k);
+	if (k % 5 != 0)
+		return make_json(buf, cap, key, n);
+	len = (size_t)snprintf(buf, cap, "{\"key\":\"%s\",\"n\":%ld,\"pad\":\"", key, n);
+	memset(buf + len, 'a' + k % 26, 880 - len);
+	len = 880;
+	buf[len++] = '"';
+	return len + (size_t)snprintf(buf + len, cap - len, ",\"sum\":%u}",
+	    fnv32(buf, len));
+}
+
+static void
+old_put(struct old_slot *sl, struct table_lease *l, int k, long n, uint32_t stamp)
+{
+	char key[64], svc[32], json[1000];
+	size_t kl, vl, jl;
+
+	key_of(key, sizeof(key), svc, sizeof(svc), k);
+	kl = strlen(key);
+	vl = strlen(svc);
+	jl = old_json(json, sizeof(json), k, n);
+	atomic_store(&sl->seq, 2);
+	sl->state = SLOT_LIVE;
+	sl->gen = 1;
+	sl->ttl_ms = TTL + (uint32_t)k;
+	sl->flags = k % 3 == 0 ? TABLE_F_LEGACY : 0;
+	sl->origin = k % 2 ? ORIGIN_LOCAL : ORIGIN_PEER;
+	sl->key_len = (uint16_t)kl;
+	sl->svc_len = (uint16_t)vl;
+	sl->json_len = (uint16_t)jl;
+	atomic_store(&sl->stamp, stamp);
+	memcpy(sl->data, key, kl);
+	memcpy(sl->data + kl, svc, vl);
+	memcpy(sl->data + kl + vl, json, jl);
+	l->creation_ms = 1000 + k;
+	atomic_store(&l->renewal_ms, 2000 + k);
+	atomic_store(&l->local_renewal_ms, k % 2 ? 3000 + k : 0);
+	atomic_store(&l->eviction_ms, k % 7 == 0 ? 4000 + k : 0);
+}
+
+/*
+ * Writes a layout-1 or -2 file the way those builds laid it out: instances
+ * 0..39 (key 3 replaced by a newer slot whose writer died before freeing the
+ * old one, key 4 shadowed by an older duplicate), a free slot, a half-written
+ * one, and (layout 2) the slot of a remove cut short. The index is left empty:
+ * the migration goes by the slots.
+ */
+static int
+old_table(const char *path, uint32_t version)
+{
+	struct table_header *h;
+	struct old_slot *slots;
+	struct table_lease *leases;
+	size_t joff = 4096, ioff, loff, soff, total;
+	uint32_t nslots = OLD_CAP + 1, jsize = 4096, isize = 1024;
+	unsigned char *b;
+	int fd, k;
+
+	ioff = old_align(joff + (size_t)jsize * 32);
+	loff = old_align(ioff + (size_t)isize * 8);
+	soff = old_align(loff + (size_t)nslots * 32);
+	total = old_align(soff + (size_t)nslots * 1024);
+	(void)unlink(path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644)) == -1)
+		return -1;
+	if (ftruncate(fd, (off_t)total) == -1 || (b = mmap(NULL, total,
+	    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
 	close(fd);
-	t = table_open_reader(path, err, sizeof(err));
-	ok(t != NULL && find_i(t, 1, &r) == 1, "a reader reads a layout-1 table");
-	table_close(t);
-	t = table_open_writer(path, 64, err, sizeof(err));
-	ok(t != NULL && table_attach_mode(t) == TABLE_ATTACH_FULL &&
-	    table_header(t)->layout_version == TABLE_LAYOUT_VERSION,
-	    "a layout-1 table is upgraded by the full recovery");
+	h = (struct table_header *)b;
+	leases = (struct table_lease *)(b + loff);
+	slots = (struct old_slot *)(b + soff);
+	for (k = 0; k < OLD_LIVE; k++)
+		old_put(&slots[k], &leases[k], k, k, (uint32_t)k + 1);
+	leases[40].creation_ms = 77;			/* free (layout 1 style) */
+	old_put(&slots[41], &leases[41], 100, 1, 50);
+	atomic_store(&slots[41].seq, 3);		/* half-written */
+	old_put(&slots[42], &leases[42], 3, 333, 1000);	/* newer version of 3 */
+	old_put(&slots[43], &leases[43], 4, 444, 0);	/* older version of 4 */
+	old_put(&slots[44], &leases[44], 200, 1, 60);
+	if (version >= 2) {		/* a remove of slot 44 cut short */
+		h->intent.slot = 44;
+		h->intent.gen = 1;
+		h->intent.seq = 61;
+		atomic_store(&h->intent.op, INTENT_REMOVE);
+	}
+	h->layout_version = version;
+	h->capacity = OLD_CAP;
+	h->journal_size = jsize;
+	h->index_size = isize;
+	atomic_store(&h->change_seq, 60);
+	atomic_store(&h->hwm, 45);
+	atomic_store(&h->live, 43);
+	h->reg.started_ms = 12345;
+	h->magic = TABLE_MAGIC;
+	return munmap(b, total);
+}
+
+/* 1 if old instance k came through with all it had. */
+static int
+migrated_right(struct table *t, int k, long n)
+{
+	struct table_rec r;
+	char key[64], svc[32], json[1000];
+	size_t jl;
+
+	key_of(key, sizeof(key), svc, sizeof(svc), k);
+	jl = old_json(json, sizeof(json), k, n);
+	return find_i(t, k, &r) == 1 && r.json_len == jl &&
+	    memcmp(r.json, json, jl) == 0 && strcmp(r.service_id, svc) == 0 &&
+	    r.ttl_ms == TTL + (uint32_t)k &&
+	    r.flags == (k % 3 == 0 ? TABLE_F_LEGACY : 0) &&
+	    r.origin == (k % 2 ? ORIGIN_LOCAL : ORIGIN_PEER) &&
+	    r.creation_ms == 1000 + k && r.renewal_ms == 2000 + k &&
+	    r.local_renewal_ms == (k % 2 ? 3000 + k : 0) &&
+	    r.eviction_ms == (k % 7 == 0 ? 4000 + k : 0);
+}
+
+static void
+test_migration(uint32_t version)
+{
+	struct table *t, *rd;
+	char path[128], name[32], tmp[160];
+	int k, good, live = OLD_LIVE + (version < 2);
+	struct stat st;
+	ino_t old_ino;
+
+	snprintf(name, sizeof(name), "layout%u.table", version);
+	path_in_dir(path, sizeof(path), name);
+	if (old_table(path, version) == -1 || stat(path, &st) == -1) {
+		ok(0, "layout-%u file written", version);
+		return;
+	}
+	old_ino = st.st_ino;
+	ok(table_open_reader(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "migrates") != NULL, "a reader refuses layout %u: %s", version,
+	    err);
+	t = table_open_writer(path, 16, err, sizeof(err));
+	ok(t != NULL && table_attach_mode(t) == TABLE_ATTACH_MIGRATED &&
+	    table_header(t)->layout_version == TABLE_LAYOUT_VERSION &&
+	    table_capacity(t) == OLD_CAP, "the writer migrates layout %u: %s", version,
+	    t == NULL ? err : "");
 	if (t == NULL)
 		return;
-	ok(table_whole(t, path, "upgraded"), "the upgraded table is whole");
+	ok(stat(path, &st) == 0 && st.st_ino != old_ino, "a new file, renamed over");
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	ok(access(tmp, F_OK) == -1, "no temporary file left");
+	ok((int)table_live(t) == live, "%d instances migrated (%u)", live, table_live(t));
+	for (k = 0, good = 1; k < OLD_LIVE; k++)
+		if (!migrated_right(t, k, k == 3 ? 333 : k))
+			good = 0 * printf("# instance %d\n", k);
+	ok(good, "every instance and lease survived (the newer of two versions)");
+	ok(migrated_right(t, 200, 1) == (version < 2),
+	    "the slot of a remove cut short is %s", version < 2 ? "kept" : "left out");
+	ok(!migrated_right(t, 100, 1), "a half-written slot is left out");
+	ok(table_header(t)->reg.started_ms == 12345, "registry status kept");
+	ok(table_whole(t, path, "migrated"), "the migrated table is whole, takes new "
+	    "registrations up to its capacity");
 	table_close(t);
+	rd = table_open_reader(path, err, sizeof(err));
+	t = table_open_writer(path, 16, err, sizeof(err));
+	ok(rd != NULL && t != NULL && table_attach_mode(t) == TABLE_ATTACH_CLEAN &&
+	    migrated_right(rd, 7, 7) && migrated_right(rd, 10, 10),
+	    "re-attached clean; a reader reads it");
+	table_close(t);
+	table_close(rd);
 }
 
 /* ------------------------------------------------------------ intent repair */
@@ -1214,7 +1488,7 @@ reader_main(const char *path)
 	uint64_t next, got = 0, overruns = 0;
 	unsigned seed = (unsigned)getpid();
 	int64_t end;
-	long slots_seen = 0, found = 0;
+	long slots_seen = 0, found = 0, long_seen = 0;
 	int i, rc, k;
 
 	if ((t = table_open_reader(path, err, sizeof(err))) == NULL)
@@ -1227,6 +1501,9 @@ reader_main(const char *path)
 				if (!rec_consistent(&r))
 					return 21;
 				slots_seen++;
+				/* its tail copied from the extension */
+				long_seen += r.key_len + r.svc_len + r.json_len >
+				    TABLE_SLOT_PRIMARY;
 			}
 			k = (int)(rand_r(&seed) % NKEYS);
 			if (find_i(t, k, &r) == 1) {
@@ -1265,10 +1542,12 @@ reader_main(const char *path)
 		}
 	}
 	table_close(t);
-	printf("# reader %d: %ld slots, %ld finds, %llu records, %llu overruns\n",
-	    (int)getpid(), slots_seen, found, (unsigned long long)got,
-	    (unsigned long long)overruns);
+	printf("# reader %d: %ld slots (%ld long), %ld finds, %llu records, "
+	    "%llu overruns\n", (int)getpid(), slots_seen, long_seen, found,
+	    (unsigned long long)got, (unsigned long long)overruns);
 	fflush(stdout);
+	if (long_seen == 0)
+		return 28;
 	return slots_seen > 0 && found > 0 && got > 0 ? 0 : 26;
 }
 
@@ -1494,6 +1773,8 @@ main(void)
 	test_model();
 	test_recovery();
 	test_attach_modes();
+	test_migration(2);
+	test_migration(1);
 	test_intent_repair();
 	test_repair_crash();
 	test_torn_shift();

@@ -58,7 +58,7 @@ make_keys(void)
 static struct table *
 fill(const char *name, int64_t now)
 {
-	char path[128], json[64];
+	char path[128], json[TABLE_SLOT_DATA];
 	struct table *t;
 	size_t i;
 	int jl;
@@ -67,7 +67,10 @@ fill(const char *name, int64_t now)
 	if ((t = table_open_writer(path, CAP, err, sizeof(err))) == NULL)
 		return NULL;
 	for (i = 0; i < PRESENT; i++) {
-		jl = snprintf(json, sizeof(json), "{\"i\":%zu}", i);
+		/* every fourth record's tail is in the slot's extension */
+		jl = snprintf(json, sizeof(json), "{\"i\":%zu,\"pad\":\"%0*d\"}", i,
+		    i % 4 == 1 ? (int)(TABLE_SLOT_PRIMARY - 80 + i % 300 - klen[i]) : 1,
+		    0);
 		/* every third key expires long before the others */
 		if (table_upsert(t, keys[i], klen[i], "SVC", 3, json, (size_t)jl,
 		    i % 3 == 2 ? now - 10 * TTL : now, TTL, 0, ORIGIN_LOCAL, NULL) != 0)
@@ -268,6 +271,7 @@ test_backing(void)
 {
 	char path[128];
 	struct table *t;
+	static char json[TABLE_SLOT_DATA - 2];
 	struct stat st;
 	off_t before;
 
@@ -286,10 +290,23 @@ test_backing(void)
 	ok(before > 6 * 1024 * 1024, "creation backs the metadata (%lld bytes)",
 	    (long long)before);
 	ok(table_upsert(t, "k", 1, "s", 1, "{}", 2, 1, TTL, 0, ORIGIN_LOCAL, NULL) == 0 &&
-	    stat(path, &st) == 0 && (off_t)st.st_blocks * 512 >= before + 4 * 1024 * 1024,
+	    stat(path, &st) == 0 &&
+	    (off_t)st.st_blocks * 512 >= before + 4096 * TABLE_SLOT_SIZE,
 	    "the first upsert backs a chunk of slots (%lld bytes)",
 	    (long long)st.st_blocks * 512);
 	ok((off_t)st.st_blocks * 512 < st.st_size, "the rest stays sparse");
+	before = (off_t)st.st_blocks * 512;
+	memset(json, 'j', sizeof(json));
+	ok(table_upsert(t, "k", 1, "s", 1, json, TABLE_SLOT_PRIMARY - 2, 2, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == 0 && stat(path, &st) == 0 &&
+	    (off_t)st.st_blocks * 512 == before,
+	    "a record that fits the primary area reserves no extension");
+	ok(table_upsert(t, "k", 1, "s", 1, json, sizeof(json), 3, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == 0 && stat(path, &st) == 0 &&
+	    (off_t)st.st_blocks * 512 >= before + 12288 &&
+	    (off_t)st.st_blocks * 512 < before + 4 * 12288,
+	    "a long record reserves one chunk of extensions (%lld bytes more)",
+	    (long long)(st.st_blocks * 512 - before));
 	table_close(t);
 }
 
