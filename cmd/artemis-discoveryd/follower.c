@@ -581,17 +581,26 @@ drop_slot_pages(uint32_t from, uint32_t to)
 {
 	static long pagesz;
 	const struct table_slot *a, *b;
-	uintptr_t lo, hi;
+	uintptr_t lo, hi, range[2][2];
+	int i;
 
 	if (pagesz == 0 && (pagesz = sysconf(_SC_PAGESIZE)) <= 0)
 		pagesz = 4096;
 	if (from >= to || (a = table_slot_at(env->table, from)) == NULL ||
 	    (b = table_slot_at(env->table, to - 1)) == NULL)
 		return;
-	lo = (uintptr_t)a & ~(uintptr_t)(pagesz - 1);
-	hi = ((uintptr_t)(b + 1) + (uintptr_t)pagesz - 1) & ~(uintptr_t)(pagesz - 1);
-	if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == -1)
-		log_debug("madvise of slots %u-%u: %s", from, to, strerror(errno));
+	range[0][0] = (uintptr_t)a;
+	range[0][1] = (uintptr_t)(b + 1);
+	/* and the extensions, where long records keep their tails */
+	range[1][0] = (uintptr_t)table_slot_ext(env->table, from);
+	range[1][1] = (uintptr_t)table_slot_ext(env->table, to - 1) + TABLE_EXT_SIZE;
+	for (i = 0; i < 2; i++) {
+		lo = range[i][0] & ~(uintptr_t)(pagesz - 1);
+		hi = (range[i][1] + (uintptr_t)pagesz - 1) & ~(uintptr_t)(pagesz - 1);
+		if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == -1)
+			log_debug("madvise of slots %u-%u: %s", from, to,
+			    strerror(errno));
+	}
 }
 
 /*
