@@ -52,6 +52,7 @@
 #define MAX_TIMERS	32
 #define LINGER_MS	1000
 #define MAX_EVENTS	256
+#define RECV_TURN	(64u << 10)	/* input read per session per event */
 
 enum wtype { W_WAKE, W_FD, W_CONN };
 
@@ -112,6 +113,7 @@ struct ws_conn {
 	int		 broken;	/* a send failed: finish at the next service */
 	int		 wslay_blocked;	/* wslay stopped inside a frame (EAGAIN) */
 	int		 wslay_out;	/* wslay may have a frame to write */
+	size_t		 rbudget;	/* input this turn may still read */
 	STAILQ_HEAD(, qent) outq;	/* our frames, in order */
 	size_t		 outq_bytes;	/* unwritten bytes in outq */
 	LIST_ENTRY(ws_conn) link;	/* endpoint's open sessions */
@@ -229,10 +231,21 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *
 		}
 		return n;
 	}
+	if (c->rbudget == 0) {
+		/* This turn's share is read. Replies go out at once, so a quick
+		 * client could keep wslay reading its input forever: let the other
+		 * sessions run; the level-triggered EPOLLIN brings us back. */
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (len > c->rbudget)
+		len = c->rbudget;
 	for (;;) {
 		n = recv(c->fd, buf, len, 0);
-		if (n > 0)
+		if (n > 0) {
+			c->rbudget -= (size_t)n;
 			return n;
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -347,6 +360,7 @@ conn_adopt(struct ws_server *s, struct pending *p)
 		s->eps[c->ep].on_open(c, s->eps[c->ep].arg);
 	/* Frames may already sit in extra: read them now. */
 	c->wslay_out = 1;
+	c->rbudget = RECV_TURN;
 	if (!c->closing && wslay_event_recv(c->ctx) != 0) {
 		conn_finish(c);
 		return;
@@ -560,6 +574,7 @@ conn_event(struct ws_conn *c, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && wslay_event_want_read(c->ctx)) {
 		c->wslay_out = 1;	/* a ping read now queues a pong */
+		c->rbudget = RECV_TURN;
 		if (wslay_event_recv(c->ctx) != 0) {
 			conn_finish(c);
 			return;
@@ -572,11 +587,22 @@ conn_event(struct ws_conn *c, uint32_t events)
 	conn_service(c);
 }
 
+/* wslay's frame writer appends to an rbuf sized for the frame. */
+struct frame_out {
+	struct rbuf	*r;
+	size_t		 cap;
+};
+
 static ssize_t
 frame_append_cb(const uint8_t *data, size_t len, int flags, void *user)
 {
+	struct frame_out *o = user;
+
 	(void)flags;
-	sbuf_add(user, data, len);
+	if (len > o->cap - o->r->len)
+		return -1;
+	memcpy(o->r->data + o->r->len, data, len);
+	o->r->len += len;
 	return (ssize_t)len;
 }
 
@@ -584,15 +610,20 @@ struct rbuf *
 ws_frame_text(const char *msg, size_t len)
 {
 	struct wslay_frame_callbacks cb = { frame_append_cb, NULL, NULL };
+	struct frame_out o;
 	struct wslay_frame_iocb io;
 	wslay_frame_context_ptr fc;
-	struct sbuf b = SBUF_INIT;
-	struct rbuf *f = NULL;
 	size_t done = 0;
 	ssize_t n;
 
-	sbuf_reserve(&b, len + 14);
-	if (wslay_frame_context_init(&fc, &cb, &b) != 0)
+	if (len > SIZE_MAX - sizeof(*o.r) - 16)
+		return NULL;
+	o.cap = len + 14;		/* the longest server frame header is 10 bytes */
+	if ((o.r = malloc(sizeof(*o.r) + o.cap + 1)) == NULL)
+		fatal("ws: frame of %zu bytes", len);
+	atomic_init(&o.r->refs, 1);
+	o.r->len = 0;
+	if (wslay_frame_context_init(&fc, &cb, &o) != 0)
 		fatalx("ws: wslay frame context");
 	memset(&io, 0, sizeof(io));
 	io.fin = 1;
@@ -605,13 +636,14 @@ ws_frame_text(const char *msg, size_t len)
 			break;
 		done += (size_t)n;
 	} while (done < len);
-	if (done == len)
-		f = rbuf_from_sbuf(&b);
-	else
-		log_warnx("ws: cannot encode a frame of %zu bytes", len);
 	wslay_frame_context_free(fc);
-	sbuf_free(&b);
-	return f;
+	if (done < len || o.r->len == 0) {
+		log_warnx("ws: cannot encode a frame of %zu bytes", len);
+		free(o.r);
+		return NULL;
+	}
+	o.r->data[o.r->len] = '\0';
+	return o.r;
 }
 
 int

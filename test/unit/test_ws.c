@@ -24,6 +24,7 @@
 #define ACCEPT	"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="	/* RFC 6455 §1.3 */
 
 static _Atomic int opened, closed, ticks, pushes_ok, pushes_failed;
+static _Atomic uint64_t newest;	/* id of the session opened last */
 static int push_mode;		/* what the eventfd handler does */
 static int backlog_frames;	/* push_mode 2: numbered frames to push */
 static _Atomic long fanout_refs = -1;	/* push_mode 3: shared frame refs after */
@@ -307,8 +308,14 @@ on_open(struct ws_conn *c, void *arg)
 {
 	(void)arg;
 	ws_conn_set_data(c, (void *)(uintptr_t)ws_conn_id(c));
+	atomic_store(&newest, ws_conn_id(c));
 	atomic_fetch_add(&opened, 1);
 }
+
+/* Fairness probe: messages of the flooding session read so far, and that
+ * count when the other session's probe was read. */
+static _Atomic int flood_read, probe_at = -1, gate_closed;
+static int gate_fd, gate_pipe[2];
 
 static void
 on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
@@ -316,7 +323,28 @@ on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
 	(void)arg;
 	if (msg[len] != '\0' || (uintptr_t)ws_conn_data(c) != ws_conn_id(c))
 		ws_close(c, 1011, "bad");
+	if (msg[0] == 'F')
+		atomic_fetch_add(&flood_read, 1);
+	else if (strcmp(msg, "probe") == 0)
+		atomic_store(&probe_at, atomic_load(&flood_read));
 	ws_send_text(c, msg, len);
+}
+
+/* Holds the loop thread until main writes to gate_pipe: input piles up. */
+static void
+on_gate(void *arg)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+	uint64_t v;
+	char ch;
+
+	(void)arg;
+	if (read(gate_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	p.fd = gate_pipe[0];
+	atomic_store(&gate_closed, 1);
+	if (poll(&p, 1, 5000) == 1 && read(gate_pipe[0], &ch, 1) == 1)
+		atomic_store(&gate_closed, 0);
 }
 
 static void
@@ -339,11 +367,13 @@ push_one(struct ws_conn *c, void *arg)
 			atomic_fetch_add(&pushes_ok, 1);
 		return;
 	}
-	if (push_mode == 2) {
+	if (push_mode == 2) {		/* to the newest session only */
 		static char buf[BACKLOG_SIZE];
 		char num[16];
 		struct rbuf *f;
 
+		if (ws_conn_id(c) != atomic_load(&newest))
+			return;
 		memset(buf, 'b', sizeof(buf));
 		for (i = 0; i < backlog_frames; i++) {
 			snprintf(num, sizeof(num), "%05d:", i % 100000);
@@ -471,6 +501,9 @@ main(void)
 	port_a = http_server_port(ha);
 	evfd = eventfd(0, EFD_NONBLOCK);
 	ok(ws_loop_add_fd(ws_a, evfd, on_evfd, NULL) == 0, "ws_loop_add_fd");
+	gate_fd = eventfd(0, EFD_NONBLOCK);
+	ok(pipe(gate_pipe) == 0 && ws_loop_add_fd(ws_a, gate_fd, on_gate, NULL) == 0,
+	    "gate fd hook");
 	ok(ws_loop_add_timer(ws_a, 20, on_tick, NULL) == 0, "ws_loop_add_timer");
 	ok(wait_for(&ticks, 3, 2000), "timer runs");
 
@@ -591,6 +624,37 @@ main(void)
 		    "pong ahead of the queued frames (after %d of %d)", pong_at,
 		    backlog_frames);
 		push_mode = 0;
+	}
+	close(fd2);
+
+	/* fairness: a session with a lot of input waiting gets one turn (64 KiB),
+	 * then the others run, even though its replies go out at once */
+	n = (size_t)atomic_load(&opened);
+	fd2 = ws_open(port_a, "/ws/echo");
+	ok(wait_for(&opened, (int)n + 1, 2000), "flooding session adopted");
+	{
+		static char msg[1024];
+		uint64_t one64 = 1;
+		int i, sent = 0, echoed = 0;
+
+		memset(msg, 'F', sizeof(msg));
+		ok(write(gate_fd, &one64, sizeof(one64)) == sizeof(one64) &&
+		    wait_for(&gate_closed, 1, 2000), "loop held");
+		for (i = 0; i < 100; i++)
+			sent += send_frame(fd2, 1, 1, msg, sizeof(msg)) == 0;
+		send_frame(fd, 1, 1, "probe", 5);
+		ok(write(gate_pipe[1], "x", 1) == 1, "loop released");
+		ok(recv_frame(fd, &op, &p, &len, 2000) == 0 && op == 1 &&
+		    strcmp(p, "probe") == 0, "probe echoed");
+		free(p);
+		ok(sent == 100 && atomic_load(&probe_at) >= 1 && atomic_load(&probe_at) < 100,
+		    "the other session ran after %d of the 100 KiB waiting",
+		    atomic_load(&probe_at));
+		while (echoed < 100 && recv_frame(fd2, &op, &p, &len, 2000) == 0) {
+			echoed += op == 1 && len == sizeof(msg);
+			free(p);
+		}
+		ok(echoed == 100, "all 100 flood messages echoed (%d)", echoed);
 	}
 	close(fd2);
 
