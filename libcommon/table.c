@@ -754,6 +754,79 @@ table_find(struct table *t, const char *key, size_t key_len, struct table_rec *o
 	return find_hashed(t, key_hash32(key, key_len), key, key_len, out);
 }
 
+/*
+ * 1 and the location if slot s is live and holds key, judged under the slot's
+ * sequence lock like table_read_slot (an odd slot of a dead writer is free).
+ * The key is compared in place, primary area then extension: nothing copied.
+ */
+static int
+slot_locate(struct table *t, uint32_t s, const char *key, size_t len,
+    struct table_loc *out)
+{
+	const struct table_slot *sl = &t->slots[s];
+	const struct table_lease *l = &t->leases[s];
+	struct table_loc loc;
+	unsigned spins = 0;
+	uint32_t s1;
+	int match;
+
+	for (;;) {
+		s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
+		if (s1 & 1) {
+			if (!wait_writer(t, &spins))
+				return 0;
+			continue;
+		}
+		match = sl->state == SLOT_LIVE && slot_has_key(t, s, key, len);
+		if (match) {
+			loc.gen = sl->gen;
+			loc.ttl_ms = sl->ttl_ms;
+			loc.flags = sl->flags;
+			loc.origin = sl->origin;
+			loc.creation_ms = l->creation_ms;
+			loc.renewal_ms = atomic_load_explicit(&l->renewal_ms,
+			    memory_order_relaxed);
+			loc.eviction_ms = atomic_load_explicit(&l->eviction_ms,
+			    memory_order_relaxed);
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1)
+			break;
+	}
+	if (!match)
+		return 0;
+	loc.slot = s;
+	*out = loc;
+	return 1;
+}
+
+/* find_hashed without the copy: the same lookup, retries and checks. */
+static int
+locate_hashed(struct table *t, uint32_t h32, const char *key, size_t key_len,
+    struct table_loc *out)
+{
+	uint32_t s;
+	int tries;
+
+	for (tries = 0; tries < FIND_TRIES; tries++) {
+		s = index_lookup(t, h32, key, key_len, NULL, NULL);
+		if (s == NOT_FOUND)
+			return 0;
+		/* the slot may have been reused since the lookup: check it */
+		if (slot_locate(t, s, key, key_len, out) == 1)
+			return 1;
+	}
+	return 0;
+}
+
+int
+table_locate(struct table *t, const char *key, size_t key_len, struct table_loc *out)
+{
+	if (key_len == 0 || key_len > TABLE_SLOT_DATA)
+		return 0;
+	return locate_hashed(t, key_hash32(key, key_len), key, key_len, out);
+}
+
 int
 table_journal_get(struct table *t, uint64_t seq, struct table_journal_rec *out)
 {
@@ -1258,14 +1331,15 @@ table_renew(struct table *t, const char *key, size_t key_len, int64_t now_ms,
 /* ------------------------------------------------------------------ batches */
 
 /*
- * table_renew_many and table_find_many run their keys through a software
- * pipeline: BATCH_STAGE keys apart, key i's bytes are prefetched, then it is
- * hashed and its home index line prefetched, then the slot and lease that line
- * names for its fingerprint are prefetched, (for a copy, then the slot's data
- * lines), and only then is key i renewed or copied by the single-key code, which
- * checks everything again: the stages only guess, so a wrong guess costs a
- * wasted prefetch, never a wrong answer. The cache misses of several keys are
- * in flight at once instead of one after another.
+ * table_renew_many, table_find_many and table_locate_many run their keys
+ * through one software pipeline (batch_run): BATCH_STAGE keys apart, key i's
+ * bytes are prefetched, then it is hashed and its home index line prefetched,
+ * then the slot and lease that line names for its fingerprint are prefetched,
+ * (for a copy, then the slot's data lines), and only then is key i renewed,
+ * copied or located by the single-key code, which checks everything again: the
+ * stages only guess, so a wrong guess costs a wasted prefetch, never a wrong
+ * answer. The cache misses of several keys are in flight at once instead of
+ * one after another.
  */
 #define BATCH_STAGE	8	/* keys between two stages */
 #define BATCH_RING	64	/* power of two > 4 * BATCH_STAGE */
@@ -1368,70 +1442,136 @@ batch_fetch_body(struct table *t, struct batch *b, size_t i)
 		__builtin_prefetch(p + off);
 }
 
+/* What a pipeline does with key j once its stages ran; h32 is its hash (0 for a
+ * malformed key: op refuses it with batch_key_ok). */
+typedef void	batch_op_fn(struct table *, size_t j, uint32_t h32, void *ctx);
+
+/*
+ * The pipeline shared by every batch: the stages BATCH_STAGE keys apart, then
+ * op on key j. body adds the stage that prefetches the slot's data (copies).
+ * Always inlined with a constant op, so each batch gets its own loop with op
+ * inlined in it: no indirect call per key.
+ */
+static inline void __attribute__((always_inline))
+batch_run(struct table *t, const struct table_key *keys, size_t n, int body,
+    batch_op_fn *op, void *ctx)
+{
+	struct batch b;
+	size_t i, j, depth = (body ? 4 : 3) * BATCH_STAGE;
+
+	b.keys = keys;
+	b.n = n;
+	for (i = 0; i < n + depth; i++) {
+		batch_fetch_key(&b, i);
+		if (i >= BATCH_STAGE)
+			batch_hash(t, &b, i - BATCH_STAGE);
+		if (i >= 2 * BATCH_STAGE)
+			batch_fetch_slot(t, &b, i - 2 * BATCH_STAGE);
+		if (body && i >= 3 * BATCH_STAGE)
+			batch_fetch_body(t, &b, i - 3 * BATCH_STAGE);
+		if (i < depth || (j = i - depth) >= n)
+			continue;
+		op(t, j, b.hash[j & (BATCH_RING - 1)], ctx);
+	}
+}
+
+struct renew_batch {
+	const struct table_key	*keys;
+	int64_t			 now_ms;
+	uint8_t			 origin;
+	int			*results;
+	size_t			 renewed;
+};
+
+static inline void __attribute__((always_inline))
+renew_one(struct table *t, size_t j, uint32_t h32, void *ctx)
+{
+	struct renew_batch *c = ctx;
+	const struct table_key *k = &c->keys[j];
+	int rc;
+
+	rc = batch_key_ok(k) ? renew_hashed(t, h32, k->key, k->len, c->now_ms,
+	    c->origin) : -ENOENT;
+	c->renewed += rc == 0;
+	if (c->results != NULL)
+		c->results[j] = rc;
+}
+
 size_t
 table_renew_many(struct table *t, const struct table_key *keys, size_t n,
     int64_t now_ms, uint8_t origin, int *results)
 {
-	struct batch b;
-	size_t i, j, renewed = 0;
-	int rc;
+	struct renew_batch c = { keys, now_ms, origin, results, 0 };
+	size_t i;
 
 	if (!t->writer) {
 		for (i = 0; results != NULL && i < n; i++)
 			results[i] = -EROFS;
 		return 0;
 	}
-	b.keys = keys;
-	b.n = n;
-	for (i = 0; i < n + 3 * BATCH_STAGE; i++) {
-		batch_fetch_key(&b, i);
-		if (i >= BATCH_STAGE)
-			batch_hash(t, &b, i - BATCH_STAGE);
-		if (i >= 2 * BATCH_STAGE)
-			batch_fetch_slot(t, &b, i - 2 * BATCH_STAGE);
-		if (i < 3 * BATCH_STAGE)
-			continue;
-		j = i - 3 * BATCH_STAGE;
-		if (j >= n)
-			continue;
-		rc = batch_key_ok(&keys[j]) ? renew_hashed(t, b.hash[j & (BATCH_RING - 1)],
-		    keys[j].key, keys[j].len, now_ms, origin) : -ENOENT;
-		renewed += rc == 0;
-		if (results != NULL)
-			results[j] = rc;
-	}
-	return renewed;
+	batch_run(t, keys, n, 0, renew_one, &c);
+	return c.renewed;
+}
+
+struct find_batch {
+	const struct table_key	*keys;
+	struct table_rec	*out;
+	table_found_fn		*found;
+	void			*arg;
+	size_t			 hits;
+};
+
+static inline void __attribute__((always_inline))
+find_one(struct table *t, size_t j, uint32_t h32, void *ctx)
+{
+	struct find_batch *c = ctx;
+	const struct table_key *k = &c->keys[j];
+
+	if (!batch_key_ok(k) || !find_hashed(t, h32, k->key, k->len, c->out))
+		return;
+	c->hits++;
+	if (c->found != NULL)
+		c->found(c->arg, j, c->out);
 }
 
 size_t
 table_find_many(struct table *t, const struct table_key *keys, size_t n,
     struct table_rec *out, table_found_fn *found, void *arg)
 {
-	struct batch b;
-	size_t i, j, hits = 0;
+	struct find_batch c = { keys, out, found, arg, 0 };
 
-	b.keys = keys;
-	b.n = n;
-	for (i = 0; i < n + 4 * BATCH_STAGE; i++) {
-		batch_fetch_key(&b, i);
-		if (i >= BATCH_STAGE)
-			batch_hash(t, &b, i - BATCH_STAGE);
-		if (i >= 2 * BATCH_STAGE)
-			batch_fetch_slot(t, &b, i - 2 * BATCH_STAGE);
-		if (i >= 3 * BATCH_STAGE)
-			batch_fetch_body(t, &b, i - 3 * BATCH_STAGE);
-		if (i < 4 * BATCH_STAGE)
-			continue;
-		j = i - 4 * BATCH_STAGE;
-		if (j >= n || !batch_key_ok(&keys[j]) ||
-		    !find_hashed(t, b.hash[j & (BATCH_RING - 1)], keys[j].key, keys[j].len,
-		    out))
-			continue;
-		hits++;
-		if (found != NULL)
-			found(arg, j, out);
-	}
-	return hits;
+	batch_run(t, keys, n, 1, find_one, &c);
+	return c.hits;
+}
+
+struct locate_batch {
+	const struct table_key	*keys;
+	struct table_loc	*out;
+	size_t			 hits;
+};
+
+/* No body stage: a location needs the slot's header, key and lease only, the
+ * lines batch_fetch_slot prefetches (as for a renewal). */
+static inline void __attribute__((always_inline))
+locate_one(struct table *t, size_t j, uint32_t h32, void *ctx)
+{
+	struct locate_batch *c = ctx;
+	const struct table_key *k = &c->keys[j];
+
+	if (batch_key_ok(k) && locate_hashed(t, h32, k->key, k->len, &c->out[j]))
+		c->hits++;
+	else
+		c->out[j].slot = TABLE_LOC_NONE;
+}
+
+size_t
+table_locate_many(struct table *t, const struct table_key *keys, size_t n,
+    struct table_loc *out)
+{
+	struct locate_batch c = { keys, out, 0 };
+
+	batch_run(t, keys, n, 0, locate_one, &c);
+	return c.hits;
 }
 
 int

@@ -385,6 +385,38 @@ int	table_find(struct table *, const char *key, size_t key_len, struct table_rec
 typedef void	table_found_fn(void *arg, size_t i, const struct table_rec *rec);
 size_t	table_find_many(struct table *, const struct table_key *keys, size_t n,
 	    struct table_rec *out, table_found_fn *found, void *arg);
+/*
+ * Copy-free lookups: WHERE an instance is, without its bytes. "Present" means
+ * what it means for table_find: the key's slot is live (state SLOT_LIVE, a
+ * stable even sequence, the key stored there equal to key). An evicted lease
+ * (eviction_ms != 0) or an expired one (now > renewal_ms + ttl_ms) is still
+ * present until the cleaner removes its slot: judge those from the lease times
+ * returned, as a table_find caller judges them from its copy. The answer is
+ * taken under the same index_seq and slot sequence lock as table_find's, with
+ * the same retries; the key is compared in the slot (and its extension, for a
+ * key longer than the primary area), nothing is copied out but these fields.
+ * slot and gen name the version found: table_read_slot(slot) with a matching
+ * gen is the same instance.
+ */
+#define TABLE_LOC_NONE	UINT32_MAX	/* table_locate_many: key not present */
+struct table_loc {
+	uint32_t	 slot;		/* TABLE_LOC_NONE if not present */
+	uint32_t	 gen;
+	uint32_t	 ttl_ms;
+	uint8_t		 flags;
+	uint8_t		 origin;
+	int64_t		 creation_ms;
+	int64_t		 renewal_ms;
+	int64_t		 eviction_ms;	/* 0 = not evicted */
+};
+/* 1 and the location if key is present, 0 if not (out untouched). */
+int	table_locate(struct table *, const char *key, size_t key_len,
+	    struct table_loc *out);
+/* A batch: out[i] is table_locate's answer for keys[i], with slot
+ * TABLE_LOC_NONE for a key not present; the cache misses of neighbouring keys
+ * overlapped (table_renew_many's pipeline). Returns how many were present. */
+size_t	table_locate_many(struct table *, const struct table_key *keys, size_t n,
+	    struct table_loc *out);
 /* Journal record for sequence seq: 0 ok, 1 not yet written, -1 overrun (rescan). */
 int	table_journal_get(struct table *, uint64_t seq, struct table_journal_rec *out);
 

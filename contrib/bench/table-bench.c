@@ -21,6 +21,11 @@
  *   table_find_random         single-key table_find, random order
  *   table_find_batch          table_find_many (copy out), batches of 100, key order
  *   table_find_batch_random   the same, random order
+ *   table_locate              single-key table_locate (slot, gen, lease times;
+ *                             no copy), key order
+ *   table_locate_random       single-key table_locate, random order
+ *   table_locate_batch        table_locate_many, batches of 100, key order
+ *   table_locate_batch_random the same, random order
  *   table_scan                table_read_slot over every slot (cleaner, rescans)
  *
  * Keys are used the way a server has them: a batch of 100 is copied into a small
@@ -54,6 +59,7 @@ struct bench {
 	char		 hot[BATCH][KEYLEN];	/* the batch being timed */
 	struct table_key batch[BATCH];
 	struct table_rec *rec;
+	struct table_loc loc[BATCH];
 	int64_t		 now;
 };
 
@@ -150,7 +156,7 @@ gather(struct bench *b, uint32_t i, uint32_t m)
 	}
 }
 
-enum op { OP_RENEW_MANY, OP_RENEW, OP_FIND_MANY, OP_FIND };
+enum op { OP_RENEW_MANY, OP_RENEW, OP_FIND_MANY, OP_FIND, OP_LOCATE_MANY, OP_LOCATE };
 
 /* One batch of m keys; returns how many succeeded. */
 static uint32_t
@@ -173,6 +179,13 @@ run_batch(struct bench *b, enum op op, uint32_t m, int64_t now)
 		for (j = 0; j < m; j++)
 			ok += (uint32_t)table_find(b->t, b->batch[j].key, b->batch[j].len,
 			    b->rec);
+		return ok;
+	case OP_LOCATE_MANY:
+		return (uint32_t)table_locate_many(b->t, b->batch, m, b->loc);
+	case OP_LOCATE:
+		for (j = 0; j < m; j++)
+			ok += (uint32_t)table_locate(b->t, b->batch[j].key,
+			    b->batch[j].len, &b->loc[j]);
 		return ok;
 	}
 	return 0;
@@ -288,6 +301,11 @@ main(int argc, char *argv[])
 	printf("table_find_random %.0f lookups/s\n", measure(b, OP_FIND, 1));
 	printf("table_find_batch %.0f lookups/s\n", measure(b, OP_FIND_MANY, 0));
 	printf("table_find_batch_random %.0f lookups/s\n", measure(b, OP_FIND_MANY, 1));
+	printf("table_locate %.0f lookups/s\n", measure(b, OP_LOCATE, 0));
+	printf("table_locate_random %.0f lookups/s\n", measure(b, OP_LOCATE, 1));
+	printf("table_locate_batch %.0f lookups/s\n", measure(b, OP_LOCATE_MANY, 0));
+	printf("table_locate_batch_random %.0f lookups/s\n",
+	    measure(b, OP_LOCATE_MANY, 1));
 
 	/* a full linear scan, as the cleaner and readers' rescans do */
 	t0 = now_s();

@@ -1,10 +1,11 @@
 /*
  * test_table_batch.c — the batch operations of the instance table
- * (table_renew_many, table_find_many: software pipelines whose prefetch stages
- * only guess) give exactly the answers of the single-key operations, at every
- * batch size around the pipeline's depth, for keys short and long, present,
- * absent, evicted, expired and malformed; and a writer backs slots with disk
- * blocks before it uses them.
+ * (table_renew_many, table_find_many, table_locate_many: software pipelines
+ * whose prefetch stages only guess) give exactly the answers of the single-key
+ * operations, at every batch size around the pipeline's depth, for keys short
+ * and long, present, absent, evicted, expired and malformed; table_locate
+ * finds what table_find finds, where table_find finds it; and a writer backs
+ * slots with disk blocks before it uses them.
  */
 #include <sys/stat.h>
 
@@ -228,6 +229,195 @@ test_find_many_matches(void)
 	table_close(t);
 }
 
+/* 1 if loc says where rec is, with rec's lease and ttl. */
+static int
+loc_is_rec(const struct table_loc *loc, const struct table_rec *rec)
+{
+	return loc->slot == rec->slot && loc->gen == rec->gen &&
+	    loc->ttl_ms == rec->ttl_ms && loc->flags == rec->flags &&
+	    loc->origin == rec->origin && loc->creation_ms == rec->creation_ms &&
+	    loc->renewal_ms == rec->renewal_ms && loc->eviction_ms == rec->eviction_ms;
+}
+
+/* table_locate and table_locate_many against table_find, key by key. */
+static void
+locate_on(struct table *t, const char *who, int64_t now)
+{
+	static const size_t sizes[] = { 0, 1, 2, 7, 8, 9, 16, 23, 24, 25, 31, 32, 33,
+	    40, 63, 64, 65, 100, 257, 1000 };
+	static struct table_loc locs[1001];
+	struct table_key ks[1000];
+	struct table_rec *rec = malloc(sizeof(*rec));
+	struct table_loc one, untouched;
+	size_t s, i, n, hits, want;
+	int single = 1, batch = 1, counted = 1, bounded = 1;
+	int present = 0, absent = 0, evicted = 0, expired = 0;
+
+	if (rec == NULL) {
+		ok(0, "malloc");
+		return;
+	}
+	memset(&untouched, 0x5a, sizeof(untouched));
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		n = sizes[s];
+		pick(ks, n, (unsigned)s * 13 + 5);
+		locs[n].slot = 12345;	/* past the batch: must stay */
+		hits = table_locate_many(t, ks, n, locs);
+		if (locs[n].slot != 12345)
+			bounded = 0;
+		for (i = 0, want = 0; i < n; i++) {
+			one = untouched;
+			if (table_find(t, ks[i].key, ks[i].len, rec) == 1) {
+				want++;
+				present++;
+				evicted += rec->eviction_ms != 0;
+				expired += now > rec->renewal_ms + (int64_t)rec->ttl_ms;
+				if (table_locate(t, ks[i].key, ks[i].len, &one) != 1 ||
+				    !loc_is_rec(&one, rec))
+					single = 0;
+				if (!loc_is_rec(&locs[i], rec))
+					batch = 0;
+			} else {
+				absent++;
+				if (table_locate(t, ks[i].key, ks[i].len, &one) != 0 ||
+				    memcmp(&one, &untouched, sizeof(one)) != 0)
+					single = 0;
+				if (locs[i].slot != TABLE_LOC_NONE)
+					batch = 0;
+			}
+		}
+		if (hits != want)
+			counted = 0;
+	}
+	ok(single, "locate (%s): present where table_find finds, same slot, gen, "
+	    "ttl and lease; absent leaves out untouched", who);
+	ok(batch, "locate_many (%s): every answer equals table_find's, batch sizes "
+	    "0-1000", who);
+	ok(counted && bounded, "locate_many (%s): the count is the keys present, "
+	    "nothing written past n", who);
+	ok(present > 500 && absent > 500 && evicted > 20 && expired > 100,
+	    "locate (%s): present %d (evicted %d, expired %d), absent %d", who,
+	    present, evicted, expired, absent);
+	free(rec);
+}
+
+static void
+test_locate_matches(void)
+{
+	char path[128];
+	struct table *rd, *t;
+	struct table_rec *rec = malloc(sizeof(*rec));
+	struct table_loc loc;
+
+	path_in_dir(path, sizeof(path), "locate.table");
+	if (rec == NULL || (t = fill("locate.table", 1000000)) == NULL) {
+		ok(0, "fill: %s", err);
+		free(rec);
+		return;
+	}
+	locate_on(t, "writer", 1000000);
+	if ((rd = table_open_reader(path, err, sizeof(err))) == NULL)
+		ok(0, "reader: %s", err);
+	else {
+		locate_on(rd, "reader", 1000000);
+		/* removed by the cleaner: gone for both */
+		ok(table_locate(rd, keys[3], klen[3], &loc) == 1 &&
+		    table_remove(t, loc.slot, loc.gen, ORIGIN_LOCAL) == 0 &&
+		    table_locate(rd, keys[3], klen[3], &loc) == 0 &&
+		    table_find(rd, keys[3], klen[3], rec) == 0,
+		    "locate: a removed instance is absent, as for table_find");
+		/* re-registered: a fresh slot, located there */
+		ok(table_locate(t, keys[4], klen[4], &loc) == 1 &&
+		    table_upsert(t, keys[4], klen[4], "SVC", 3, "{}", 2, 1000001, TTL, 0,
+		    ORIGIN_PEER, NULL) == 0 &&
+		    table_find(rd, keys[4], klen[4], rec) == 1 &&
+		    rec->slot != loc.slot &&
+		    table_locate(rd, keys[4], klen[4], &loc) == 1 &&
+		    loc_is_rec(&loc, rec) && loc.origin == ORIGIN_PEER &&
+		    loc.creation_ms == 1000001 && loc.eviction_ms == 0,
+		    "locate: a re-registration is located in its fresh slot");
+		table_close(rd);
+	}
+	table_close(t);
+	free(rec);
+}
+
+/* Keys longer than the slot's primary area: compared in its extension too. */
+static void
+test_locate_long_keys(void)
+{
+	static const size_t lens[] = { 600, 607, 608, 609, 640, 700, 900, 989 };
+	enum { NLONG = sizeof(lens) / sizeof(lens[0]) };
+	static char lk[2 * NLONG][TABLE_SLOT_DATA];
+	struct table_key ks[2 * NLONG * 5];
+	struct table_loc locs[2 * NLONG * 5];
+	struct table_rec *rec = malloc(sizeof(*rec));
+	struct table_loc loc;
+	struct table *t, *rd = NULL;
+	char path[128];
+	size_t i, n, hits;
+	int good = 1, stored = 1, r;
+
+	path_in_dir(path, sizeof(path), "long.table");
+	if (rec == NULL || (t = table_open_writer(path, 100, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		free(rec);
+		return;
+	}
+	/* pairs: the same bytes in the primary area, a different last byte (in
+	 * the extension past 608); only the first of each pair is stored */
+	for (i = 0; i < NLONG; i++) {
+		memset(lk[2 * i], 'k', lens[i]);
+		snprintf(lk[2 * i], 8, "%zu:", i);
+		lk[2 * i][strlen(lk[2 * i])] = 'k';
+		memcpy(lk[2 * i + 1], lk[2 * i], lens[i]);
+		lk[2 * i + 1][lens[i] - 1] = 'x';
+		if (table_upsert(t, lk[2 * i], lens[i], "S", 1, "{}", 2, 1000, TTL, 0,
+		    ORIGIN_LOCAL, NULL) != 0)
+			stored = 0;
+	}
+	ok(stored, "long keys of 600-989 bytes stored");
+	if ((rd = table_open_reader(path, err, sizeof(err))) == NULL)
+		ok(0, "reader: %s", err);
+	for (r = 0; r < 2; r++) {
+		struct table *on = r == 0 ? t : rd;
+
+		if (on == NULL)
+			continue;
+		for (i = 0; i < 2 * NLONG; i++) {
+			int f = table_find(on, lk[i], lens[i / 2], rec);
+			int l = table_locate(on, lk[i], lens[i / 2], &loc);
+
+			if (f != (i % 2 == 0) || l != f || (f && !loc_is_rec(&loc, rec)))
+				good = 0;
+		}
+		/* batches across the pipeline's depth, every key five times */
+		for (n = 0; n < 2 * NLONG * 5; n++) {
+			ks[n].key = lk[(n * 7) % (2 * NLONG)];
+			ks[n].len = lens[((n * 7) % (2 * NLONG)) / 2];
+		}
+		for (n = 1; n <= 2 * NLONG * 5; n += 7) {
+			hits = table_locate_many(on, ks, n, locs);
+			for (i = 0; i < n; i++) {
+				if (table_find(on, ks[i].key, ks[i].len, rec) == 1) {
+					if (!loc_is_rec(&locs[i], rec))
+						good = 0;
+					hits--;
+				} else if (locs[i].slot != TABLE_LOC_NONE)
+					good = 0;
+			}
+			if (hits != 0)
+				good = 0;
+		}
+	}
+	ok(good, "locate, locate_many: long keys found as by table_find, writer and "
+	    "reader; a key differing only in its extension is absent");
+	if (rd != NULL)
+		table_close(rd);
+	table_close(t);
+	free(rec);
+}
+
 static void
 test_renew_many_reader(void)
 {
@@ -332,6 +522,8 @@ main(void)
 	test_renew_many_matches();
 	test_find_many_matches();
 	test_renew_many_reader();
+	test_locate_matches();
+	test_locate_long_keys();
 	test_backing();
 	cleanup();
 	return done_testing();
