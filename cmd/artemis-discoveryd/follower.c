@@ -527,9 +527,9 @@ rescan_begin(void)
 static int
 moved_behind(const struct finst *f)
 {
-	struct table_rec rec;
+	struct table_loc loc;
 
-	return table_find(env->table, f->key, strlen(f->key), &rec) == 1;
+	return table_locate(env->table, f->key, strlen(f->key), &loc) == 1;
 }
 
 /* Reconcile up to budget slots; 1 when the rescan is complete. */
