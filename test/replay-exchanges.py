@@ -47,6 +47,9 @@ import sys
 import time
 from urllib.parse import urlparse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bats"))
+import wsclient  # noqa: E402  (frame encoding shared with the bats client)
+
 JAVA_BASE = "http://127.0.0.1:18080/"
 
 # headers compared on every HTTP answer (lower case)
@@ -632,16 +635,7 @@ class WsConn:
         self.buf = rest
 
     def send_frame(self, opcode, payload):
-        head = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 65536:
-            head += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        mask = os.urandom(4)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.sock.sendall(wsclient.frame(opcode, payload))
 
     def send_text(self, text):
         self.send_frame(1, text.encode())
