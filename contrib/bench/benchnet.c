@@ -3,6 +3,7 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -200,6 +201,82 @@ bn_http_roundtrip(int fd, const char *req, size_t req_len, const char **body,
 			return -1;
 		}
 		len += (size_t)r;
+		if ((n = bn_http_parse(buf, len, &status, body, body_len)) == -1)
+			return -1;
+		if (n > 0) {
+			buf[n] = '\0';
+			return status;
+		}
+	}
+}
+
+int
+bn_rx_timestamps(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+}
+
+long
+bn_recv_ts(int fd, void *buf, size_t len, int64_t *rx_ns)
+{
+	union {
+		char		 b[CMSG_SPACE(sizeof(struct timespec)) * 2];
+		struct cmsghdr	 align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct timespec ts;
+	ssize_t r;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	*rx_ns = 0;
+	if ((r = recvmsg(fd, &m, 0)) <= 0)
+		return r;
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			*rx_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+	}
+	return r;
+}
+
+int
+bn_http_roundtrip_ts(int fd, const char *req, size_t req_len, const char **body,
+    size_t *body_len, int64_t *rx_ns)
+{
+	static char *buf;
+	static size_t cap;
+	size_t len = 0;
+	int64_t ts;
+	long r, n;
+	int status;
+
+	*rx_ns = 0;
+	if (bn_write_all(fd, req, req_len) == -1)
+		return -1;
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if ((buf = realloc(buf, cap)) == NULL)
+				return -1;
+		}
+		if ((r = bn_recv_ts(fd, buf + len, cap - len - 1, &ts)) <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		len += (size_t)r;
+		if (ts != 0)
+			*rx_ns = ts;
 		if ((n = bn_http_parse(buf, len, &status, body, body_len)) == -1)
 			return -1;
 		if (n > 0) {

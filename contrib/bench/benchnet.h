@@ -49,6 +49,20 @@ long	bn_http_parse(const char *buf, size_t len, int *status, const char **body,
 int	bn_http_roundtrip(int fd, const char *req, size_t req_len, const char **body,
 	    size_t *body_len);
 
+/* Kernel receive timestamps (software, SO_TIMESTAMPNS): the moment a segment
+ * reached the socket's host stack, before the reader was scheduled. On loopback
+ * that is inside the sender's send(2). 0, or -1 if the option is refused. */
+int	bn_rx_timestamps(int fd);
+
+/* read(2) that also returns the kernel receive time (CLOCK_REALTIME ns) of the
+ * newest segment the read consumed; *rx_ns = 0 when the kernel gave none. */
+long	bn_recv_ts(int fd, void *buf, size_t len, int64_t *rx_ns);
+
+/* bn_http_roundtrip() on a socket with bn_rx_timestamps(): *rx_ns is the kernel
+ * receive time of the segment that completed the response (0 if unknown). */
+int	bn_http_roundtrip_ts(int fd, const char *req, size_t req_len, const char **body,
+	    size_t *body_len, int64_t *rx_ns);
+
 /* Blocking WebSocket upgrade on fd for path; 0 when the server answered 101. */
 int	bn_ws_handshake(int fd, int port, const char *path);
 

@@ -1,6 +1,6 @@
 # 40-discoveryd.sh — artemis-discoveryd: lookup.json of one 10-instance service,
-# services.json of 100,000 instances against nginx serving the same bytes, push
-# latency to 1,000 subscribers. Sourced by contrib/bench/run.
+# services.json of 100,000 instances against nginx serving the same bytes (push
+# latency is 41-discoveryd-push.sh). Sourced by contrib/bench/run.
 
 node_setup discoveryd
 start_daemon artemis-registryd || return 0
@@ -41,18 +41,6 @@ read -r lrps lp99 < <(WRK_T=1 WRK_C=4 wrk_run "$DISC/api/discovery/lookup.json" 
 row "discoveryd: lookup.json, 1 thread × 4 conns" "$lrps req/s, p99 $lp99 ms" \
 	"$REF_LAT_RPS req/s, p99 $REF_LAT_P99 ms" "$(ratio "$lrps" "$REF_LAT_RPS")" \
 	"$(verdict "$lp99" "<=" 2 "p99 ≤ 2 ms")"
-
-# ---- push latency: 1,000 subscribers of one service, new instance registered
-read -r pp50 pp99 pmax pn pmiss < <("$BENCH/push-latency" "$DISC_PORT" "$REG_PORT" 1000 20)
-echo "push: p50 $pp50 p99 $pp99 max $pmax ms ($pn samples, $pmiss missed)" >&2
-row "discoveryd: push, register.json response → InstanceChange frame, 1,000 subscribers × 20 changes" \
-	"p50 $pp50 ms, p99 $pp99 ms, max $pmax ms ($pn frames, $pmiss missed)" "—" "—" \
-	"$(verdict "$pp99" "<=" 5 "p99 ≤ 5 ms")"
-read -r pp50 pp99 pmax pn pmiss < <("$BENCH/push-latency" "$DISC_PORT" "$REG_PORT" 10000 5)
-echo "push (10,000): p50 $pp50 p99 $pp99 max $pmax ms ($pn samples, $pmiss missed)" >&2
-row "discoveryd: push, the same with 10,000 subscribers × 5 changes" \
-	"p50 $pp50 ms, p99 $pp99 ms, max $pmax ms ($pn frames, $pmiss missed)" "—" "—" \
-	"$(verdict "$pp99" "<=" 50 "p99 ≤ 50 ms")"
 
 # ---- services.json with 100,000 instances vs nginx serving the same bytes
 "$BENCH/http-load" -p "$REG_PORT" -s big-svc- -f 1000000 -n 100000 -c 4 register > /dev/null
