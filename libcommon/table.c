@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1024,18 +1025,70 @@ fallocate_unsupported(int e)
 	return e == EOPNOTSUPP || e == ENOSYS || e == EINVAL;
 }
 
+/* MADV_POPULATE_WRITE of [p, p + len) (Linux 5.14), a hint: stores fault the
+ * pages in anyway on a kernel that does not know it. */
+static void
+populate(struct table *t, void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	if (len > 0 && madvise(p, len, MADV_POPULATE_WRITE) == -1 && errno != EINVAL)
+		log_debug("%s: madvise(MADV_POPULATE_WRITE): %s", t->path,
+		    strerror(errno));
+#else
+	(void)t;
+	(void)p;
+	(void)len;
+#endif
+}
+
+/*
+ * Writes zeros over the whole pages of [first, last) with pwritev, so that the
+ * page cache gets them by a plain full-page write: MADV_POPULATE_WRITE on a
+ * fallocated (unwritten) range reads every page in first, zeroing it, through
+ * the readahead path, then makes it writable (page_mkwrite); after a write it
+ * only maps the pages, and the whole is faster and steadier (interleaved runs
+ * of 640 MiB: 0.15-0.20 s against 0.17-1.3 s). Only for pages no slot below
+ * hwm shares: they were never written, so their content is zeros already.
+ * Best effort: the pages are populated either way.
+ */
+static void
+zero_pages(struct table *t, size_t first, size_t last)
+{
+	static const char zeros[64 * 1024];
+	struct iovec iov[64];
+	size_t n, k;
+	ssize_t w;
+	int i;
+
+	first = (first + SECTION_ALIGN - 1) & ~(size_t)(SECTION_ALIGN - 1);
+	last &= ~(size_t)(SECTION_ALIGN - 1);
+	while (first < last) {
+		for (i = 0, n = 0; i < 64 && first + n < last; i++, n += k) {
+			k = last - first - n < sizeof(zeros) ? last - first - n :
+			    sizeof(zeros);
+			iov[i].iov_base = (void *)zeros;
+			iov[i].iov_len = k;
+		}
+		if ((w = pwritev(t->fd, iov, i, (off_t)first)) <= 0)
+			return;
+		first += (size_t)w;
+	}
+}
+
 /*
  * Backs the slots [t->backed, end) before hwm reaches them: disk blocks first
  * (fallocate: on a full disk the first store to a hole of a shared mapping is a
  * SIGBUS, a failed fallocate is an error we can return), then page-cache pages
- * mapped writable in one call (MADV_POPULATE_WRITE) instead of two page faults
- * per 4 KiB page (a read fault, then a write fault), which made a first fill of
- * a fresh file 3-5 times slower than replacing upserts. -1 if the disk is full.
+ * (zero_pages) mapped writable in one call (MADV_POPULATE_WRITE) instead of two
+ * page faults per 4 KiB page (a read fault, then a write fault), which made a
+ * first fill of a fresh file 3-5 times slower than replacing upserts; the
+ * leases of those slots too (their blocks were reserved at creation). -1 if
+ * the disk is full.
  */
 static int
 slots_back(struct table *t, uint32_t end)
 {
-	size_t first, last;
+	size_t first, last, lfirst, llast;
 
 	if (end > t->nslots)
 		end = t->nslots;
@@ -1058,12 +1111,13 @@ slots_back(struct table *t, uint32_t end)
 	if (t->backing_failed)
 		log_info("%s: disk space for new slots reserved again", t->path);
 	t->backing_failed = 0;
-#ifdef MADV_POPULATE_WRITE
-	if (madvise(t->base + first, last - first, MADV_POPULATE_WRITE) == -1 &&
-	    errno != EINVAL)
-		log_debug("%s: madvise(MADV_POPULATE_WRITE): %s", t->path,
-		    strerror(errno));
-#endif
+	zero_pages(t, (size_t)((const char *)&t->slots[t->backed] -
+	    (const char *)t->base), last);
+	populate(t, t->base + first, last - first);
+	lfirst = (size_t)((const char *)&t->leases[t->backed] - (const char *)t->base) &
+	    ~(size_t)(SECTION_ALIGN - 1);
+	llast = (size_t)((const char *)&t->leases[end] - (const char *)t->base);
+	populate(t, t->base + lfirst, llast - lfirst);
 	t->backed = end;
 	return 0;
 }
@@ -1645,19 +1699,11 @@ table_remove(struct table *t, uint32_t slot, uint32_t gen, uint8_t origin)
 static void
 populate_leases(struct table *t, uint32_t hwm)
 {
-#ifdef MADV_POPULATE_WRITE
 	uintptr_t a = (uintptr_t)t->leases, e;
 
 	e = (a + (size_t)hwm * sizeof(struct table_lease) + SECTION_ALIGN - 1) &
 	    ~(uintptr_t)(SECTION_ALIGN - 1);
-	if (hwm > 0 && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == -1 &&
-	    errno != EINVAL)
-		log_debug("%s: madvise(MADV_POPULATE_WRITE): %s", t->path,
-		    strerror(errno));
-#else
-	(void)t;
-	(void)hwm;
-#endif
+	populate(t, (void *)a, e - a);
 }
 
 void

@@ -3,9 +3,10 @@
  * renewals and lookups per second, and the resident size of a full table.
  * Built by contrib/bench/run (build_tools) against build/release/libcommon.a:
  *
- *   table-bench [-n instances] [-d dir]
+ *   table-bench [-n instances] [-d dir] [-o name,...]
  *
- * Prints "name value unit" lines:
+ * Prints "name value unit" lines (with -o, only the named measurements, for
+ * quick A/B comparisons; the first fill always runs, it makes the table):
  *
  *   table_fill                upserts of a fresh file (its pages are new)
  *   table_rss_full            resident size of the table's mapping, full (MiB)
@@ -61,7 +62,31 @@ struct bench {
 	struct table_rec *rec;
 	struct table_loc loc[BATCH];
 	int64_t		 now;
+	const char	*only;		/* -o: comma-separated names, or NULL */
 };
+
+/* Whether measurement name was asked for (every one without -o). */
+static int
+wanted(const struct bench *b, const char *name)
+{
+	const char *p = b->only;
+	size_t n = strlen(name);
+
+	if (p == NULL)
+		return 1;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == b->only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Runs and prints measure(op, random_order) if asked for. */
+#define MEASURE(b, name, op, rnd, unit) do {				\
+	if (wanted(b, name))						\
+		printf("%s %.0f %s\n", name, measure(b, op, rnd), unit);	\
+} while (0)
 
 static double
 now_s(void)
@@ -251,13 +276,16 @@ main(int argc, char *argv[])
 
 	b->n = 1000000;
 	b->now = 1700000000000;
-	while ((ch = getopt(argc, argv, "n:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:d:o:")) != -1) {
 		if (ch == 'n')
 			b->n = (uint32_t)strtoul(optarg, NULL, 10);
 		else if (ch == 'd')
 			dir = optarg;
+		else if (ch == 'o')
+			b->only = optarg;
 		else {
-			fprintf(stderr, "usage: table-bench [-n instances] [-d dir]\n");
+			fprintf(stderr, "usage: table-bench [-n instances] [-d dir] "
+			    "[-o name,...]\n");
 			return 2;
 		}
 	}
@@ -286,35 +314,40 @@ main(int argc, char *argv[])
 	/* first fill: includes providing the pages of a fresh file */
 	printf("table_fill %.0f upserts/s\n",
 	    upsert_all(b, svc, svc_len, json, sizeof(json)));
-	printf("table_rss_full %.1f MiB\n", mapping_rss_kib(path) / 1024.0);
-	printf("table_rss_process %.1f MiB\n", process_kib("Rss:") / 1024.0);
-	printf("table_pss_full %.1f MiB\n", process_kib("Pss:") / 1024.0);
+	if (wanted(b, "table_rss_full"))
+		printf("table_rss_full %.1f MiB\n", mapping_rss_kib(path) / 1024.0);
+	if (wanted(b, "table_rss_process"))
+		printf("table_rss_process %.1f MiB\n", process_kib("Rss:") / 1024.0);
+	if (wanted(b, "table_pss_full"))
+		printf("table_pss_full %.1f MiB\n", process_kib("Pss:") / 1024.0);
 	/* re-registrations of existing keys (fresh slot, index switch, free) */
-	printf("table_upsert %.0f upserts/s\n",
-	    upsert_all(b, svc, svc_len, json, sizeof(json)));
+	if (wanted(b, "table_upsert"))
+		printf("table_upsert %.0f upserts/s\n",
+		    upsert_all(b, svc, svc_len, json, sizeof(json)));
 
-	printf("table_renew %.0f renewals/s\n", measure(b, OP_RENEW_MANY, 0));
-	printf("table_renew_random %.0f renewals/s\n", measure(b, OP_RENEW_MANY, 1));
-	printf("table_renew_single %.0f renewals/s\n", measure(b, OP_RENEW, 0));
-	printf("table_renew_single_random %.0f renewals/s\n", measure(b, OP_RENEW, 1));
-	printf("table_find %.0f lookups/s\n", measure(b, OP_FIND, 0));
-	printf("table_find_random %.0f lookups/s\n", measure(b, OP_FIND, 1));
-	printf("table_find_batch %.0f lookups/s\n", measure(b, OP_FIND_MANY, 0));
-	printf("table_find_batch_random %.0f lookups/s\n", measure(b, OP_FIND_MANY, 1));
-	printf("table_locate %.0f lookups/s\n", measure(b, OP_LOCATE, 0));
-	printf("table_locate_random %.0f lookups/s\n", measure(b, OP_LOCATE, 1));
-	printf("table_locate_batch %.0f lookups/s\n", measure(b, OP_LOCATE_MANY, 0));
-	printf("table_locate_batch_random %.0f lookups/s\n",
-	    measure(b, OP_LOCATE_MANY, 1));
+	MEASURE(b, "table_renew", OP_RENEW_MANY, 0, "renewals/s");
+	MEASURE(b, "table_renew_random", OP_RENEW_MANY, 1, "renewals/s");
+	MEASURE(b, "table_renew_single", OP_RENEW, 0, "renewals/s");
+	MEASURE(b, "table_renew_single_random", OP_RENEW, 1, "renewals/s");
+	MEASURE(b, "table_find", OP_FIND, 0, "lookups/s");
+	MEASURE(b, "table_find_random", OP_FIND, 1, "lookups/s");
+	MEASURE(b, "table_find_batch", OP_FIND_MANY, 0, "lookups/s");
+	MEASURE(b, "table_find_batch_random", OP_FIND_MANY, 1, "lookups/s");
+	MEASURE(b, "table_locate", OP_LOCATE, 0, "lookups/s");
+	MEASURE(b, "table_locate_random", OP_LOCATE, 1, "lookups/s");
+	MEASURE(b, "table_locate_batch", OP_LOCATE_MANY, 0, "lookups/s");
+	MEASURE(b, "table_locate_batch_random", OP_LOCATE_MANY, 1, "lookups/s");
 
 	/* a full linear scan, as the cleaner and readers' rescans do */
-	t0 = now_s();
-	for (i = 0; i < table_hwm(b->t); i++)
-		found += table_read_slot(b->t, i, b->rec);
-	dt = now_s() - t0;
-	printf("table_scan %.0f slots/s\n", table_hwm(b->t) / dt);
-	if (found != b->n)
-		fprintf(stderr, "scan found %u of %u\n", found, b->n);
+	if (wanted(b, "table_scan")) {
+		t0 = now_s();
+		for (i = 0; i < table_hwm(b->t); i++)
+			found += table_read_slot(b->t, i, b->rec);
+		dt = now_s() - t0;
+		printf("table_scan %.0f slots/s\n", table_hwm(b->t) / dt);
+		if (found != b->n)
+			fprintf(stderr, "scan found %u of %u\n", found, b->n);
+	}
 
 	table_close(b->t);
 	unlink(path);
