@@ -4,8 +4,8 @@
  *
  * Writes validate everything first, then run in one transaction (write.c): any
  * failure is internal-service-error with the endpoint's fixed message and
- * nothing changes. Ids that must name an existing group (tags, group
- * operations) are checked; Java does not check (docs/compat.md, "Management").
+ * nothing changes. Group ids are not checked for existence, as in Java (§1.3.6:
+ * get-all-group-operations lists operations of unknown ids too).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -288,8 +288,7 @@ tags_put(struct json_object *e, int *written, struct http_response *res)
 	char *v;
 
 	if (!json_is_object(e) ||
-	    tags_decode(e, &gid, &has_gid, &tags, res) == -1 ||
-	    !has_gid || store_group_exists(mgmtd->store, gid) != 1)
+	    tags_decode(e, &gid, &has_gid, &tags, res) == -1 || !has_gid)
 		return -1;
 	if (tags == NULL)
 		return 0;
@@ -581,9 +580,7 @@ group_ops_apply(struct json_object *e, int complete, const struct op_ctx *c,
 	(void)req_int(e, "groupId", INT64_MIN, INT64_MAX, &gid, &has_gid, res);
 	(void)req_array(e, "operations", &ops, res);
 	if (!has_gid || ops == NULL)
-		return 0;
-	if (!complete && store_group_exists(mgmtd->store, gid) != 1)
-		return -1;
+		return 0;	/* an unknown group id is stored as it is (§1.3.6) */
 	for (j = 0; j < json_object_array_length(ops); j++) {
 		oe = json_object_array_get_idx(ops, j);
 		name = oe ? json_object_get_string(oe) : NULL;

@@ -49,8 +49,8 @@ gi_apply(const void *elem, const struct op_ctx *c)
 {
 	const struct ogi *x = elem;
 
-	return store_group_exists(mgmtd->store, x->gid) == 1 &&
-	    store_gi_insert(mgmtd->store, x->gid, x->instance_id) == 0 &&
+	/* the group's existence is not checked (§1.3.7), as in Java */
+	return store_gi_insert(mgmtd->store, x->gid, x->instance_id) == 0 &&
 	    group_instance_log(x->gid, x->instance_id, c) == 0 ? 0 : -1;
 }
 

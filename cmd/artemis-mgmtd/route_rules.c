@@ -244,15 +244,15 @@ rrg_decode(struct json_object *e, void *elem, struct http_response *res)
 	return x->has_rule && x->has_group;
 }
 
-/* Insert and update set the draft (unreleased) weight of existing pairs. */
+/* Insert and update set the draft (unreleased) weight of the pair; whether the
+ * rule and the group exist is not checked (§1.3.3): a dangling link is stored
+ * and ignored by discovery until both exist. */
 static int
 rrg_put(const void *elem, const struct op_ctx *c)
 {
 	const struct orrg *x = elem;
 
-	return store_rule_exists(mgmtd->store, x->rule) == 1 &&
-	    store_group_exists(mgmtd->store, x->group) == 1 &&
-	    store_rrg_put(mgmtd->store, x->rule, x->group, x->has_weight,
+	return store_rrg_put(mgmtd->store, x->rule, x->group, x->has_weight,
 	    (int)x->weight) == 0 &&
 	    rrg_log(x->rule, x->group, x->has_weight, x->weight, c) == 0 ? 0 : -1;
 }

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# The management contract clause by clause (spec/management-contract.md), where
+# mgmtd.bats, discoveryd-mgmt.bats, cli-mgmt.bats and the conformance suite do
+# not already pin the behaviour: partial effects of canary, unknown ids,
+# group-operation prefixes, revival, route-rule publication, logic instances,
+# what discovery hides and pushes. One daemon set for the file; every test uses
+# its own service ids (and large unknown ids), so tests stay independent.
+
+load helpers
+
+WS=$BATS_TEST_DIRNAME/wsclient.py
+
+setup_file() {
+	local d
+	for d in artemis-registryd artemis-discoveryd artemis-mgmtd; do
+		[ -x "$BIN/$d" ] || skip "$d not built yet"
+	done
+	LEASE_TTL=120s artemis_setup
+	LEASE_TTL=120s artemis_config "[ratelimit]" "management-group = 100000"
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	start_daemon artemis-mgmtd
+	export TMP STATE CONF REG DISC MGMT REG_PORT DISC_PORT MGMT_PORT REPL_PORT REPL
+}
+
+teardown_file() { [ -n "$TMP" ] && artemis_teardown; }
+
+teardown() {
+	# a daemon a test started for itself (rate limits)
+	[ -z "${PID_RL:-}" ] || { kill "$PID_RL" 2>/dev/null; wait "$PID_RL" 2>/dev/null; }
+	true
+}
+
+CTX='"operatorId":"alice","token":"tkn-1","operation":"op","reason":"r","extensions":"{}"'
+OK='{"responseStatus":{"errorCode":"success","message":"","status":"success"}}'
+
+m() { post_json "$MGMT" "/api/management$1" "$2"; }
+ise() { printf '{"responseStatus":{"errorCode":"internal-service-error","message":"%s","status":"fail"}}' "$1"; }
+
+# reg SERVICE ID [IP [GROUP [ZONE]]] — register one instance (region sha)
+reg() {
+	local ip=${3:-10.0.0.1}
+	post_json "$REG" /api/registry/register.json "$(jq -cn --arg s "$1" --arg i "$2" \
+	    --arg ip "$ip" --arg g "${4:-default}" --arg z "${5:-sha-z1}" \
+	    '{instances:[{regionId:"sha",zoneId:$z,serviceId:$s,instanceId:$i,groupId:$g,
+	      ip:$ip,port:8080,url:("http://" + $ip + ":8080/"),status:"up"}]}')" |
+	    jq -e '.responseStatus.status == "success"' >/dev/null
+}
+
+# lookup SERVICE — the service object lookup.json answers
+lookup() {
+	post_json "$DISC" /api/discovery/lookup.json \
+	    "{\"discoveryConfigs\":[{\"serviceId\":\"$1\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
+	    jq -c '.services[0]'
+}
+
+# ids SERVICE [FIELD] — sorted instanceIds of lookup's instances (or FIELD)
+ids() { lookup "$1" | jq -c "[.${2:-instances}[]?.instanceId] | sort"; }
+
+# eventually EXPECTED CMD... — discovery follows the DB asynchronously (a few ms)
+eventually() {
+	local want=$1; shift
+	wait_until eval '[ "$('"$*"')" = "$want" ]' || {
+		echo "want $want, got $("$@")"
+		return 1
+	}
+}
+
+# rules SERVICE — lookup's routeRules reduced to [routeId, strategy, [[groupKey, weight]...]]
+rules() { lookup "$1" | jq -c '[.routeRules[] | [.routeId, .strategy, [.groups[] | [.groupKey, .weight]]]]'; }
+
+group_id() {	# SERVICE NAME
+	m /group/get-groups.json "{\"serviceId\":\"$1\",\"name\":\"$2\"}" | jq '.groups[0].groupId'
+}
+
+rule_id() {	# SERVICE NAME
+	m /group/get-route-rules.json "{\"serviceId\":\"$1\",\"name\":\"$2\"}" | jq '.routeRules[0].routeRuleId'
+}
+
+canary_rule_of() {	# SERVICE — name and status of its canary rule, or nothing
+	m /group/get-all-route-rules.json '{}' |
+	    jq -c --arg s "$1" '[.routeRules[] | select(.serviceId == $s) | [.name, .status]]'
+}
+
+# §4, §8.13, §8.18: no transaction; the rule and group are made before the
+# context and the list are checked, and stay when those checks fail.
+@test "canary: a failed call keeps the rule (and group and link) made before its failure" {
+	local s=mc.canary
+	run m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\" \",\"canaryIps\":[\"x\"],$CTX}"
+	[ "$output" = "$(ise 'update canary ips')" ]
+	[ "$(canary_rule_of $s)" = '[["canary-route-rule","active"]]' ]
+	[ "$(m /group/get-groups.json "{\"serviceId\":\"$s\"}" | jq '.groups | length')" = 0 ]
+
+	run m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\"App1\",\"canaryIps\":[\"10.0.0.7\"]}"
+	[ "$output" = "$(ise 'update canary ips')" ]
+	gid=$(group_id $s app1)
+	[ "$gid" != null ]
+	m /group/get-groups.json "{\"groupId\":$gid}" | jq -e --arg s $s '.groups[0] |
+	    .groupKey == ($s + "/sha/canary/app1") and .zoneId == "canary" and .name == "App1" and
+	    .appId == "App1" and .status == "active"'
+	m /group/get-route-rule-groups.json "{\"groupId\":$gid}" |
+	    jq -e '.routeRuleGroups | length == 1 and .[0].unreleasedWeight == 5 and .[0].weight == null'
+	[ "$(m /group/get-group-instances.json "{\"groupId\":$gid}" | jq -c .groupInstances)" = '[]' ]
+	[ "$(m /log/group-instance-logs.json "{\"groupId\":$gid}" | jq -c .logs)" = '[]' ]
+	# the group is published with no members: weight 5, instanceIds []
+	eventually "[[\"canary-route-rule\",\"weighted-round-robin\",[[\"$s/sha/canary/app1\",5]]]]" rules $s
+
+	run m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\"App1\",$CTX}"
+	[ "$output" = "$(ise 'update canary ips')" ]
+
+	# a good call: members set, each logged once (a repeated ip counts once)
+	[ "$(m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\"App1\",\"canaryIps\":[\"a\",\"b\",\"a\"],$CTX}")" = "$OK" ]
+	[ "$(m /group/get-group-instances.json "{\"groupId\":$gid}" | jq -c '[.groupInstances[].instanceId] | sort')" = '["a","b"]' ]
+	[ "$(m /log/group-instance-logs.json "{\"groupId\":$gid}" | jq '.logs | length')" = 2 ]
+	# an empty list removes every member
+	[ "$(m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\"App1\",\"canaryIps\":[],$CTX}")" = "$OK" ]
+	[ "$(m /group/get-group-instances.json "{\"groupId\":$gid}" | jq -c .groupInstances)" = '[]' ]
+	[ "$(m /log/group-instance-logs.json "{\"groupId\":$gid}" | jq '.logs | length')" = 4 ]
+	# a blank serviceId fails before anything is written
+	run m /canary/update-canary-ips.json "{\"serviceId\":\"\",\"appId\":\"App1\",\"canaryIps\":[],$CTX}"
+	[ "$output" = "$(ise 'update canary ips')" ]
+	[ "$(canary_rule_of "")" = '[]' ]
+}
+
+# §1.3.3 "Existence of the rule or group is not checked", §1.3.6 "includes
+# operations of deleted or unknown group ids"; tags and members likewise.
+@test "unknown rule and group ids are stored as sent, and discovery ignores them" {
+	[ "$(m /group/insert-route-rule-groups.json "{\"routeRuleGroups\":[{\"routeRuleId\":900001,\"groupId\":900002,\"unreleasedWeight\":7}],$CTX}")" = "$OK" ]
+	m /group/get-all-route-rule-groups.json '{}' |
+	    jq -e '[.routeRuleGroups[] | select(.routeRuleId == 900001 and .groupId == 900002 and .unreleasedWeight == 7)] | length == 1'
+	[ "$(m /group/release-route-rule-groups.json "{\"routeRuleGroups\":[{\"routeRuleId\":900001,\"groupId\":900002}],$CTX}")" = "$OK" ]
+	m /group/get-route-rule-groups.json '{"routeRuleId":900001}' | jq -e '.routeRuleGroups[0].weight == 7'
+
+	[ "$(m /group/operate-group-operations.json "{\"groupOperationsList\":[{\"groupId\":900003,\"operations\":[\"pullout\"]}],\"operationComplete\":false,$CTX}")" = "$OK" ]
+	m /group/get-all-group-operations.json '{}' |
+	    jq -e '[.allGroupOperations[] | select(.groupId == 900003)] == [{"groupId":900003,"operations":["pullout"]}]'
+	[ "$(m /group/get-group-operations.json '{"groupId":900003}' | jq -c .groupOperations)" = '{"groupId":900003,"operations":["pullout"]}' ]
+	m /log/group-operation-logs.json '{"groupId":900003}' | jq -e '.logs | length == 1'
+
+	[ "$(m /group/insert-group-tags.json '{"groupTagsList":[{"groupId":900004,"tags":{"k":"v"}}]}')" = "$OK" ]
+	[ "$(m /group/get-group-tags.json '{"groupId":900004}' | jq -c .groupTags)" = '{"groupId":900004,"tags":{"k":"v"}}' ]
+
+	[ "$(m /group/insert-group-instances.json "{\"groupInstances\":[{\"groupId\":900005,\"instanceId\":\"i-x\"}],$CTX}")" = "$OK" ]
+	m /group/get-group-instances.json '{"groupId":900005}' | jq -e '.groupInstances | length == 1'
+
+	# nothing of it reaches a registered service
+	reg mc.unknown i1
+	[ "$(lookup mc.unknown | jq -c '[(.instances | length), .routeRules]')" = '[1,[]]' ]
+
+	# completing takes the operation away again
+	[ "$(m /group/operate-group-operations.json "{\"groupOperationsList\":[{\"groupId\":900003,\"operations\":[\"pullout\"]}],\"operationComplete\":true,$CTX}")" = "$OK" ]
+	[ "$(m /group/get-group-operations.json '{"groupId":900003}' | jq -c .groupOperations)" = null ]
+}
