@@ -861,7 +861,9 @@ store_group_find(struct store *s, const struct group_row *g, int64_t *id)
 	struct where w;
 	int64_t found = -1;
 
-	where_init(&w, "SELECT id FROM service_group");
+	/* soft-deleted groups are not found (Java's GroupDao.select): the caller's
+	 * insert revives them */
+	where_init(&w, "SELECT id FROM service_group WHERE deleted = 0");
 	where_text(&w, "service_id", g->service_id);
 	where_text(&w, "region_id", g->region_id);
 	where_text(&w, "zone_id", g->zone_id);

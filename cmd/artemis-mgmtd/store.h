@@ -112,8 +112,8 @@ typedef int (*group_cb)(const struct group_row *, void *arg);
  * revive; revive_only = 1 only revives an existing row. *id = its id. */
 int	store_group_put(struct store *, const struct group_row *, int revive_only,
 	    int64_t *id);
-/* By the non-blank fields among service, region, zone and name (deleted too).
- * 1 found (*id set), 0 not found, -1 error. */
+/* A group that is not soft-deleted, by the non-blank fields among service,
+ * region, zone and name. 1 found (*id set), 0 not found, -1 error. */
 int	store_group_find(struct store *, const struct group_row *, int64_t *id);
 /* Soft delete; fn sees the row as it was. 1 deleted, 0 missing or already deleted. */
 int	store_group_delete(struct store *, int64_t id, group_cb, void *arg);

@@ -151,3 +151,48 @@ canary_rule_of() {	# SERVICE — name and status of its canary rule, or nothing
 	[ "$(m /group/operate-group-operations.json "{\"groupOperationsList\":[{\"groupId\":900003,\"operations\":[\"pullout\"]}],\"operationComplete\":true,$CTX}")" = "$OK" ]
 	[ "$(m /group/get-group-operations.json '{"groupId":900003}' | jq -c .groupOperations)" = null ]
 }
+
+# §7.2(d), §8.5, §1.3.6: a group operation takes down the instances whose path
+# service/region/zone/groupId starts with the group's (case ignored), whatever
+# the group's status; not its explicit members; not once the group is deleted.
+# operate-group-operation finds the group among the groups that are not
+# deleted and otherwise inserts it (reviving a deleted one, with its old id).
+@test "group operations: path prefix, status ignored, explicit members untouched, deleted groups revived by operate-group-operation" {
+	local s=mc.gop
+	reg $s i1 10.2.0.1
+	reg $s i2 10.2.0.2 Red
+	reg $s i3 10.2.0.3 red other-zone
+	reg $s i4 10.2.0.4 redder
+	local body="{\"serviceId\":\"$s\",\"regionId\":\"SHA\",\"zoneId\":\"SHA-Z1\",\"name\":\"RED\",\"appId\":\"1\",\"status\":\"inactive\",\"operation\":\"pullout\",\"operationComplete\":%s,$CTX}"
+	body=${body/\"operation\":\"op\",/}
+	[ "$(m /group/operate-group-operation.json "$(printf "$body" false)")" = "$OK" ]
+	gid=$(group_id $s red)
+	[ "$gid" != null ]
+	eventually '["i1","i3","i4"]' ids $s
+	m /instance-down.json "{\"instance\":{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"instanceId\":\"i2\",\"zoneId\":\"sha-z1\",\"groupId\":\"red\"}}" | jq -e '.down == true'
+	# the implicit insert is not logged; the operation is, with its own name
+	[ "$(m /log/group-logs.json "{\"serviceId\":\"$s\"}" | jq -c .logs)" = '[]' ]
+	[ "$(m /log/group-operation-logs.json "{\"groupId\":$gid}" | jq -c '[.logs[] | [.operation, .complete]]')" = '[["pullout",false]]' ]
+	# the management view marks instead of hiding
+	[ "$(m /service.json "{\"serviceId\":\"$s\"}" | jq -c '[.service.instances[] | [.instanceId, .status]] | sort')" = '[["i1","up"],["i2","down"],["i3","up"],["i4","up"]]' ]
+
+	# an explicit member is not taken down by its group's operation
+	[ "$(m /group/insert-group-instances.json "{\"groupInstances\":[{\"groupId\":$gid,\"instanceId\":\"i1\"}],$CTX}")" = "$OK" ]
+	eventually '["i1","i3","i4"]' ids $s
+
+	# deleted: its operations no longer count, but are still listed
+	[ "$(m /group/delete-groups.json "{\"groupIds\":[$gid],$CTX}")" = "$OK" ]
+	eventually '["i1","i2","i3","i4"]' ids $s
+	m /group/get-all-group-operations.json '{}' | jq -e --argjson g $gid \
+	    '[.allGroupOperations[] | select(.groupId == $g)] == [{"groupId":$g,"operations":["pullout"]}]'
+
+	# operate-group-operation does not see the deleted group: it inserts, which revives it
+	[ "$(m /group/operate-group-operation.json "$(printf "$body" false)")" = "$OK" ]
+	[ "$(group_id $s red)" = "$gid" ]
+	eventually '["i1","i3","i4"]' ids $s
+
+	[ "$(m /group/operate-group-operation.json "$(printf "$body" true)")" = "$OK" ]
+	eventually '["i1","i2","i3","i4"]' ids $s
+	[ "$(m /group/get-group-operations.json "{\"groupId\":$gid}" | jq -c .groupOperations)" = null ]
+	[ "$(m /log/group-operation-logs.json "{\"groupId\":$gid,\"complete\":true}" | jq '.logs | length')" = 1 ]
+}
