@@ -196,3 +196,132 @@ canary_rule_of() {	# SERVICE — name and status of its canary rule, or nothing
 	[ "$(m /group/get-group-operations.json "{\"groupId\":$gid}" | jq -c .groupOperations)" = null ]
 	[ "$(m /log/group-operation-logs.json "{\"groupId\":$gid,\"complete\":true}" | jq '.logs | length')" = 1 ]
 }
+
+# §3.4, §8.7, §8.8, §8.9: what discovery publishes in routeRules, the release
+# model and fixWeight, and revival of soft-deleted rules and groups with their
+# old ids, links and tags.
+@test "route rules in discovery: publication rules, released weights, revival with old links" {
+	local s=mc.rr g
+	reg $s i1 10.3.0.1
+	[ "$(m /group/insert-groups.json "{\"groups\":[
+	    {\"serviceId\":\"$s\",\"regionId\":\"sha\",\"zoneId\":\"z\",\"name\":\"a\",\"appId\":\"1\",\"status\":\"Active\"},
+	    {\"serviceId\":\"$s\",\"regionId\":\"sha\",\"zoneId\":\"z\",\"name\":\"b\",\"appId\":\"1\",\"status\":\"active\"},
+	    {\"serviceId\":\"$s\",\"regionId\":\"sha\",\"zoneId\":\"z\",\"name\":\"c\",\"appId\":\"1\",\"status\":\"inactive\"}],$CTX}")" = "$OK" ]
+	[ "$(m /group/insert-route-rules.json "{\"routeRules\":[
+	    {\"serviceId\":\"$s\",\"name\":\"R1\",\"status\":\"ACTIVE\",\"strategy\":\"close-by-visit\"},
+	    {\"serviceId\":\"$s\",\"name\":\"r2\",\"status\":\"active\",\"strategy\":\"weighted-round-robin\"},
+	    {\"serviceId\":\"$s\",\"name\":\"r3\",\"status\":\"inactive\",\"strategy\":\"weighted-round-robin\"}],$CTX}")" = "$OK" ]
+	local ga gb gc r1 r2 r3
+	ga=$(group_id $s a); gb=$(group_id $s b); gc=$(group_id $s c)
+	r1=$(rule_id $s R1); r2=$(rule_id $s r2); r3=$(rule_id $s r3)
+	# weight in the body is ignored: only unreleasedWeight is stored
+	[ "$(m /group/insert-route-rule-groups.json "{\"routeRuleGroups\":[
+	    {\"routeRuleId\":$r1,\"groupId\":$ga,\"unreleasedWeight\":0,\"weight\":99},
+	    {\"routeRuleId\":$r1,\"groupId\":$gb,\"unreleasedWeight\":20000},
+	    {\"routeRuleId\":$r1,\"groupId\":$gc,\"unreleasedWeight\":30},
+	    {\"routeRuleId\":$r2,\"groupId\":$gc,\"unreleasedWeight\":30},
+	    {\"routeRuleId\":$r3,\"groupId\":$gb,\"unreleasedWeight\":30}],$CTX}")" = "$OK" ]
+	m /group/get-route-rule-groups.json "{\"routeRuleId\":$r1,\"groupId\":$ga}" |
+	    jq -e '.routeRuleGroups[0] | .unreleasedWeight == 0 and .weight == null'
+	# unreleased: 5; the inactive group is dropped; r2 (no active group) and r3
+	# (inactive) are not published; routeId is the rule's name
+	eventually "[[\"R1\",\"close-by-visit\",[[\"$s/sha/z/a\",5],[\"$s/sha/z/b\",5]]]]" rules $s
+	[ "$(m /group/release-route-rule-groups.json "{\"routeRuleGroups\":[{\"routeRuleId\":$r1,\"groupId\":$ga},{\"routeRuleId\":$r1,\"groupId\":$gb}],$CTX}")" = "$OK" ]
+	eventually "[[\"R1\",\"close-by-visit\",[[\"$s/sha/z/a\",0],[\"$s/sha/z/b\",10000]]]]" rules $s
+	[ "$(m /group/update-route-rule-groups.json "{\"routeRuleGroups\":[{\"routeRuleId\":$r1,\"groupId\":$ga,\"unreleasedWeight\":-3}],$CTX}")" = "$OK" ]
+	[ "$(m /group/release-route-rule-groups.json "{\"routeRuleGroups\":[{\"routeRuleId\":$r1,\"groupId\":$ga}],$CTX}")" = "$OK" ]
+	eventually "[[\"R1\",\"close-by-visit\",[[\"$s/sha/z/a\",5],[\"$s/sha/z/b\",10000]]]]" rules $s
+	# the release log carries the request's (absent) weight
+	m /log/route-rule-group-logs.json "{\"routeRuleId\":$r1,\"groupId\":$ga}" |
+	    jq -e '[.logs[].weight] == [0, null, -3, null]'
+
+	# tags and explicit members show in the published group
+	[ "$(m /group/insert-group-tags.json "{\"groupTagsList\":[{\"groupId\":$gb,\"tags\":{\"env\":\"b\"}}]}")" = "$OK" ]
+	[ "$(m /group/insert-group-instances.json "{\"groupInstances\":[{\"groupId\":$gb,\"instanceId\":\"i1\"}],$CTX}")" = "$OK" ]
+	g=$(printf '{"groupKey":"%s/sha/z/b","instanceIds":["i1"],"instances":null,"metadata":{"env":"b"},"weight":10000}' $s)
+	eventually "$g" eval "lookup $s | jq -c '.routeRules[0].groups[1]'"
+
+	# deleting group b drops it; inserting it again revives it with its id, link, tags
+	[ "$(m /group/delete-groups.json "{\"groupIds\":[$gb],$CTX}")" = "$OK" ]
+	eventually "[[\"R1\",\"close-by-visit\",[[\"$s/sha/z/a\",5]]]]" rules $s
+	[ "$(m /group/update-groups.json "{\"groups\":[{\"serviceId\":\"$s\",\"regionId\":\"sha\",\"zoneId\":\"z\",\"name\":\"b\",\"appId\":\"2\",\"status\":\"active\"}],$CTX}")" = "$OK" ]
+	[ "$(group_id $s b)" = "$gb" ]
+	eventually "$g" eval "lookup $s | jq -c '.routeRules[0].groups[1]'"
+
+	# a deleted rule is not published and keeps its links; insert revives it
+	[ "$(m /group/delete-route-rules.json "{\"routeRuleIds\":[$r1],$CTX}")" = "$OK" ]
+	eventually '[]' rules $s
+	[ "$(m /group/get-route-rules.json "{\"serviceId\":\"$s\",\"name\":\"R1\"}" | jq -c .routeRules)" = '[]' ]
+	m /group/get-all-route-rule-groups.json '{}' | jq -e --argjson r $r1 '[.routeRuleGroups[] | select(.routeRuleId == $r)] | length == 3'
+	[ "$(m /group/insert-route-rules.json "{\"routeRules\":[{\"serviceId\":\"$s\",\"name\":\"r1\",\"status\":\"active\",\"strategy\":\"weighted-round-robin\"}],$CTX}")" = "$OK" ]
+	[ "$(rule_id $s R1)" = "$r1" ]
+	eventually "[[\"R1\",\"weighted-round-robin\",[[\"$s/sha/z/a\",5],[\"$s/sha/z/b\",10000]]]]" rules $s
+	# insert, delete, insert, delete: a second delete of a deleted rule logs nothing
+	[ "$(m /group/delete-route-rules.json "{\"routeRuleIds\":[$r1],$CTX}")" = "$OK" ]
+	[ "$(m /group/delete-route-rules.json "{\"routeRuleIds\":[$r1],$CTX}")" = "$OK" ]
+	[ "$(m /log/route-rule-logs.json "{\"serviceId\":\"$s\",\"name\":\"r1\"}" | jq ".logs | length")" = 4 ]
+}
+
+# §1.3.8, §3.6, §7.1, §8.15, §8.16: logic instances are served with status up,
+# management operations apply to them, they do not keep a service in
+# services.json, and lookup.json and service.json differ for an unregistered service.
+@test "logic instances: lookup versus service.json, operations apply, management views keep them" {
+	local s=mc.logic li
+	li="{\"serviceId\":\"$s\",\"instanceId\":\"logic-1\",\"url\":\"http://10.4.0.1/\",\"ip\":\"10.4.0.1\",\"machineName\":\"lm\",\"protocol\":\"http\",\"regionId\":\"sha\",\"zoneId\":\"sha-z1\",\"healthCheckUrl\":\"http://10.4.0.1/h\",\"groupId\":\"g\",\"metadata\":{\"k\":\"v\"},\"description\":\"d\"}"
+	[ "$(m /group/insert-service-instances.json "{\"serviceInstances\":[$li],$CTX}")" = "$OK" ]
+	local want='{"groupId":"g","healthCheckUrl":"http://10.4.0.1/h","instanceId":"logic-1","ip":"10.4.0.1","machineName":"lm","metadata":{"k":"v"},"port":0,"protocol":"http","regionId":"sha","serviceId":"mc.logic","status":"up","url":"http://10.4.0.1/","zoneId":"sha-z1"}'
+	eventually "{\"instances\":[],\"logicInstances\":[$want],\"metadata\":null,\"routeRules\":[],\"serviceId\":\"$s\"}" lookup $s
+	post_json "$DISC" /api/discovery/service.json "{\"discoveryConfig\":{\"serviceId\":\"$s\"},\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
+	    jq -e --arg s $s '.service == {"instances":null,"logicInstances":null,"metadata":null,"routeRules":null,"serviceId":$s}'
+	m /service.json "{\"serviceId\":\"$s\"}" | jq -e --argjson w "$want" '.service.instances == null and .service.logicInstances == [$w]'
+	post_json "$DISC" /api/discovery/services.json '{"regionId":"sha","zoneId":"sha-z1"}' |
+	    jq -e --arg s $s '[.services[] | select(.serviceId == $s)] == []'
+	m /group/get-service-instances.json "{\"serviceId\":\"$s\"}" |
+	    jq -e '.serviceInstances[0] | .metadata == {"k":"v"} and .port == 0 and .description == "d"'
+	m /log/service-instance-logs.json "{\"serviceId\":\"$s\"}" | jq -e '.logs[0].metadata == "{\"k\":\"v\"}"'
+
+	# an instance operation hides it from discovery only
+	[ "$(m /operate-instance.json "{\"instanceKey\":{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"instanceId\":\"logic-1\"},\"operation\":\"p\",\"operationComplete\":false,\"operatorId\":\"a\",\"token\":\"t\"}")" = "$OK" ]
+	eventually '[]' ids $s logicInstances
+	m /service.json "{\"serviceId\":\"$s\"}" | jq -e '.service.logicInstances[0].status == "up"'
+	[ "$(m /operate-instance.json "{\"instanceKey\":{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"instanceId\":\"logic-1\"},\"operation\":\"p\",\"operationComplete\":true,\"operatorId\":\"a\",\"token\":\"t\"}")" = "$OK" ]
+	eventually '["logic-1"]' ids $s logicInstances
+	# so does a server operation on its ip
+	[ "$(m /operate-server.json '{"serverKey":{"regionId":"sha","serverId":"10.4.0.1"},"operation":"p","operationComplete":false,"operatorId":"a","token":"t"}')" = "$OK" ]
+	eventually '[]' ids $s logicInstances
+	[ "$(m /operate-server.json '{"serverKey":{"regionId":"sha","serverId":"10.4.0.1"},"operation":"p","operationComplete":true,"operatorId":"a","token":"t"}')" = "$OK" ]
+	eventually '["logic-1"]' ids $s logicInstances
+
+	# upsert on (serviceId, instanceId); delete by id
+	[ "$(m /group/insert-service-instances.json "{\"serviceInstances\":[${li/10.4.0.1\/\"/10.4.0.9/\"}],$CTX}")" = "$OK" ]
+	m /group/get-service-instances.json "{\"serviceId\":\"$s\"}" | jq -e '.serviceInstances | length == 1 and .[0].url == "http://10.4.0.9/"'
+	id=$(m /group/get-service-instances.json "{\"serviceId\":\"$s\"}" | jq '.serviceInstances[0].id')
+	[ "$(m /group/delete-service-instances.json "{\"serviceInstanceIds\":[$id],$CTX}")" = "$OK" ]
+	eventually '[]' ids $s logicInstances
+	[ "$(m /log/service-instance-logs.json "{\"serviceId\":\"$s\"}" | jq '.logs | length')" = 3 ]
+}
+
+# §6.2, §7.3: a pull-out is pushed as delete, a re-registration while pulled out
+# is not pushed, a group change arrives as reload, a pull-in as new.
+@test "websocket: delete on pull-out, nothing for a pulled-out re-registration, reload for groups, new on pull-in" {
+	local s=mc.ws
+	reg $s i1 10.5.0.1
+	reg $s i2 10.5.0.2
+	python3 "$WS" "ws://127.0.0.1:$DISC_PORT/ws/discovery/instance-change" \
+	    -s "{\"serviceId\":\"$s\"}" -n 3 -t 10 --ready "$TMP/ws.ready" > "$TMP/ws.out" 2>&1 &
+	local ws=$! i
+	for ((i = 0; i < 500; i++)); do [ -e "$TMP/ws.ready" ] && break; sleep 0.01; done
+	[ -e "$TMP/ws.ready" ]
+	local op="{\"instanceKey\":{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"instanceId\":\"i1\"},\"operation\":\"p\",\"operationComplete\":%s,\"operatorId\":\"a\",\"token\":\"t\"}"
+	[ "$(m /operate-instance.json "$(printf "$op" false)")" = "$OK" ]
+	eventually '["i2"]' ids $s
+	reg $s i1 10.5.0.11
+	[ "$(m /group/operate-group-operations.json "{\"groupOperationsList\":[{\"groupId\":900101,\"operations\":[\"x\"]}],\"operationComplete\":false,$CTX}")" = "$OK" ]
+	[ "$(m /canary/update-canary-ips.json "{\"serviceId\":\"$s\",\"appId\":\"app\",\"canaryIps\":[\"i2\"],$CTX}")" = "$OK" ]
+	eventually '["canary-route-rule"]' eval "lookup $s | jq -c '[.routeRules[].routeId]'"
+	[ "$(m /operate-instance.json "$(printf "$op" true)")" = "$OK" ]
+	wait $ws
+	cat "$TMP/ws.out"
+	[ "$(jq -sc '[.[] | [.changeType, .instance.instanceId, .instance.ip]]' "$TMP/ws.out")" = \
+	    '[["delete","i1","10.5.0.1"],["reload","reload","0.0.0.0"],["new","i1","10.5.0.11"]]' ]
+}
