@@ -36,8 +36,13 @@ ogroup_free(struct ogroup *g)
 int
 ogroup_decode(struct json_object *o, struct ogroup *g, struct http_response *res)
 {
+	int64_t ignored;
+	int has;
+
 	memset(g, 0, sizeof(*g));
-	if (req_str(o, "serviceId", 0, &g->service_id, res) == -1 ||
+	/* groupId is ignored by the writes, but Jackson still reads it as a Long */
+	if (req_int(o, "groupId", INT64_MIN, INT64_MAX, &ignored, &has, res) == -1 ||
+	    req_str(o, "serviceId", 0, &g->service_id, res) == -1 ||
 	    req_str(o, "regionId", 0, &g->region_id, res) == -1 ||
 	    req_str(o, "zoneId", 0, &g->zone_id, res) == -1 ||
 	    req_str(o, "name", 0, &g->name, res) == -1 ||

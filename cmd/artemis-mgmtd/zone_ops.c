@@ -15,6 +15,21 @@
 
 #define ZFAIL	"operate zone-operations failed."
 
+/* The check of a start (ZoneOperationDao's insert, in its order and with its
+ * ValueCheckers text); a completion only deletes and checks nothing. */
+static const char *
+zone_key_blank(const struct op_key *k)
+{
+	/* key[]: region, service, zone */
+	if (str_blank(k->v[1]))
+		return "argument zoneOperation.serviceId is null or whitespace";
+	if (str_blank(k->v[0]))
+		return "argument zoneOperation.regionId is null or whitespace";
+	if (str_blank(k->v[2]))
+		return "argument zoneOperation.zoneId is null or whitespace";
+	return NULL;
+}
+
 void
 h_operate_zone_operations(struct http_request *req, struct http_response *res)
 {
@@ -56,13 +71,13 @@ h_operate_zone_operations(struct http_request *req, struct http_response *res)
 			if (oe == NULL || str_blank(json_object_get_string(oe)))
 				continue;
 			pairs++;
-			if (str_blank(keys[i].v[0]) || str_blank(keys[i].v[1]) ||
-			    str_blank(keys[i].v[2]))
-				why = "zoneKey has a blank regionId, serviceId or zoneId";
+			if (why == NULL && !complete)
+				why = zone_key_blank(&keys[i]);
 		}
 	}
-	if (pairs == 0)
-		why = "no zone operation given";
+	if (pairs == 0)		/* Java's ValueCheckers texts (ZoneOperationDao) */
+		why = complete ? "argument group operations is null or empty" :
+		    "argument models is null or empty";
 	if (why != NULL || store_begin(mgmtd->store) == -1) {
 		sbuf_addf(&m, "%s%s", ZFAIL, why ? why : "database error");
 		reply_ise(res, m.s);

@@ -325,3 +325,46 @@ canary_rule_of() {	# SERVICE — name and status of its canary rule, or nothing
 	[ "$(jq -sc '[.[] | [.changeType, .instance.instanceId, .instance.ip]]' "$TMP/ws.out")" = \
 	    '[["delete","i1","10.5.0.1"],["reload","reload","0.0.0.0"],["new","i1","10.5.0.11"]]' ]
 }
+
+# §1.4: the failure text is the fixed message followed directly by the
+# exception's (Java's ValueCheckers in ZoneOperationDao); a start checks the key
+# fields in Java's order, a completion only deletes; nothing is written on failure.
+@test "zone operations: failure texts, checks of a start, completion of blank keys" {
+	local s=mc.zone
+	z() {	# KEY-JSON OPS-JSON COMPLETE
+		m /zone/operate-zone-operations.json "{\"zoneOperationsList\":[{\"zoneKey\":$1,\"operations\":$2}],\"operationComplete\":$3,\"operatorId\":\"a\",\"token\":\"t\"}"
+	}
+	local zf='operate zone-operations failed.'
+	[ "$(z "{\"regionId\":\" \",\"serviceId\":\" \",\"zoneId\":\"z\"}" '["x"]' false)" = "$(ise "${zf}argument zoneOperation.serviceId is null or whitespace")" ]
+	[ "$(z "{\"regionId\":\" \",\"serviceId\":\"$s\",\"zoneId\":\"z\"}" '["x"]' false)" = "$(ise "${zf}argument zoneOperation.regionId is null or whitespace")" ]
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\"}" '["x"]' false)" = "$(ise "${zf}argument zoneOperation.zoneId is null or whitespace")" ]
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\"z\"}" '[" ",null]' false)" = "$(ise "${zf}argument models is null or empty")" ]
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\"z\"}" '[]' true)" = "$(ise "${zf}argument group operations is null or empty")" ]
+	[ "$(m /log/zone-operation-logs.json "{\"serviceId\":\"$s\"}" | jq -c .logs)" = '[]' ]
+	# completing what was never started succeeds and is logged
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\" \"}" '["x"]' true)" = "$OK" ]
+	m /log/zone-operation-logs.json "{\"serviceId\":\"$s\"}" | jq -e '[.logs[] | [.zoneId, .operation, .complete]] == [[" ","x",true]]'
+	# one service only, key case ignored; a second label keeps it down
+	reg $s i1 10.6.0.1
+	reg mc.zone2 j1 10.6.0.2
+	[ "$(z "{\"regionId\":\"SHA\",\"serviceId\":\"$s\",\"zoneId\":\"SHA-Z1\"}" '["a","b"]' false)" = "$OK" ]
+	eventually '[]' ids $s
+	[ "$(ids mc.zone2)" = '["j1"]' ]
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\"sha-z1\"}" '["A"]' true)" = "$OK" ]
+	m /zone/get-zone-operations.json "{\"zoneKey\":{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\"sha-z1\"}}" | jq -e '.operations.operations == ["b"]'
+	[ "$(ids $s)" = '[]' ]
+	[ "$(z "{\"regionId\":\"sha\",\"serviceId\":\"$s\",\"zoneId\":\"sha-z1\"}" '["b"]' true)" = "$OK" ]
+	eventually '["i1"]' ids $s
+}
+
+# §0.2: every property is read with its Java type, ignored ones too: a groupId
+# that is not a number is Jackson's 400, and nothing is written.
+@test "group writes: an ignored groupId of the wrong type is a 400" {
+	local g='{"serviceId":"mc.types","regionId":"sha","zoneId":"z","name":"n","appId":"1","status":"active","groupId":"abc"}'
+	m /group/insert-groups.json "{\"groups\":[$g],$CTX}" >/dev/null
+	[ "$(last_status)" = 400 ]
+	m /group/operate-group-operation.json "${g%\}},$CTX}" >/dev/null
+	[ "$(last_status)" = 400 ]
+	[ "$(m /group/get-groups.json '{"serviceId":"mc.types"}' | jq -c .groups)" = '[]' ]
+	[ "$(m /group/insert-groups.json "{\"groups\":[${g/\"abc\"/\"12\"}],$CTX}")" = "$OK" ]
+}
