@@ -264,6 +264,20 @@ inflate_all(z_stream *z, int wbits, const void *in, size_t inlen, size_t max,
 	return -1;
 }
 
+static int
+strcasecmp_null(const char *a, const char *b)
+{
+	return a == NULL ? -1 : strcasecmp(a, b);
+}
+
+/* A request Content-Encoding ziplet inflates (gzip, x-gzip, deflate). */
+static int
+decoded_coding(const char *enc)
+{
+	return strcasecmp_null(enc, "gzip") == 0 || strcasecmp_null(enc, "x-gzip") == 0 ||
+	    strcasecmp_null(enc, "deflate") == 0;
+}
+
 int
 http_decode_body(const char *enc, const void *in, size_t inlen, size_t max,
     struct sbuf *out)
@@ -275,7 +289,12 @@ http_decode_body(const char *enc, const void *in, size_t inlen, size_t max,
 	sbuf_reserve(out, 1);
 	if (inlen == 0)
 		return 0;
-	if (enc == NULL || *enc == '\0' || strcasecmp(enc, "identity") == 0) {
+	/* ziplet decodes gzip, x-gzip, deflate, and compress / x-compress as a zip
+	 * stream with no entry read (an empty body); any other coding is passed
+	 * through untouched, so the body is read as it is */
+	if (strcasecmp_null(enc, "compress") == 0 || strcasecmp_null(enc, "x-compress") == 0)
+		return -1;
+	if (!decoded_coding(enc)) {
 		if (inlen > max)
 			return -2;
 		sbuf_add(out, in, inlen);
@@ -293,7 +312,7 @@ http_decode_body(const char *enc, const void *in, size_t inlen, size_t max,
 		else
 			wbits = -15;
 	} else
-		return -1;
+		return -1;	/* not reached: decoded_coding() */
 	return inflate_all(&z, wbits, in, inlen, max, out);
 }
 
@@ -847,14 +866,6 @@ is_json_type(const char *ct)
 }
 
 static int
-known_encoding(const char *e)
-{
-	return e == NULL || *e == '\0' || strcasecmp(e, "identity") == 0 ||
-	    strcasecmp(e, "gzip") == 0 || strcasecmp(e, "x-gzip") == 0 ||
-	    strcasecmp(e, "deflate") == 0;
-}
-
-static int
 find_route(struct http_server *s, const char *path, size_t len)
 {
 	size_t i;
@@ -917,9 +928,6 @@ on_headers(struct MHD_Connection *c, struct req *rq, const char *url, const char
 	    !is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return send_error(c, rq, 415, "Content type not supported");
-	if (!known_encoding(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_ENCODING)))
-		return send_error(c, rq, 415, "Content-Encoding not supported");
 	if ((v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH)) != NULL) {
 		rq->has_body = 1;

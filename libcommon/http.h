@@ -109,8 +109,9 @@ const char	*http_header(struct http_request *, const char *name);
 void		 http_error(struct http_response *, int status, const char *message);
 
 /* zlib helpers, exported for tests and for pre-compressing shared responses. */
-/* Decode body per Content-Encoding (NULL/identity = copy). 0 ok, -1 corrupt,
- * -2 decoded size over max. */
+/* Decode body per Content-Encoding as ziplet does: gzip, x-gzip and deflate are
+ * inflated, compress/x-compress are -1, anything else (NULL, identity, unknown)
+ * is copied. 0 ok, -1 corrupt, -2 decoded size over max. */
 int		 http_decode_body(const char *encoding, const void *in, size_t inlen,
 		    size_t max, struct sbuf *out);
 struct rbuf	*http_gzip(const void *in, size_t len);
