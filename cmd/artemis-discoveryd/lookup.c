@@ -337,11 +337,20 @@ static void
 h_services(struct http_request *req, struct http_response *resp)
 {
 	struct json_object *o;
+	char *region, *zone;
 
 	if (req->method_bit == HTTP_POST) {
 		if ((o = parse_object(req, resp)) == NULL)
 			return;
-		json_object_put(o);	/* region and zone are not checked (§5.6) */
+		/* region and zone are not checked (§5.6), but Jackson still binds
+		 * them: a container there is a 400 */
+		if (get_region_zone(o, &region, &zone, resp) == -1) {
+			json_object_put(o);
+			return;
+		}
+		free(region);
+		free(zone);
+		json_object_put(o);
 	}
 	if (!node_can_serve_discovery(&env->node)) {
 		sbuf_adds(&resp->body, "{\"responseStatus\":");
@@ -360,7 +369,7 @@ h_services_delta(struct http_request *req, struct http_response *resp)
 {
 	struct json_object *o;
 	struct rbuf *d;
-	char err[256];
+	char *region, *zone, err[256];
 	int64_t version = 0;
 
 	if ((o = parse_object(req, resp)) == NULL)
@@ -370,6 +379,12 @@ h_services_delta(struct http_request *req, struct http_response *resp)
 		bad_json(resp, err);
 		return;
 	}
+	if (get_region_zone(o, &region, &zone, resp) == -1) {	/* bound, unused */
+		json_object_put(o);
+		return;
+	}
+	free(region);
+	free(zone);
 	json_object_put(o);
 	if (!node_can_serve_discovery(&env->node)) {
 		sbuf_adds(&resp->body, "{\"delta\":null,\"responseStatus\":");

@@ -33,6 +33,23 @@ limited() {
 	post_json "$base" "$path" "$body"
 }
 
+@test "services.json and services-delta.json still bind regionId and zoneId (§5.6, §5.7)" {
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	run post_json "$DISC" /api/discovery/services.json '{"regionId":"nyc","zoneId":"z9"}'
+	[ "$(last_status)" = 200 ]
+	echo "$output" | jq -e --argjson ok "$RS_OK" '.responseStatus == $ok'
+	run post_json "$DISC" /api/discovery/services.json '{"regionId":{}}'
+	[ "$(last_status)" = 400 ]
+	run post_json "$DISC" /api/discovery/services.json '{"zoneId":[1]}'
+	[ "$(last_status)" = 400 ]
+	run post_json "$DISC" /api/discovery/services-delta.json '{"version":1,"regionId":"nyc"}'
+	[ "$(last_status)" = 200 ]
+	echo "$output" | jq -e '.responseStatus.errorCode == "data-not-found" and .version == 0'
+	run post_json "$DISC" /api/discovery/services-delta.json '{"version":1,"zoneId":{}}'
+	[ "$(last_status)" = 400 ]
+}
+
 @test "request Content-Encoding is read as ziplet reads it (§1.3)" {
 	start_daemon artemis-registryd
 	i=$(instance svc.enc i-1)
