@@ -9,8 +9,16 @@
  * [cluster] force-up, or, when force-up is false, from the view once the
  * replicator manages it (bootstrap, §9.5); until then the node is "starting".
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,15 +278,15 @@ request_region_zone(struct http_request *req, char **region, char **zone)
 	}
 	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)
 		return -1;
-	if (json_object_is_type(o, json_type_object)) {
-		if (model_get_string(o, "regionId", region, err, sizeof(err)) == -1 ||
-		    model_get_string(o, "zoneId", zone, err, sizeof(err)) == -1) {
-			json_object_put(o);
-			free(*region);
-			free(*zone);
-			*region = *zone = NULL;
-			return -1;
-		}
+	/* Jackson binds only an object to the request type */
+	if (!json_object_is_type(o, json_type_object) ||
+	    model_get_string(o, "regionId", region, err, sizeof(err)) == -1 ||
+	    model_get_string(o, "zoneId", zone, err, sizeof(err)) == -1) {
+		json_object_put(o);
+		free(*region);
+		free(*zone);
+		*region = *zone = NULL;
+		return -1;
 	}
 	json_object_put(o);
 	return 0;
@@ -356,21 +364,31 @@ require_json_body(struct http_request *req, struct http_response *resp)
 		http_error(resp, 400, err);
 		return -1;
 	}
+	if (!json_object_is_type(o, json_type_object)) {	/* Jackson: 400 */
+		json_object_put(o);
+		http_error(resp, 400, "request body is not a JSON object");
+		return -1;
+	}
 	json_object_put(o);
 	return 0;
 }
 
+/*
+ * The status rate limiter (§6.8). A limited call answers the response object with
+ * every other field at its failure value: before are the fields that sort ahead
+ * of "responseStatus", after those that sort behind it (Jackson's order).
+ */
 static int
 status_limited(struct http_request *req, struct http_response *resp, const char *identity,
-    const char *failure_fields)
+    const char *before, const char *after)
 {
 	struct node_ctx *n = req->route_arg;
 
 	if (ratelimit_allow(n->rl_status, identity, now_ms()))
 		return 0;
-	sbuf_addf(&resp->body, "{%s\"responseStatus\":", failure_fields);
+	sbuf_addf(&resp->body, "{%s\"responseStatus\":", before);
 	response_status_fail(&resp->body, EC_RATE_LIMITED, MSG_RATE_LIMITED);
-	sbuf_addc(&resp->body, '}');
+	sbuf_addf(&resp->body, "%s}", after);
 	return 1;
 }
 
@@ -396,7 +414,8 @@ h_cluster(struct http_request *req, struct http_response *resp)
 	size_t cnt, i;
 
 	if (require_json_body(req, resp) == -1 ||
-	    status_limited(req, resp, "get-cluster", "\"nodeCount\":0,\"nodesStatus\":null,"))
+	    status_limited(req, resp, "get-cluster", "\"nodeCount\":0,\"nodesStatus\":null,",
+	    ""))
 		return;
 	cnt = cluster_nodes(n, KIND_REGISTRY, nodes, MAX_NODES + 1);
 	sbuf_addf(&resp->body, "{\"nodeCount\":%zu,\"nodesStatus\":[", cnt);
@@ -419,26 +438,38 @@ struct lease_filter {
 	size_t	  n;
 };
 
+/* One service id, trimmed as Spring trims list elements; blanks match nothing. */
+static void
+filter_add_one(struct lease_filter *f, const char *p, size_t n)
+{
+	char **ids;
+
+	while (n > 0 && isspace((unsigned char)*p))
+		p++, n--;
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n == 0 || f->n >= 10000)
+		return;
+	if ((ids = reallocarray(f->ids, f->n + 1, sizeof(*ids))) == NULL)
+		fatal("reallocarray");
+	f->ids = ids;
+	if ((f->ids[f->n++] = strndup(p, n)) == NULL)
+		fatal("strndup");
+}
+
+/* ?appIds=a,b: a comma-separated list (Spring's String -> List conversion). */
 static void
 filter_add(struct lease_filter *f, const char *v)
 {
-	char *copy, *p, *save = NULL;
-	char **ids;
+	const char *comma;
 
-	if ((copy = strdup(v)) == NULL)
-		fatal("strdup");
-	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0' || f->n >= 10000)
-			continue;
-		if ((ids = reallocarray(f->ids, f->n + 1, sizeof(*ids))) == NULL)
-			fatal("reallocarray");
-		f->ids = ids;
-		if ((f->ids[f->n++] = strdup(p)) == NULL)
-			fatal("strdup");
+	for (;;) {
+		comma = strchr(v, ',');
+		filter_add_one(f, v, comma ? (size_t)(comma - v) : strlen(v));
+		if (comma == NULL)
+			break;
+		v = comma + 1;
 	}
-	free(copy);
 }
 
 static void
@@ -465,7 +496,7 @@ filter_match(const struct lease_filter *f, const char *svc)
 	if (f->n == 0)
 		return 1;
 	for (i = 0; i < f->n; i++)
-		if (strcasecmp(f->ids[i], svc) == 0)
+		if (strcmp(f->ids[i], svc) == 0)	/* Java: the raw service map key */
 			return 1;
 	return 0;
 }
@@ -484,16 +515,21 @@ lease_filter_from_request(struct http_request *req, struct lease_filter *f)
 	}
 	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)
 		return -1;
-	if (json_object_is_type(o, json_type_object) &&
-	    (ids = model_get(o, "serviceIds", NULL)) != NULL) {
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -1;
+	}
+	if ((ids = model_get(o, "serviceIds", NULL)) != NULL) {
 		if (!json_object_is_type(ids, json_type_array)) {
 			json_object_put(o);
 			return -1;
 		}
 		for (i = 0; i < json_object_array_length(ids); i++) {
 			e = json_object_array_get_idx(ids, i);
-			if (e && json_object_is_type(e, json_type_string))
-				filter_add(f, json_object_get_string(e));
+			if (e && !json_object_is_type(e, json_type_object) &&
+			    !json_object_is_type(e, json_type_array))
+				filter_add_one(f, json_object_get_string(e),
+				    strlen(json_object_get_string(e)));
 		}
 	}
 	json_object_put(o);
@@ -568,14 +604,16 @@ leases(struct http_request *req, struct http_response *resp, int legacy)
 	uint32_t slot, hwm;
 	int m = legacy ? 1 : 0;
 
+	/* Spring reads the body before the service looks at the limiter */
+	if (lease_filter_from_request(req, &f) == -1) {
+		http_error(resp, 400, "malformed JSON");
+		return;
+	}
 	if (status_limited(req, resp, legacy ? "get-legacy-leases" : "get-leases",
 	    "\"isSafe\":false,\"isSafeCheckEnabled\":false,\"leaseCount\":0,"
 	    "\"leaseUpdateCountLastTimeWindow\":0,\"leaseUpdateMaxCount\":0,"
-	    "\"leaseUpdateMaxCountLastUpdateTime\":0,\"leases\":null,"))
-		return;
-	if (lease_filter_from_request(req, &f) == -1) {
-		sbuf_reset(&resp->body);
-		http_error(resp, 400, "malformed JSON");
+	    "\"leaseUpdateMaxCountLastUpdateTime\":0,\"leases\":null,", "")) {
+		filter_free(&f);
 		return;
 	}
 	if ((r = malloc(sizeof(*r))) == NULL)
@@ -668,7 +706,8 @@ h_config(struct http_request *req, struct http_response *resp)
 	int first = 1;
 
 	if (require_json_body(req, resp) == -1 ||
-	    status_limited(req, resp, "get-config", "\"properties\":null,"))
+	    status_limited(req, resp, "get-config", "\"properties\":null,",
+	    ",\"sources\":null"))
 		return;
 	sbuf_adds(&resp->body, "{\"properties\":{");
 	/* sorted by key, like Java */
@@ -700,7 +739,7 @@ h_deployment(struct http_request *req, struct http_response *resp)
 	if (require_json_body(req, resp) == -1 ||
 	    status_limited(req, resp, "get-deployment", "\"appId\":null,\"ip\":null,"
 	    "\"machineName\":null,\"path\":null,\"port\":0,\"properties\":null,"
-	    "\"protocol\":null,\"regionId\":null,"))
+	    "\"protocol\":null,\"regionId\":null,", ",\"sources\":null,\"zoneId\":null"))
 		return;
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "localhost", sizeof(host));
@@ -725,15 +764,113 @@ h_deployment(struct http_request *req, struct http_response *resp)
 	sbuf_addc(&resp->body, '}');
 }
 
+/* ---- WebSocket session counts shared by the daemons of a node
+ *
+ * Java counts both kinds of session in one process; here registryd holds the
+ * heartbeat sessions and discoveryd the instance-change ones, so each publishes
+ * its count into a small shared file and connections.json on any daemon reports
+ * both. A count whose publisher is gone (pid not alive) reads as 0. */
+
+#define WS_SESSIONS_MAGIC	0x41777331u	/* "Aws1" */
+
+struct ws_sessions {
+	_Atomic uint32_t	magic;
+	uint32_t		pad;
+	struct {
+		_Atomic int64_t	pid;
+		_Atomic int64_t	count;
+	} kind[2];			/* [0] registry, [1] discovery */
+};
+
+static pthread_mutex_t		 sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ws_sessions	*sessions;
+static int64_t			 sessions_tried = -VIEW_CHECK_MS;
+
+static struct ws_sessions *
+sessions_map(const struct config *c)
+{
+	struct ws_sessions *m;
+	struct stat st;
+	char path[PATH_MAX];
+	int fd;
+
+	pthread_mutex_lock(&sessions_lock);
+	if (sessions != NULL || mono_ms() - sessions_tried < VIEW_CHECK_MS)
+		goto out;
+	sessions_tried = mono_ms();
+	if (config_state_path(c, WS_SESSIONS_FILE, path, sizeof(path)) == -1 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		goto out;
+	/* every daemon may create it; growing to the same size keeps the bytes */
+	if (fstat(fd, &st) == -1 || (st.st_size < (off_t)sizeof(*m) &&
+	    ftruncate(fd, sizeof(*m)) == -1)) {
+		log_warn("%s", path);
+		close(fd);
+		goto out;
+	}
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		log_warn("mmap %s", path);
+		goto out;
+	}
+	atomic_store(&m->magic, WS_SESSIONS_MAGIC);
+	sessions = m;
+out:
+	m = sessions;
+	pthread_mutex_unlock(&sessions_lock);
+	return m;
+}
+
+void
+status_ws_publish(struct node_ctx *n)
+{
+	struct ws_sessions *m;
+	size_t cnt[2] = { 0, 0 };
+	int k;
+
+	if (n->ws_own == 0 || n->ws_counts == NULL || (m = sessions_map(n->cfg)) == NULL)
+		return;
+	n->ws_counts(n->ws_counts_arg, &cnt[0], &cnt[1]);
+	for (k = 0; k < 2; k++) {
+		if (!(n->ws_own & (1u << k)))
+			continue;
+		atomic_store(&m->kind[k].pid, (int64_t)getpid());
+		atomic_store(&m->kind[k].count, (int64_t)cnt[k]);
+	}
+}
+
+/* Count of kind k published by the daemon that owns it, 0 if it is gone. */
+static size_t
+sessions_read(const struct config *c, int k)
+{
+	struct ws_sessions *m;
+	int64_t pid, cnt;
+
+	if ((m = sessions_map(c)) == NULL || atomic_load(&m->magic) != WS_SESSIONS_MAGIC)
+		return 0;
+	pid = atomic_load(&m->kind[k].pid);
+	cnt = atomic_load(&m->kind[k].count);
+	if (pid <= 0 || cnt <= 0 || pid > INT32_MAX ||
+	    (kill((pid_t)pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	return (size_t)cnt;
+}
+
 static void
 h_connections(struct http_request *req, struct http_response *resp)
 {
 	struct node_ctx *n = req->route_arg;
-	size_t reg = 0, disc = 0;
+	size_t cnt[2] = { 0, 0 };
+	int k;
 
 	if (n->ws_counts)
-		n->ws_counts(n->ws_counts_arg, &reg, &disc);
-	sbuf_addf(&resp->body, "{\"registry\":\"%zu\",\"discovery\":\"%zu\"}", reg, disc);
+		n->ws_counts(n->ws_counts_arg, &cnt[0], &cnt[1]);
+	for (k = 0; k < 2; k++)
+		if (!(n->ws_own & (1u << k)))
+			cnt[k] = sessions_read(n->cfg, k);
+	sbuf_addf(&resp->body, "{\"registry\":\"%zu\",\"discovery\":\"%zu\"}", cnt[0],
+	    cnt[1]);
 }
 
 size_t

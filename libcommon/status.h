@@ -27,7 +27,18 @@ struct node_ctx {
 	/* connections.json: counts of heartbeat / instance-change sessions */
 	size_t			(*ws_counts)(void *arg, size_t *registry, size_t *discovery);
 	void			*ws_counts_arg;
+	/* which of those counts this daemon owns (STATUS_WS_*); the others come
+	 * from the daemon that owns them, through the state dir (WS_SESSIONS_FILE) */
+	unsigned		 ws_own;
 };
+
+#define STATUS_WS_REGISTRY	0x01	/* /ws/registry/heartbeat (registryd) */
+#define STATUS_WS_DISCOVERY	0x02	/* /ws/discovery/instance-change (discoveryd) */
+#define WS_SESSIONS_FILE	"ws-sessions"
+
+/* Publish this daemon's owned session counts (n->ws_counts) for the other daemons
+ * of the node: call whenever a session opens or closes. Loop thread or any. */
+void	status_ws_publish(struct node_ctx *);
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN, NODE_UNKNOWN };
 

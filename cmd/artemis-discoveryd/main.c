@@ -33,6 +33,26 @@ ws_counts(void *arg, size_t *registry, size_t *discovery)
 	return *discovery;
 }
 
+/* connections.json on the other daemons reports the instance-change sessions
+ * too: wrap push.c's open/close callbacks to publish the count. */
+static struct ws_endpoint push_ic;
+
+static void
+ic_open(struct ws_conn *c, void *arg)
+{
+	if (push_ic.on_open != NULL)
+		push_ic.on_open(c, arg);
+	status_ws_publish(&env->node);
+}
+
+static void
+ic_close(struct ws_conn *c, void *arg)
+{
+	if (push_ic.on_close != NULL)
+		push_ic.on_close(c, arg);
+	status_ws_publish(&env->node);
+}
+
 /* Wait for registryd to create the table; SIGTERM while waiting exits cleanly. */
 static int
 attach_table(void)
@@ -76,6 +96,7 @@ main(int argc, char **argv)
 	env->node.rl_cluster = ratelimit_new(cfg.rl_cluster, cfg.rl_cluster_map);
 	env->node.rl_status = ratelimit_new(cfg.rl_status, cfg.rl_status_map);
 	env->node.ws_counts = ws_counts;
+	env->node.ws_own = STATUS_WS_DISCOVERY;
 	cache_init();
 
 	if (attach_table() == -1)
@@ -86,8 +107,12 @@ main(int argc, char **argv)
 	snapshot_init();
 
 	push_endpoints(eps);
+	push_ic = eps[EP_INSTANCE_CHANGE];
+	eps[EP_INSTANCE_CHANGE].on_open = ic_open;
+	eps[EP_INSTANCE_CHANGE].on_close = ic_close;
 	if ((env->ws = ws_server_start(&cfg, eps, push_nendpoints)) == NULL)
 		fatalx("cannot start the WebSocket loop");
+	status_ws_publish(&env->node);	/* none yet */
 	follower_start(env->ws);
 	mgmt_start(env->ws);
 

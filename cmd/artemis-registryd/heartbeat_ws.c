@@ -24,6 +24,16 @@ on_text(struct ws_conn *c, const char *msg, size_t len, void *arg)
 	sbuf_free(&out);
 }
 
+/* connections.json on the other daemons reports these sessions too */
+static void
+on_open_close(struct ws_conn *c, void *arg)
+{
+	struct registryd *d = arg;
+
+	(void)c;
+	status_ws_publish(&d->node);
+}
+
 struct ws_server *
 heartbeat_ws_start(struct registryd *d)
 {
@@ -33,6 +43,8 @@ heartbeat_ws_start(struct registryd *d)
 	ep.path = "/ws/registry/heartbeat";
 	ep.blacklist = d->cfg.heartbeat_ws_blacklist;
 	ep.on_text = on_text;
+	ep.on_open = on_open_close;
+	ep.on_close = on_open_close;
 	ep.arg = d;
 	return ws_server_start(&d->cfg, &ep, 1);
 }

@@ -95,12 +95,14 @@ main(int argc, char **argv)
 	d->node.rl_status = d->rl_status;
 	d->node.ws_counts = ws_counts;
 	d->node.ws_counts_arg = d;
+	d->node.ws_own = STATUS_WS_REGISTRY;
 
 	lease_start(d);
 	/* the replicator applies bootstrap registrations through this channel */
 	cmd = command_start(d);
 	if ((d->ws = heartbeat_ws_start(d)) == NULL)
 		fatalx("cannot start the WebSocket loop");
+	status_ws_publish(&d->node);	/* none yet, whatever a predecessor left */
 	n = registry_routes(d, routes, MAX_ROUTES);
 	n += status_routes(&d->node, routes + n, MAX_ROUTES - n);
 	http = http_server_start(&d->cfg, &d->cfg.registryd_listen, routes, n, d->ws);

@@ -33,6 +33,67 @@ limited() {
 	post_json "$base" "$path" "$body"
 }
 
+@test "rate-limited status calls carry every field at its failure value (§6.8, §10)" {
+	artemis_config "[ratelimit]" "status = 2"
+	start_daemon artemis-registryd
+	run limited 2 "$REG" /api/status/config.json '{}'
+	[ "$output" = '{"properties":null,"responseStatus":'"$RL"',"sources":null}' ]
+	run limited 2 "$REG" /api/status/deployment.json '{}'
+	[ "$output" = '{"appId":null,"ip":null,"machineName":null,"path":null,"port":0,"properties":null,"protocol":null,"regionId":null,"responseStatus":'"$RL"',"sources":null,"zoneId":null}' ]
+	run limited 2 "$REG" /api/status/cluster.json '{}'
+	[ "$output" = '{"nodeCount":0,"nodesStatus":null,"responseStatus":'"$RL"'}' ]
+	run limited 2 "$REG" /api/status/legacy-leases.json '{}'
+	[ "$output" = '{"isSafe":false,"isSafeCheckEnabled":false,"leaseCount":0,"leaseUpdateCountLastTimeWindow":0,"leaseUpdateMaxCount":0,"leaseUpdateMaxCountLastUpdateTime":0,"leases":null,"responseStatus":'"$RL"'}' ]
+	# Spring reads the body before the service asks the limiter: still a 400
+	run post_json "$REG" /api/status/legacy-leases.json '{"serviceIds":'
+	[ "$(last_status)" = 400 ]
+	# node.json is never limited (peers poll it)
+	for i in 1 2 3; do
+		run post_json "$REG" /api/status/node.json '{}'
+		echo "$output" | jq -e '.responseStatus.errorCode == "success"'
+	done
+}
+
+@test "leases.json selects services by their exact id, lists trimmed (§5.9, §10.3)" {
+	start_daemon artemis-registryd
+	post_json "$REG" /api/registry/register.json \
+	    "{\"instances\":[$(instance Svc.Mixed i-1),$(instance svc.b i-1)]}" >/dev/null
+	run get_json "$REG" "/api/status/leases.json?appIds=Svc.Mixed"
+	echo "$output" | jq -e '(.leases | keys) == ["Svc.Mixed"] and .leaseCount == 1'
+	# Java looks the raw id up in its service map: another case finds nothing
+	run get_json "$REG" "/api/status/leases.json?appIds=svc.mixed"
+	echo "$output" | jq -e '.leases == {} and .leaseCount == 0'
+	run get_json "$REG" "/api/status/leases.json?appIds=%20svc.b%20,Svc.Mixed"
+	echo "$output" | jq -e '(.leases | keys | sort) == ["Svc.Mixed","svc.b"] and .leaseCount == 2'
+	run post_json "$REG" /api/status/leases.json '{"serviceIds":["svc.b "]}'
+	echo "$output" | jq -e '(.leases | keys) == ["svc.b"]'
+	# a POST element is one id, not a comma list
+	run post_json "$REG" /api/status/leases.json '{"serviceIds":["svc.b,Svc.Mixed"]}'
+	echo "$output" | jq -e '.leases == {}'
+	run post_json "$REG" /api/status/leases.json '{"serviceIds":null}'
+	echo "$output" | jq -e '.leaseCount == 2'
+}
+
+@test "status and cluster doors bind only a JSON object, as Jackson does (§1.2)" {
+	start_daemon artemis-registryd
+	for path in /api/status/node.json /api/status/cluster.json /api/status/config.json \
+	    /api/status/deployment.json /api/status/leases.json \
+	    /api/cluster/up-registry-nodes.json /api/cluster/up-discovery-nodes.json; do
+		for body in '[]' '"x"' '1' '{"regionId":{}}' '{"serviceIds":"a"}'; do
+			run post_json "$REG" "$path" "$body"
+			case $path,$body in
+			/api/cluster/*,'{"serviceIds":"a"}' | /api/status/[!l]*,'{'*)
+				# unknown or unchecked fields are ignored
+				[ "$(last_status)" = 200 ] || { echo "$path $body: $(last_status)"; false; } ;;
+			/api/status/leases.json,'{"regionId":{}}')
+				[ "$(last_status)" = 200 ] ;;
+			*)
+				[ "$(last_status)" = 400 ] || { echo "$path $body: $(last_status)"; false; } ;;
+			esac
+		done
+	done
+}
+
 @test "services.json and services-delta.json still bind regionId and zoneId (§5.6, §5.7)" {
 	start_daemon artemis-registryd
 	start_daemon artemis-discoveryd
@@ -72,4 +133,51 @@ limited() {
 		    -H 'Content-Encoding: $enc' --data-binary @- $REG/api/registry/register.json"
 		echo "$output" | jq -e '.responseStatus.status == "success"'
 	done
+}
+
+# counts BASE — "registry,discovery" of connections.json
+counts() {
+	get_json "$1" /api/status/message/connections.json | jq -r '"\(.registry),\(.discovery)"'
+}
+
+counts_are() { [ "$(counts "$1")" = "$2" ]; }
+
+@test "connections.json on every daemon counts heartbeat and instance-change sessions (§5.9)" {
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	start_daemon artemis-replicator
+	run get_json "$REG" /api/status/message/connections.json
+	[ "$output" = '{"registry":"0","discovery":"0"}' ]
+	python3 "$WS" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" --count 0 --hold -t 30 \
+	    --ready "$TMP/hb.ready" >/dev/null 2>&1 &
+	WS_PIDS="$!"
+	for n in 1 2; do
+		python3 "$WS" "ws://127.0.0.1:$DISC_PORT/ws/discovery/instance-change" --count 0 \
+		    --hold -t 30 --ready "$TMP/ic$n.ready" >/dev/null 2>&1 &
+		WS_PIDS="$WS_PIDS $!"
+	done
+	# all-instance-change sessions are not reported
+	python3 "$WS" "ws://127.0.0.1:$DISC_PORT/ws/discovery/all-instance-change" --count 0 \
+	    --hold -t 30 --ready "$TMP/all.ready" >/dev/null 2>&1 &
+	WS_PIDS="$WS_PIDS $!"
+	wait_until test -e "$TMP/hb.ready" -a -e "$TMP/ic1.ready" -a -e "$TMP/ic2.ready" -a -e "$TMP/all.ready"
+	for base in "$REG" "$DISC" "$REPL"; do
+		wait_until counts_are "$base" 1,2
+	done
+	run get_json "$DISC" /api/status/message/connections.json
+	[ "$output" = '{"registry":"1","discovery":"2"}' ]
+	kill $WS_PIDS
+	wait $WS_PIDS 2>/dev/null || true
+	WS_PIDS=
+	for base in "$REG" "$DISC" "$REPL"; do
+		wait_until counts_are "$base" 0,0
+	done
+	# a count whose daemon is gone reads as 0
+	python3 "$WS" "ws://127.0.0.1:$DISC_PORT/ws/discovery/instance-change" --count 0 \
+	    --hold -t 30 --ready "$TMP/ic3.ready" >/dev/null 2>&1 &
+	WS_PIDS="$!"
+	wait_until test -e "$TMP/ic3.ready"
+	wait_until counts_are "$REG" 0,1
+	stop_daemon artemis-discoveryd KILL || true
+	wait_until counts_are "$REG" 0,0
 }
