@@ -3,6 +3,7 @@
  * benchmark instance (contrib/bench/benchnet.c bn_instance_json).
  *
  *   json-bench [SECONDS [OP]]
+ *   json-bench -n COUNT OP
  *
  * Prints "name per_second" lines:
  *   encode            instance_to_json into a reused sbuf
@@ -18,6 +19,10 @@
  *                     (below ~0.9 the machine was busy: the rates above are still
  *                     per CPU-second, but caches were shared)
  * With OP, only that line is measured (for perf record/stat of one operation).
+ * With -n, OP runs exactly COUNT times untimed and nothing is printed: the
+ * difference of `perf stat -e instructions` between two counts, divided by their
+ * difference, is the instructions per operation, a figure the noise of a shared
+ * machine does not move.
  *
  * The machine is shared, so a rate is operations per CPU-second of this thread
  * (CLOCK_THREAD_CPUTIME_ID), not per wall second: time spent waiting for a core is
@@ -186,11 +191,33 @@ rate(void (*op)(void), double secs)
 	return r[SLICES / 2];
 }
 
+static const struct {
+	const char	*name;
+	void		(*op)(void);
+} ops[] = {
+	{ "encode", op_encode }, { "decode", op_decode },
+	{ "decode_parse", op_parse }, { "decode_tokener", op_tokener },
+	{ "decode_tokener_reused", op_tokener_reused },
+	{ "decode_from_json", op_from_json }, { "batch100_decode", op_batch },
+};
+
+static void (*op_named(const char *name))(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(name, ops[i].name) == 0)
+			return ops[i].op;
+	fatalx("unknown operation %s", name);
+}
+
 int
 main(int argc, char *argv[])
 {
-	double secs = argc > 1 ? atof(argv[1]) : 1.0;
+	int counted = argc > 1 && strcmp(argv[1], "-n") == 0;
+	double secs = argc > 1 && !counted ? atof(argv[1]) : 1.0;
 	const char *only = argc > 2 ? argv[2] : NULL;
+	unsigned long count = counted ? strtoul(argv[2], NULL, 10) : 0, c;
 	char err[256];
 	int is_null;
 
@@ -203,6 +230,16 @@ main(int argc, char *argv[])
 	if ((batch = malloc(100 * 1024)) == NULL)
 		fatal("malloc");
 	batch_len = bn_batch_json(batch, 100 * 1024, "json-svc-", 0, 100, 100);
+	if (counted) {
+		void (*op)(void);
+
+		if (argc < 4)
+			fatalx("usage: json-bench -n COUNT OP");
+		op = op_named(argv[3]);
+		for (c = 0; c < count; c++)
+			op();
+		return 0;
+	}
 	{
 		struct sbuf b = SBUF_INIT;
 
@@ -211,17 +248,7 @@ main(int argc, char *argv[])
 		sbuf_free(&b);
 	}
 	if (only != NULL) {
-		static const struct { const char *name; void (*op)(void); } ops[] = {
-			{ "encode", op_encode }, { "decode", op_decode },
-			{ "decode_parse", op_parse }, { "decode_tokener", op_tokener },
-			{ "decode_tokener_reused", op_tokener_reused },
-			{ "decode_from_json", op_from_json }, { "batch100_decode", op_batch },
-		};
-		size_t i;
-
-		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-			if (strcmp(only, ops[i].name) == 0)
-				printf("%s %.0f\n", only, rate(ops[i].op, secs));
+		printf("%s %.0f\n", only, rate(op_named(only), secs));
 		return 0;
 	}
 	printf("encode %.0f\n", rate(op_encode, secs));
