@@ -308,23 +308,32 @@ model_get(struct json_object *obj, const char *name, int *present)
 }
 
 /* Jackson StringDeserializer: strings as they are, other scalars as their token
- * text, null as null (*s = NULL), containers refused. *s stays valid as long as v. */
+ * text, null as null (*s = NULL), containers refused. *s stays valid as long as v.
+ * A string with a NUL inside is refused when check_nul is set; instance_from_json()
+ * clears it and finds such strings in one pass over its block instead.
+ *
+ * json_object_get_string_len() is 0 for anything but a non-empty string, so a
+ * non-empty string, the common case, costs two calls into json-c instead of three. */
 static int
 string_text(struct json_object *v, const char *name, const char **s, size_t *n,
-    char *err, size_t errlen)
+    int check_nul, char *err, size_t errlen)
 {
+	int len;
+
 	*s = NULL;
 	*n = 0;
 	if (v == NULL)
 		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_string:
+	if ((len = json_object_get_string_len(v)) > 0) {
 		*s = json_object_get_string(v);
-		*n = (size_t)json_object_get_string_len(v);
-		if (memchr(*s, '\0', *n) != NULL) {
+		*n = (size_t)len;
+		if (check_nul && memchr(*s, '\0', *n) != NULL) {
 			seterr(err, errlen, "%s: NUL character in string", name);
 			return -1;
 		}
+	} else switch (json_object_get_type(v)) {
+	case json_type_string:		/* "" */
+		*s = json_object_get_string(v);
 		break;
 	case json_type_int:
 	case json_type_double:
@@ -352,7 +361,7 @@ coerce_string(struct json_object *v, const char *name, char **out, char *err,
 	size_t n;
 
 	*out = NULL;
-	if (string_text(v, name, &s, &n, err, errlen) == -1)
+	if (string_text(v, name, &s, &n, 1, err, errlen) == -1)
 		return -1;
 	if (s != NULL && (*out = strndup(s, n)) == NULL)
 		fatal("coerce_string");
@@ -519,45 +528,84 @@ static const char *const ifield_name[] = {
 	"port", "protocol", "regionId", "serviceId", "status", "url", "zoneId"
 };
 
-/* Dispatch on the first two letters: one strcasecmp per key, not thirteen. */
+/* The same, lower-cased, for key_is(). */
+static const char *const ifield_lname[] = {
+	"groupid", "healthcheckurl", "instanceid", "ip", "machinename", "metadata",
+	"port", "protocol", "regionid", "serviceid", "status", "url", "zoneid"
+};
+
+/*
+ * strcasecmp(k, lname) == 0 for a name of lower-case letters only, inline: a
+ * library call per key was a sixth of instance_from_json(). For a lower-case
+ * letter c, (x | 0x20) == c holds exactly for x == c and x == c - 0x20, its
+ * upper case, as in the C locale strcasecmp() compared in.
+ */
+static inline int
+key_is(const char *k, const char *lname)
+{
+	while (*lname != '\0')
+		if ((*k++ | 0x20) != *lname++)
+			return 0;
+	return *k == '\0';
+}
+
+/*
+ * The field a key may name, by a hash of its first two letters folded to lower
+ * case (unique for the thirteen names), plus one; 0: no field. One table load
+ * and one comparison per key, not thirteen (a switch here was a jump table, an
+ * indirect branch per key).
+ */
+#define IFIELD_HASH(c0, c1)	(((unsigned)(c0) * 2 + ((unsigned)(c1) >> 2)) & 31)
+
+static const unsigned char ifield_by_hash[32] = {
+	[IFIELD_HASH('g', 'r')] = F_GROUP + 1,
+	[IFIELD_HASH('h', 'e')] = F_HEALTH + 1,
+	[IFIELD_HASH('i', 'n')] = F_INSTANCE + 1,
+	[IFIELD_HASH('i', 'p')] = F_IP + 1,
+	[IFIELD_HASH('m', 'a')] = F_MACHINE + 1,
+	[IFIELD_HASH('m', 'e')] = F_METADATA + 1,
+	[IFIELD_HASH('p', 'o')] = F_PORT + 1,
+	[IFIELD_HASH('p', 'r')] = F_PROTOCOL + 1,
+	[IFIELD_HASH('r', 'e')] = F_REGION + 1,
+	[IFIELD_HASH('s', 'e')] = F_SERVICE + 1,
+	[IFIELD_HASH('s', 't')] = F_STATUS + 1,
+	[IFIELD_HASH('u', 'r')] = F_URL + 1,
+	[IFIELD_HASH('z', 'o')] = F_ZONE + 1,
+};
+
 static enum ifield
 ifield_of(const char *k)
 {
-	enum ifield f;
-	char second = (char)(k[0] != '\0' ? k[1] | 0x20 : 0);
+	unsigned f;
 
-	switch (k[0] | 0x20) {
-	case 'g':	f = F_GROUP; break;
-	case 'h':	f = F_HEALTH; break;
-	case 'i':	f = second == 'p' ? F_IP : F_INSTANCE; break;
-	case 'm':	f = second == 'e' ? F_METADATA : F_MACHINE; break;
-	case 'p':	f = second == 'r' ? F_PROTOCOL : F_PORT; break;
-	case 'r':	f = F_REGION; break;
-	case 's':	f = second == 't' ? F_STATUS : F_SERVICE; break;
-	case 'u':	f = F_URL; break;
-	case 'z':	f = F_ZONE; break;
-	default:	return F_NONE;
-	}
-	return strcasecmp(k, ifield_name[f]) == 0 ? f : F_NONE;
+	if (k[0] == '\0')
+		return F_NONE;
+	f = ifield_by_hash[IFIELD_HASH(k[0] | 0x20, k[1] | 0x20)];
+	if (f == 0 || !key_is(k, ifield_lname[f - 1]))
+		return F_NONE;
+	return (enum ifield)(f - 1);
 }
 
+/* Where each string field lives in struct instance; 0 for the others. */
+static const size_t ifield_off[F_NONE] = {
+	[F_GROUP] = offsetof(struct instance, group_id),
+	[F_HEALTH] = offsetof(struct instance, health_check_url),
+	[F_INSTANCE] = offsetof(struct instance, instance_id),
+	[F_IP] = offsetof(struct instance, ip),
+	[F_MACHINE] = offsetof(struct instance, machine_name),
+	[F_PROTOCOL] = offsetof(struct instance, protocol),
+	[F_REGION] = offsetof(struct instance, region_id),
+	[F_SERVICE] = offsetof(struct instance, service_id),
+	[F_STATUS] = offsetof(struct instance, status),
+	[F_URL] = offsetof(struct instance, url),
+	[F_ZONE] = offsetof(struct instance, zone_id),
+};
+
+/* The member of string field f (not F_METADATA nor F_PORT). */
 static inline char **
 istring(struct instance *in, enum ifield f)
 {
-	switch (f) {
-	case F_GROUP:		return &in->group_id;
-	case F_HEALTH:		return &in->health_check_url;
-	case F_INSTANCE:	return &in->instance_id;
-	case F_IP:		return &in->ip;
-	case F_MACHINE:		return &in->machine_name;
-	case F_PROTOCOL:	return &in->protocol;
-	case F_REGION:		return &in->region_id;
-	case F_SERVICE:		return &in->service_id;
-	case F_STATUS:		return &in->status;
-	case F_URL:		return &in->url;
-	case F_ZONE:		return &in->zone_id;
-	default:		return NULL;
-	}
+	return (char **)(void *)((char *)in + ifield_off[f]);
 }
 
 /* 1 if p lies in the block of strings instance_from_json() allocated. */
@@ -572,7 +620,7 @@ in_block(const struct instance *in, const char *p)
 static void
 free_unless_in_block(const struct instance *in, char *p)
 {
-	if (!in_block(in, p))
+	if (p != NULL && !in_block(in, p))
 		free(p);
 }
 
@@ -584,12 +632,9 @@ instance_free(struct instance *in)
 
 	if (in == NULL)
 		return;
-	for (f = 0; f < F_NONE; f++) {
-		char **p = istring(in, (enum ifield)f);
-
-		if (p != NULL)
-			free_unless_in_block(in, *p);
-	}
+	for (f = 0; f < F_NONE; f++)
+		if (f != F_METADATA && f != F_PORT)
+			free_unless_in_block(in, *istring(in, (enum ifield)f));
 	for (i = 0; i < in->nmetadata; i++) {
 		free_unless_in_block(in, in->metadata[i].key);
 		free_unless_in_block(in, in->metadata[i].value);
@@ -609,6 +654,18 @@ instance_set_string(struct instance *in, char **field, const char *value)
 }
 
 /*
+ * Metadata entries pass one has checked, kept for pass two when there are few
+ * (there are a handful in practice): asking json-c for each text again cost
+ * four library calls per entry.
+ */
+#define MD_CACHE	16
+
+struct mdentry {
+	const char	*k, *v;		/* v NULL: JSON null */
+	size_t		 kn, vn;
+};
+
+/*
  * What pass one of instance_from_json() found: per string field its final text
  * (a later duplicate replaces an earlier one), and the final metadata object.
  */
@@ -618,23 +675,32 @@ struct idecode {
 	struct json_object	*metadata;	/* NULL: absent or null */
 	size_t			 nmetadata;
 	size_t			 size;		/* bytes of the block */
+	unsigned		 seen;		/* 1 << field, for duplicates */
+	int			 exact;		/* see instance_from_json() */
+	struct mdentry		*md;		/* [MD_CACHE], used if nmetadata fits */
 };
 
-/* Check a metadata map the way decode_string_map() would; add its bytes to *size. */
+/*
+ * Check a metadata map the way decode_string_map() would; its bytes in the
+ * block into *size, its entries into d->md while they fit.
+ */
 static int
-metadata_check(struct json_object *v, size_t *size, char *err, size_t errlen)
+metadata_check(struct json_object *v, struct idecode *d, size_t *size, char *err,
+    size_t errlen)
 {
 	const char *s;
-	size_t n;
+	size_t n, i = 0;
+	int len, vlen;
 
 	if (!json_object_is_type(v, json_type_object)) {
 		seterr(err, errlen, "%s", "metadata: expected an object");
 		return -1;
 	}
-	if (json_object_object_length(v) > MODEL_MAX_METADATA) {
+	if ((len = json_object_object_length(v)) > MODEL_MAX_METADATA) {
 		seterr(err, errlen, "%s", "metadata: too many entries");
 		return -1;
 	}
+	d->nmetadata = (size_t)len;
 	*size = 0;
 	json_object_object_foreach(v, k, val) {
 		size_t klen = strlen(k);
@@ -643,15 +709,31 @@ metadata_check(struct json_object *v, size_t *size, char *err, size_t errlen)
 			seterr(err, errlen, "%s", "metadata: key too long");
 			return -1;
 		}
-		if (string_text(val, "metadata", &s, &n, err, errlen) == -1)
+		if (!d->exact && (vlen = json_object_get_string_len(val)) > 0 &&
+		    vlen <= MODEL_MAX_STRING) {
+			s = json_object_get_string(val);	/* string_text() inline */
+			n = (size_t)vlen;
+		} else if (string_text(val, "metadata", &s, &n, d->exact, err,
+		    errlen) == -1)
 			return -1;
 		*size += klen + 1 + (s != NULL ? n + 1 : 0);
+		if (i < MD_CACHE) {
+			d->md[i].k = k;
+			d->md[i].kn = klen;
+			d->md[i].v = s;
+			d->md[i].vn = n;
+		}
+		i++;
 	}
 	return 0;
 }
 
-/* Pass one: coerce and check every known key in input order (so the first
- * refusal is the one Jackson reports), remember the final value of each. */
+/*
+ * Pass one: coerce and check every known key in input order (so the first
+ * refusal is the one Jackson reports), remember the final value of each.
+ * 0: done; -1: refused (err set); 1: not exact and a known key came twice, so
+ * a replaced value went unchecked for NULs: start again exactly.
+ */
 static int
 idecode_scan(struct json_object *o, struct instance *out, struct idecode *d,
     char *err, size_t errlen)
@@ -659,11 +741,16 @@ idecode_scan(struct json_object *o, struct instance *out, struct idecode *d,
 	enum ifield f;
 	int64_t port;
 	size_t msize = 0, sz;
+	int len;
 
-	memset(d, 0, sizeof(*d));
 	json_object_object_foreach(o, k, v) {
 		if ((f = ifield_of(k)) == F_NONE)
 			continue;
+		if (!d->exact) {
+			if (d->seen & (1u << f))
+				return 1;
+			d->seen |= 1u << f;
+		}
 		if (f == F_PORT) {
 			if (coerce_int64(v, "port", INT_MIN, INT_MAX, &port, err,
 			    errlen) == -1)
@@ -671,25 +758,28 @@ idecode_scan(struct json_object *o, struct instance *out, struct idecode *d,
 			out->port = (int)port;
 		} else if (f == F_METADATA) {
 			d->metadata = NULL;
+			d->nmetadata = 0;
 			msize = 0;
 			out->has_metadata = 0;
 			if (v == NULL)
 				continue;
-			if (metadata_check(v, &sz, err, errlen) == -1)
+			if (metadata_check(v, d, &sz, err, errlen) == -1)
 				return -1;
 			d->metadata = v;
 			msize = sz;
 			out->has_metadata = 1;
-		} else if (string_text(v, ifield_name[f], &d->s[f], &d->n[f], err,
-		    errlen) == -1)
+		} else if (!d->exact && (len = json_object_get_string_len(v)) > 0 &&
+		    len <= MODEL_MAX_STRING) {
+			d->s[f] = json_object_get_string(v);	/* string_text() inline */
+			d->n[f] = (size_t)len;
+		} else if (string_text(v, ifield_name[f], &d->s[f], &d->n[f], d->exact,
+		    err, errlen) == -1)
 			return -1;
 	}
 	for (f = 0; f < F_NONE; f++)
 		if (d->s[f] != NULL)
 			d->size += d->n[f] + 1;
 	d->size += msize;
-	if (d->metadata != NULL)
-		d->nmetadata = (size_t)json_object_object_length(d->metadata);
 	return 0;
 }
 
@@ -704,13 +794,17 @@ block_add(char **at, const char *s, size_t n)
 	return p;
 }
 
-/* Pass two: one allocation for all strings, one for the metadata array. */
-static void
+/*
+ * Pass two: one allocation for all strings, one for the metadata array.
+ * Returns how many strings the block holds (one NUL terminator each).
+ */
+static size_t
 idecode_copy(const struct idecode *d, struct instance *out)
 {
+	const struct mdentry *e;
 	const char *s;
 	char *at;
-	size_t n, i = 0;
+	size_t n, i = 0, nstrings = 0;
 	int f;
 
 	if (d->size > 0) {
@@ -720,22 +814,96 @@ idecode_copy(const struct idecode *d, struct instance *out)
 	}
 	at = out->block;
 	for (f = 0; f < F_NONE; f++)
-		if (d->s[f] != NULL)
+		if (d->s[f] != NULL) {
 			*istring(out, (enum ifield)f) = block_add(&at, d->s[f], d->n[f]);
+			nstrings++;
+		}
 	if (d->metadata == NULL)
-		return;
+		return nstrings;
 	if ((out->metadata = calloc(d->nmetadata ? d->nmetadata : 1,
 	    sizeof(*out->metadata))) == NULL)
 		fatal("instance_from_json");
+	out->nmetadata = d->nmetadata;
+	if (d->nmetadata <= MD_CACHE) {
+		for (i = 0; i < d->nmetadata; i++) {
+			e = &d->md[i];
+			out->metadata[i].key = block_add(&at, e->k, e->kn);
+			if (e->v != NULL)
+				out->metadata[i].value = block_add(&at, e->v, e->vn);
+			nstrings += e->v != NULL ? 2 : 1;
+		}
+		return nstrings;
+	}
 	json_object_object_foreach(d->metadata, k, val) {
 		if (i == d->nmetadata)
 			break;
 		out->metadata[i].key = block_add(&at, k, strlen(k));
-		if (string_text(val, "metadata", &s, &n, NULL, 0) == 0 && s != NULL)
+		nstrings++;
+		if (string_text(val, "metadata", &s, &n, 0, NULL, 0) == 0 && s != NULL) {
 			out->metadata[i].value = block_add(&at, s, n);
+			nstrings++;
+		}
 		i++;
 	}
 	out->nmetadata = i;
+	return nstrings;
+}
+
+/* The number of NUL bytes in p[0..n). */
+static size_t
+count_nul(const char *p, size_t n)
+{
+	size_t i = 0, count = 0;
+#ifdef __SSE2__
+	/* Each lane of acc counts down by one per NUL seen, for at most 255
+	 * vectors; _mm_sad_epu8 then sums the lanes' negated counts. */
+	const __m128i zero = _mm_setzero_si128();
+	__m128i acc, sum;
+	size_t j;
+
+	while (i + 16 <= n) {
+		acc = zero;
+		for (j = 0; j < 255 && i + 16 <= n; j++, i += 16)
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(zero,
+			    _mm_loadu_si128((const __m128i *)(const void *)(p + i))));
+		sum = _mm_sad_epu8(acc, zero);
+		count += (size_t)_mm_cvtsi128_si32(sum) +
+		    (size_t)_mm_extract_epi16(sum, 4);
+	}
+#endif
+	for (; i < n; i++)
+		count += p[i] == '\0';
+	return count;
+}
+
+/* One attempt on a zeroed *out: 0 decoded, -1 refused, 1 try again exactly;
+ * *out is left zeroed unless 0. */
+static int
+idecode_try(struct json_object *o, struct instance *out, int exact, char *err,
+    size_t errlen)
+{
+	struct mdentry md[MD_CACHE];
+	struct idecode d;
+	size_t nstrings;
+	int rc, f;
+
+	for (f = 0; f < F_NONE; f++)	/* d.n[f] counts only where d.s[f] is set */
+		d.s[f] = NULL;
+	d.metadata = NULL;
+	d.nmetadata = d.size = 0;
+	d.seen = 0;
+	d.exact = exact;
+	d.md = md;
+	if ((rc = idecode_scan(o, out, &d, err, errlen)) != 0) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	nstrings = idecode_copy(&d, out);
+	if (!exact && count_nul(out->block, out->block_len) != nstrings) {
+		instance_free(out);
+		return 1;	/* a string with a NUL inside */
+	}
+	return 0;
 }
 
 /*
@@ -743,13 +911,17 @@ idecode_copy(const struct idecode *d, struct instance *out)
  * metadata array) instead of one per field and metadata entry: with json-c's own
  * ~70 allocations per instance glibc's per-size caches overflow, and the
  * per-field copies cost as much again in malloc's slow paths as they did alone.
+ *
+ * The first attempt does not look for NULs in each string (a library call per
+ * string, a sixth of the time) but counts the NULs of the finished block once.
+ * A refusal, a known key given twice or a NUL inside a string (all rare) starts
+ * a second, exact attempt that checks each string as it is met, so the refusal
+ * reported is always the first in key order, as Jackson's would be.
  */
 int
 instance_from_json(struct json_object *o, struct instance *out, int *is_null,
     char *err, size_t errlen)
 {
-	struct idecode d;
-
 	memset(out, 0, sizeof(*out));
 	*is_null = 0;
 	if (o == NULL) {
@@ -760,12 +932,10 @@ instance_from_json(struct json_object *o, struct instance *out, int *is_null,
 		seterr(err, errlen, "%s", "instance: expected an object");
 		return -1;
 	}
-	if (idecode_scan(o, out, &d, err, errlen) == -1) {
-		memset(out, 0, sizeof(*out));
-		return -1;
-	}
-	idecode_copy(&d, out);
-	return 0;
+	if (idecode_try(o, out, 0, err, errlen) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return idecode_try(o, out, 1, err, errlen) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ encoding */

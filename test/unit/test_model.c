@@ -682,6 +682,130 @@ secs(struct timespec a, struct timespec b)
 }
 
 /* Rough throughput, printed as TAP comments (real numbers come from make bench). */
+/* err of decoding text, or "" if it decodes. */
+static const char *
+decode_err(const char *text)
+{
+	static char err[256];
+	struct instance in;
+
+	err[0] = '\0';
+	if (decode(text, &in, err, sizeof(err)) == 0) {
+		instance_free(&in);
+		err[0] = '\0';
+	}
+	return err;
+}
+
+/* metadata of n entries "k<i>":"v<i>" (every third null, every fifth a number). */
+static void
+add_metadata(struct sbuf *t, int n)
+{
+	int i;
+
+	sbuf_adds(t, "\"metadata\":{");
+	for (i = 0; i < n; i++) {
+		if (i % 3 == 2)
+			sbuf_addf(t, "%s\"k%d\":null", i ? "," : "", i);
+		else if (i % 5 == 4)
+			sbuf_addf(t, "%s\"k%d\":%d", i ? "," : "", i, i);
+		else
+			sbuf_addf(t, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
+	}
+	sbuf_addc(t, '}');
+}
+
+static int
+metadata_decodes(int n)
+{
+	struct sbuf t = SBUF_INIT;
+	struct instance in;
+	char err[256], want[32];
+	int i, good;
+
+	sbuf_adds(&t, "{\"serviceId\":\"svc\",");
+	add_metadata(&t, n);
+	sbuf_adds(&t, ",\"url\":\"http://u\"}");
+	good = decode(t.s, &in, err, sizeof(err)) == 0 && in.has_metadata &&
+	    in.nmetadata == (size_t)n && strcmp(in.url, "http://u") == 0;
+	for (i = 0; good && i < n; i++) {
+		snprintf(want, sizeof(want), "k%d", i);
+		good = strcmp(in.metadata[i].key, want) == 0;
+		if (i % 3 == 2)
+			good = good && in.metadata[i].value == NULL;
+		else {
+			snprintf(want, sizeof(want), i % 5 == 4 ? "%d" : "v%d", i);
+			good = good && strcmp(in.metadata[i].value, want) == 0;
+		}
+	}
+	if (good)
+		instance_free(&in);
+	sbuf_free(&t);
+	return good;
+}
+
+/*
+ * instance_from_json() first decodes without looking for NULs string by string
+ * and counts the NULs of its block; refusals, duplicates and NULs take a second,
+ * exact pass. Both must give what one exact pass gives.
+ */
+static void
+test_decode_paths(void)
+{
+	struct sbuf t = SBUF_INIT;
+	struct instance in;
+	char err[256];
+	int i;
+
+	ok(strcmp(decode_err("{\"regionId\":\"sha\",\"zoneId\":\"sha-z1\",\"serviceId\":"
+	    "\"a-long-enough-service\",\"status\":\"up\\u0000\",\"url\":\"http://x/y\"}"),
+	    "status: NUL character in string") == 0, "NUL in a field, long block");
+	ok(strcmp(decode_err("{\"url\":\"http://x/y\",\"ip\":\"\\u0000\"}"),
+	    "ip: NUL character in string") == 0, "NUL at the end of the block");
+	ok(strcmp(decode_err("{\"status\":\"a\\u0000\",\"port\":\"x\"}"),
+	    "status: NUL character in string") == 0, "NUL reported before a later refusal");
+	ok(strcmp(decode_err("{\"port\":\"x\",\"status\":\"a\\u0000\"}"),
+	    "port: not a valid integer value") == 0, "an earlier refusal before a NUL");
+	ok(strcmp(decode_err("{\"status\":\"a\\u0000b\",\"STATUS\":\"up\"}"),
+	    "status: NUL character in string") == 0, "NUL in a replaced duplicate refused");
+	ok(strcmp(decode_err("{\"status\":\"up\",\"Status\":\"\\u0000\"}"),
+	    "status: NUL character in string") == 0, "NUL in the last duplicate refused");
+	ok(strcmp(decode_err("{\"metadata\":{\"a\":\"1\",\"b\":\"x\\u0000\"},\"url\":\"u\"}"),
+	    "metadata: NUL character in string") == 0, "NUL in a metadata value");
+	sbuf_adds(&t, "{");
+	add_metadata(&t, 20);
+	sbuf_adds(&t, ",\"metadata2\":1,\"METADATA\":{\"a\":\"\\u0000\"}}");
+	ok(strcmp(decode_err(t.s), "metadata: NUL character in string") == 0,
+	    "NUL in a later metadata");
+	sbuf_reset(&t);
+	sbuf_adds(&t, "{");
+	add_metadata(&t, 20);
+	t.len--;
+	sbuf_adds(&t, ",\"z\":\"\\u0000\"}}");
+	ok(strcmp(decode_err(t.s), "metadata: NUL character in string") == 0,
+	    "NUL in the 21st metadata value");
+	for (i = 0; i <= 40; i += i < 20 ? 1 : 20)
+		if (!metadata_decodes(i))
+			break;
+	ok(i > 40, "metadata of 0..20 and 40 entries decode in order (%d)", i);
+
+	ok(decode("{\"gr\":\"x\",\"groupid\":\"g\",\"GROUPID2\":\"y\",\"zoneI\":\"z\","
+	    "\"\":\"e\",\"u\":\"u\",\"uRl\":\"a\",\"u\\u0052L\":\"b\",\"url \":\"c\"}", &in,
+	    err, sizeof(err)) == 0 && strcmp(in.group_id, "g") == 0 &&
+	    in.zone_id == NULL && strcmp(in.url, "b") == 0,
+	    "only whole names match, in any case");
+	instance_free(&in);
+	ok(decode("{\"ip\":\"1\",\"IP\":\"2\",\"Ip\":\"3\",\"port\":1,\"PORT\":2}", &in, err,
+	    sizeof(err)) == 0 && strcmp(in.ip, "3") == 0 && in.port == 2 &&
+	    in.block_len == 2, "duplicates: the last wins, one string in the block");
+	instance_free(&in);
+	ok(decode("{\"status\":\"\",\"ip\":\"\",\"url\":null,\"protocol\":7}", &in, err,
+	    sizeof(err)) == 0 && strcmp(in.status, "") == 0 && strcmp(in.ip, "") == 0 &&
+	    in.url == NULL && strcmp(in.protocol, "7") == 0, "empty, null and coerced");
+	instance_free(&in);
+	sbuf_free(&t);
+}
+
 static void
 test_speed(void)
 {
@@ -722,6 +846,7 @@ main(void)
 	test_refusals();
 	test_keys_display();
 	test_ownership();
+	test_decode_paths();
 	test_encode_worst_case();
 	test_discovery_config();
 	test_speed();
