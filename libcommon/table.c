@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -90,12 +91,16 @@ struct table {
 	uint32_t		 backed;
 	int			 no_fallocate;	/* the file system cannot */
 	int			 backing_failed;	/* disk full, logged */
+	struct backer		*backer;	/* writer only: backs slots ahead */
+	int			 backer_off;	/* it could not be started */
 	/* writer only: extension chunks reserved since attach (ext_back) */
 	uint8_t			*ext_backed;
 	enum table_attach	 attach;
 };
 
 void	(*table_step_hook)(enum table_step);
+
+static void	backer_stop(struct table *);
 
 /* A test's fault injection point; one predictable branch when unset. */
 #define STEP(st) do {							\
@@ -375,6 +380,7 @@ table_free(struct table *t)
 {
 	if (t == NULL)
 		return;
+	backer_stop(t);
 	if (t->base != NULL)
 		munmap(t->base, t->size);
 	if (t->fd != -1)
@@ -1075,50 +1081,277 @@ zero_pages(struct table *t, size_t first, size_t last)
 	}
 }
 
+/* Test hook (table.h): fails a reservation as a full disk would. */
+int	(*table_fallocate_hook)(int64_t off, int64_t len);
+
+/* fallocate, or the test's failure; errno set on -1. */
+static int
+reserve(int fd, size_t off, size_t len)
+{
+	int e;
+
+	if (__builtin_expect(table_fallocate_hook != NULL, 0) &&
+	    (e = table_fallocate_hook((int64_t)off, (int64_t)len)) != 0) {
+		errno = e;
+		return -1;
+	}
+	return fallocate(fd, 0, (off_t)off, (off_t)len);
+}
+
+/* Page-aligned offsets of the lines from to to of an array at base + off
+ * (elements of size sz): the pages that hold them. */
+static void
+span_of(size_t off, size_t sz, uint32_t from, uint32_t to, size_t *first,
+    size_t *last)
+{
+	*first = (off + (size_t)from * sz) & ~(size_t)(SECTION_ALIGN - 1);
+	*last = off + (size_t)to * sz;
+}
+
 /*
- * Backs the slots [t->backed, end) before hwm reaches them: disk blocks first
- * (fallocate: on a full disk the first store to a hole of a shared mapping is a
- * SIGBUS, a failed fallocate is an error we can return), then page-cache pages
- * (zero_pages) mapped writable in one call (MADV_POPULATE_WRITE) instead of two
- * page faults per 4 KiB page (a read fault, then a write fault), which made a
- * first fill of a fresh file 3-5 times slower than replacing upserts; the
- * leases of those slots too (their blocks were reserved at creation). -1 if
- * the disk is full.
+ * Gives the slots [from, to) disk blocks (fallocate: on a full disk the first
+ * store to a hole of a shared mapping is a SIGBUS, a failed fallocate is an
+ * error we can return), then page-cache pages (zero_pages) mapped writable in
+ * one call (MADV_POPULATE_WRITE) instead of two page faults per 4 KiB page (a
+ * read fault, then a write fault), which made a first fill of a fresh file 3-5
+ * times slower than replacing upserts; the pages of the same slots' leases and
+ * of the journal records at the same positions (a first fill writes record n
+ * with slot n - 1 or so; elsewhere a harmless guess) too, their blocks were
+ * reserved at creation. Neither content nor anything a reader looks at
+ * changes. Run by the writer (slots_back) or by its backer thread, with their
+ * own no_fallocate. 0, or the errno of the failed reservation.
  */
+static int
+back_range(struct table *t, uint32_t from, uint32_t to, int *no_fallocate)
+{
+	size_t first, last, soff = (size_t)((char *)t->slots - (char *)t->base);
+	uint32_t jfrom = from & t->jmask, jto = to & t->jmask;
+
+	span_of(soff, TABLE_SLOT_SIZE, from, to, &first, &last);
+	if (!*no_fallocate && reserve(t->fd, first, last - first) == -1) {
+		if (!fallocate_unsupported(errno))
+			return errno;
+		*no_fallocate = 1;	/* sparse, as before */
+	}
+	zero_pages(t, soff + (size_t)from * TABLE_SLOT_SIZE, last);
+	populate(t, t->base + first, last - first);
+	span_of((size_t)((char *)t->leases - (char *)t->base),
+	    sizeof(struct table_lease), from, to, &first, &last);
+	populate(t, t->base + first, last - first);
+	if (jfrom < jto) {	/* not across the end of the ring */
+		span_of((size_t)((char *)t->journal - (char *)t->base),
+		    sizeof(struct table_journal_rec), jfrom, jto, &first, &last);
+		populate(t, t->base + first, last - first);
+	}
+	return 0;
+}
+
+/* The writer backs [t->backed, end) itself. -1 if the disk is full (logged). */
 static int
 slots_back(struct table *t, uint32_t end)
 {
-	size_t first, last, lfirst, llast;
+	int e;
 
 	if (end > t->nslots)
 		end = t->nslots;
 	if (end <= t->backed)
 		return 0;
-	first = (size_t)((const char *)&t->slots[t->backed] - (const char *)t->base) &
-	    ~(size_t)(SECTION_ALIGN - 1);
-	last = (size_t)((const char *)&t->slots[end] - (const char *)t->base);
-	if (!t->no_fallocate &&
-	    fallocate(t->fd, 0, (off_t)first, (off_t)(last - first)) == -1) {
-		if (!fallocate_unsupported(errno)) {
-			if (!t->backing_failed)	/* once, not at every upsert */
-				log_warn("%s: cannot reserve disk space for slots %u-%u",
-				    t->path, t->backed, end - 1);
-			t->backing_failed = 1;
-			return -1;
+	if ((e = back_range(t, t->backed, end, &t->no_fallocate)) != 0) {
+		if (!t->backing_failed) {	/* once, not at every upsert */
+			errno = e;
+			log_warn("%s: cannot reserve disk space for slots %u-%u",
+			    t->path, t->backed, end - 1);
 		}
-		t->no_fallocate = 1;	/* sparse, as before */
+		t->backing_failed = 1;
+		return -1;
 	}
 	if (t->backing_failed)
 		log_info("%s: disk space for new slots reserved again", t->path);
 	t->backing_failed = 0;
-	zero_pages(t, (size_t)((const char *)&t->slots[t->backed] -
-	    (const char *)t->base), last);
-	populate(t, t->base + first, last - first);
-	lfirst = (size_t)((const char *)&t->leases[t->backed] - (const char *)t->base) &
-	    ~(size_t)(SECTION_ALIGN - 1);
-	llast = (size_t)((const char *)&t->leases[end] - (const char *)t->base);
-	populate(t, t->base + lfirst, llast - lfirst);
 	t->backed = end;
+	return 0;
+}
+
+/*
+ * THE BACKER: a thread of the writer's process that backs the next chunks of
+ * slots (back_range) while the writer fills the current one, so the kernel's
+ * work for fresh pages (half the time of a first fill on one core) runs on
+ * another core. Started only once a table grows past its first chunk (a small
+ * table never has one), stopped and joined by table_close. The writer takes
+ * what it has backed at a chunk boundary, waiting if it is behind; if it
+ * failed (a full disk), the writer backs the chunk itself (slots_back), which
+ * logs the failure and makes the upsert -ENOSPC, and on success hands the
+ * backer the new start. So the writer never stores above what has disk
+ * blocks: no SIGBUS. Blocks all signals. Not in a forked child (the thread is
+ * not there): the child backs its chunks itself.
+ */
+#define BACKER_AHEAD	(4 * SLOT_CHUNK)	/* backed ahead of hwm: 10 MiB */
+
+struct backer {
+	struct table	*t;
+	pthread_t	 thread;
+	pid_t		 pid;		/* the process it runs in */
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;		/* done, failed or want moved, or stop */
+	uint32_t	 want;		/* the writer asks for [0, want) */
+	uint32_t	 done;		/* [0, done) backed */
+	int		 failed;	/* errno of the chunk at done */
+	int		 stop;
+	int		 no_fallocate;	/* the backer's own */
+};
+
+static void *
+backer_main(void *arg)
+{
+	struct backer *b = arg;
+	uint32_t from, to;
+	int e;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (!b->stop && (b->failed || b->done >= b->want))
+			pthread_cond_wait(&b->cond, &b->lock);
+		if (b->stop)
+			break;
+		from = b->done;
+		to = b->want - from > SLOT_CHUNK ? from + SLOT_CHUNK : b->want;
+		pthread_mutex_unlock(&b->lock);
+		e = back_range(b->t, from, to, &b->no_fallocate);
+		pthread_mutex_lock(&b->lock);
+		if (e != 0)
+			b->failed = e;
+		else if (b->done == from)	/* not moved by backer_resume */
+			b->done = to;
+		pthread_cond_broadcast(&b->cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Starts t's backer at t->backed; -1 (and no backer ever) if it cannot. */
+static int
+backer_start(struct table *t)
+{
+	struct backer *b;
+	sigset_t all, old;
+	int e;
+
+	if (t->backer_off)
+		return -1;
+	t->backer_off = 1;	/* one attempt */
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -1;
+	b->t = t;
+	b->pid = getpid();
+	b->done = b->want = t->backed;
+	b->no_fallocate = t->no_fallocate;
+	if ((e = pthread_mutex_init(&b->lock, NULL)) != 0) {
+		free(b);
+		return -1;
+	}
+	if ((e = pthread_cond_init(&b->cond, NULL)) != 0) {
+		pthread_mutex_destroy(&b->lock);
+		free(b);
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&b->thread, NULL, backer_main, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		log_debug("%s: no backer thread: %s", t->path, strerror(e));
+		pthread_cond_destroy(&b->cond);
+		pthread_mutex_destroy(&b->lock);
+		free(b);
+		return -1;
+	}
+	(void)pthread_setname_np(b->thread, "table-backer");
+	t->backer = b;
+	return 0;
+}
+
+/* Stops and joins t's backer (in the process that started it). */
+static void
+backer_stop(struct table *t)
+{
+	struct backer *b = t->backer;
+
+	if (b == NULL)
+		return;
+	t->backer = NULL;
+	if (b->pid != getpid()) {	/* a forked child: no thread, no lock to trust */
+		free(b);
+		return;
+	}
+	pthread_mutex_lock(&b->lock);
+	b->stop = 1;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->thread, NULL);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* Asks for BACKER_AHEAD slots past hwm and waits until the one at hwm is
+ * backed or the backer failed; the end of what is backed. */
+static uint32_t
+backer_take(struct backer *b, uint32_t hwm, uint32_t nslots)
+{
+	uint32_t done, want = nslots - hwm > BACKER_AHEAD ? hwm + BACKER_AHEAD : nslots;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->want < want) {
+		b->want = want;
+		pthread_cond_broadcast(&b->cond);
+	}
+	while (!b->failed && b->done <= hwm)
+		pthread_cond_wait(&b->cond, &b->lock);
+	done = b->done;
+	pthread_mutex_unlock(&b->lock);
+	return done;
+}
+
+/* The writer backed up to t->backed itself: the backer goes on from there. */
+static void
+backer_resume(struct backer *b, uint32_t backed)
+{
+	pthread_mutex_lock(&b->lock);
+	if (b->done < backed)
+		b->done = backed;
+	b->failed = 0;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/*
+ * The slot at hwm is about to be used and is not backed: from the backer (once
+ * the table is past its first chunk), else, or if it failed, by the writer.
+ * -1 if the disk is full.
+ */
+static int
+slots_need(struct table *t, uint32_t hwm)
+{
+	struct backer *b = t->backer;
+	uint32_t done;
+
+	if (b != NULL && b->pid != getpid())
+		b = NULL;
+	if (b == NULL && hwm >= SLOT_CHUNK && t->nslots - hwm > SLOT_CHUNK &&
+	    backer_start(t) == 0)
+		b = t->backer;
+	if (b != NULL && (done = backer_take(b, hwm, t->nslots)) > hwm) {
+		if (t->backing_failed)
+			log_info("%s: disk space for new slots reserved again",
+			    t->path);
+		t->backing_failed = 0;
+		t->backed = done;
+		return 0;
+	}
+	if (slots_back(t, hwm + SLOT_CHUNK) == -1)
+		return -1;
+	if (b != NULL)
+		backer_resume(b, t->backed);
 	return 0;
 }
 
@@ -1141,7 +1374,7 @@ ext_back(struct table *t, uint32_t slot)
 	last = first + (size_t)EXT_CHUNK * TABLE_EXT_SIZE;
 	if (last > t->size)
 		last = t->size;	/* never beyond the end: that would grow the file */
-	if (fallocate(t->fd, 0, (off_t)first, (off_t)(last - first)) == -1) {
+	if (reserve(t->fd, first, last - first) == -1) {
 		if (!fallocate_unsupported(errno)) {
 			if (!t->backing_failed)
 				log_warn("%s: cannot reserve disk space for the "
@@ -1180,7 +1413,7 @@ slot_alloc(struct table *t)
 		return t->free_slots[--t->nfree];
 	if (hwm >= t->nslots)
 		return NOT_FOUND;
-	if (hwm >= t->backed && slots_back(t, hwm + SLOT_CHUNK) == -1)
+	if (hwm >= t->backed && slots_need(t, hwm) == -1)
 		return NOT_FOUND;
 	/* readers scan [0, hwm): publish the slot before anything points to it */
 	atomic_store_explicit(&t->hdr->hwm, hwm + 1, memory_order_release);
@@ -2255,6 +2488,7 @@ fail:
 static void
 table_unmap(struct table *t)
 {
+	backer_stop(t);
 	if (t->base != NULL)
 		munmap(t->base, t->size);
 	t->base = NULL;

@@ -28,13 +28,17 @@
  * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
  * Disk blocks are reserved (fallocate) for header, journal, index and leases at
  * creation, and by the writer for the slots in chunks of 4096 (2.5 MiB) before hwm
- * reaches them; the same call maps the chunk's pages writable
- * (MADV_POPULATE_WRITE, Linux 5.14) instead of two page faults per page. The
+ * reaches them; then the chunk's pages are written with zeros (pwritev: the
+ * pages were never written) and mapped writable (MADV_POPULATE_WRITE, Linux
+ * 5.14) with those of its leases, instead of two page faults per page. Once a
+ * table grows past its first chunk, a thread of the writer's process (the
+ * backer, table.c) does this up to 4 chunks ahead of hwm while the writer fills
+ * the current one; the writer waits for it only when it is behind. The
  * extension array is reserved lazily, 32 extensions (12 KiB, 3 pages) at a time,
  * by the first long record written in that range since the writer attached (no
  * populate: such pages are faulted in by the write). So a full disk makes
  * creation fail, or an upsert return -ENOSPC (logged), never a SIGBUS at the
- * first store to a hole. File systems without fallocate stay sparse.
+ * first store to a hole. File systems without fallocate get no reservation.
  *
  * CREATION: the writer builds a new file under "<path>.tmp.<pid>", fills the header
  * last (magic written after everything else) and link(2)s it into place (like a
@@ -365,6 +369,10 @@ enum table_step {
 	STEP_JOURNALLED,	/* record published, intent not cleared */
 };
 extern void	(*table_step_hook)(enum table_step);
+/* Tests only: called before the writer reserves disk blocks for [off, off +
+ * len) of the file, from the writer's thread or its backer thread; a non-zero
+ * errno fails the reservation as a full disk would. NULL in every program. */
+extern int	(*table_fallocate_hook)(int64_t off, int64_t len);
 
 /* Direct access for linear scans (no copy): lease, slot and extension of i
  * (the extension: TABLE_EXT_SIZE bytes, the data after the slot's own). */
