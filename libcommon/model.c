@@ -53,99 +53,145 @@ seterr(char *err, size_t errlen, const char *fmt, const char *arg)
  * The same pass notes whether the body has any byte >= 0x80: json-c validates
  * UTF-8 with a call per input byte (15 % of a parse), which an all-ASCII body
  * (every heartbeat in practice) cannot fail, so parse_with() asks for it only when
- * a non-ASCII byte is present. Table-driven so the common bytes cost one load and
- * one branch each.
+ * a non-ASCII byte is present.
  */
-#define SC_STOP_STR	0x01	/* inside a string: '"', '\\', control, non-ASCII */
-#define SC_STOP_OUT	0x02	/* outside: '"', '\'', A-Z but E, '.', non-ASCII */
 
-static const unsigned char scan_class[256] = {
-	[0x00 ... 0x1f] = SC_STOP_STR,
-	['"'] = SC_STOP_STR | SC_STOP_OUT,
-	['\\'] = SC_STOP_STR,
-	['\''] = SC_STOP_OUT,
-	['.'] = SC_STOP_OUT,
-	['A' ... 'D'] = SC_STOP_OUT,
-	['F' ... 'Z'] = SC_STOP_OUT,
-	[0x80 ... 0xff] = SC_STOP_STR | SC_STOP_OUT,
+struct scan {
+	int	in_string;
+	int	high;		/* a byte >= 0x80 seen */
 };
 
-/* Index of the first byte from i on that ends a plain run inside a string. */
+/*
+ * Byte by byte, from p[i] until stop (<= len) in state *sc; returns the index
+ * reached (past stop when an escape at stop - 1 took the byte after it), or
+ * (size_t)-1 with err set to refuse. The reference for prescan_block().
+ */
 static size_t
-skip_string_run(const unsigned char *p, size_t i, size_t len)
+prescan_bytes(const unsigned char *p, size_t i, size_t stop, size_t len, int flags,
+    struct scan *sc, char *err, size_t errlen)
 {
-#ifdef __SSE2__
-	/* 16 bytes a step: a signed compare with 0x20 catches control bytes
-	 * and, being negative, every byte >= 0x80. */
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(0x20);
-	__m128i v, m;
-	int bits;
+	unsigned char c;
 
-	for (; i + 16 <= len; i += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-		    _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
-		if ((bits = _mm_movemask_epi8(m)) != 0)
-			return i + (size_t)__builtin_ctz((unsigned)bits);
+	while (i < stop) {
+		c = p[i++];
+		if (c >= 0x80)
+			sc->high = 1;
+		else if (sc->in_string) {
+			if (c == '"')
+				sc->in_string = 0;
+			else if (c == '\\') {
+				if (i < len && p[i] >= 0x80)
+					sc->high = 1;
+				i++;	/* the escaped byte is json-c's to judge */
+			} else if (c < 0x20 && !(flags & MODEL_PARSE_ALLOW_CONTROL)) {
+				seterr(err, errlen, "%s",
+				    "illegal unquoted control character in string");
+				return (size_t)-1;
+			}
+		} else if (c == '"')
+			sc->in_string = 1;
+		else if (c == '\'' || (c >= 'A' && c <= 'Z' && c != 'E')) {
+			seterr(err, errlen, "%s", "unexpected character");
+			return (size_t)-1;
+		} else if (c == '.' && (i >= len || p[i] < '0' || p[i] > '9')) {
+			seterr(err, errlen, "%s", "fraction without digits");
+			return (size_t)-1;
+		}
 	}
-#endif
-	while (i < len && !(scan_class[p[i]] & SC_STOP_STR))
-		i++;
 	return i;
 }
+
+#ifdef __SSE2__
+/* x with each bit replaced by the XOR of it and all lower bits. */
+static inline uint64_t
+prefix_xor(uint64_t x)
+{
+	x ^= x << 1;
+	x ^= x << 2;
+	x ^= x << 4;
+	x ^= x << 8;
+	x ^= x << 16;
+	x ^= x << 32;
+	return x;
+}
+
+/*
+ * The 64 bytes at p in state *sc, 16 at a time with SSE2, as bit masks: quotes,
+ * what is refused or needs a closer look inside a string (a backslash; a
+ * control byte unless allowed), and outside one ('\'', '.', A-Z but E). With
+ * no backslash inside a string, the bits inside strings are the prefix XOR of
+ * the quotes. Returns 1 with *sc advanced when nothing needs a closer look,
+ * else 0 (prescan_bytes() then takes the block; the first backslash inside a
+ * string is always seen, as the masks before it are exact).
+ */
+static int
+prescan_block(const unsigned char *p, int flags, struct scan *sc)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl_max = _mm_set1_epi8(0x1f), apos = _mm_set1_epi8('\'');
+	const __m128i dot = _mm_set1_epi8('.'), upper_e = _mm_set1_epi8('E');
+	const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1);
+	const __m128i ctl_on = (flags & MODEL_PARSE_ALLOW_CONTROL) ?
+	    _mm_setzero_si128() : _mm_set1_epi8(-1);
+	__m128i v, in_bad, out_bad, high = _mm_setzero_si128();
+	uint64_t q = 0, ib = 0, ob = 0, inside;
+	int j;
+
+	for (j = 0; j < 4; j++) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j));
+		high = _mm_or_si128(high, v);
+		in_bad = _mm_or_si128(_mm_cmpeq_epi8(v, bslash), _mm_and_si128(ctl_on,
+		    _mm_cmpeq_epi8(_mm_min_epu8(v, ctl_max), v)));
+		out_bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, upper_e), _mm_and_si128(
+		    _mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z)));
+		out_bad = _mm_or_si128(out_bad, _mm_or_si128(_mm_cmpeq_epi8(v, apos),
+		    _mm_cmpeq_epi8(v, dot)));
+		q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) <<
+		    (16 * j);
+		ib |= (uint64_t)(unsigned)_mm_movemask_epi8(in_bad) << (16 * j);
+		ob |= (uint64_t)(unsigned)_mm_movemask_epi8(out_bad) << (16 * j);
+	}
+	inside = prefix_xor(q) ^ (sc->in_string ? ~(uint64_t)0 : 0);
+	if ((ib & inside) != 0 || (ob & ~inside) != 0)
+		return 0;
+	if (_mm_movemask_epi8(high) != 0)
+		sc->high = 1;
+	sc->in_string = (int)(inside >> 63);
+	return 1;
+}
+#endif
 
 /* Returns -1 (err set) to refuse, else 1 if a byte >= 0x80 was seen, else 0. */
 static int
 prescan(const char *body, size_t len, int flags, char *err, size_t errlen)
 {
 	const unsigned char *p = (const unsigned char *)body;
+	struct scan sc = { 0, 0 };
 	size_t i = 0;
-	int high = 0;
-	unsigned char c;
 
-	for (;;) {
-		while (i < len && !(scan_class[p[i]] & SC_STOP_OUT))
-			i++;
-		if (i >= len)
-			return high;
-		c = p[i++];
-		if (c >= 0x80) {
-			high = 1;
+#ifdef __SSE2__
+	unsigned char tail[64];
+
+	while (i + 64 <= len) {
+		if (prescan_block(p + i, flags, &sc)) {
+			i += 64;
 			continue;
 		}
-		if (c == '\'' || (c >= 'A' && c <= 'Z')) {
-			seterr(err, errlen, "%s", "unexpected character");
+		if ((i = prescan_bytes(p, i, i + 64, len, flags, &sc, err,
+		    errlen)) == (size_t)-1)
 			return -1;
-		}
-		if (c == '.') {
-			if (i >= len || p[i] < '0' || p[i] > '9') {
-				seterr(err, errlen, "%s", "fraction without digits");
-				return -1;
-			}
-			continue;
-		}
-		/* c == '"': a string, up to its closing quote */
-		for (;;) {
-			i = skip_string_run(p, i, len);
-			if (i >= len)
-				return high;	/* unterminated: json-c says so */
-			c = p[i++];
-			if (c == '"')
-				break;
-			if (c == '\\') {
-				if (i < len && p[i] >= 0x80)
-					high = 1;
-				i++;		/* the escaped byte is json-c's to judge */
-			} else if (c >= 0x80)
-				high = 1;
-			else if (!(flags & MODEL_PARSE_ALLOW_CONTROL)) {
-				seterr(err, errlen, "%s",
-				    "illegal unquoted control character in string");
-				return -1;
-			}
-		}
 	}
+	if (i < len) {
+		/* the rest padded with spaces, harmless in and out of strings */
+		memcpy(tail, p + i, len - i);
+		memset(tail + (len - i), ' ', sizeof(tail) - (len - i));
+		if (prescan_block(tail, flags, &sc))
+			i = len;
+	}
+#endif
+	if (prescan_bytes(p, i, len, len, flags, &sc, err, errlen) == (size_t)-1)
+		return -1;
+	return sc.high;
 }
 
 /*

@@ -806,6 +806,74 @@ test_decode_paths(void)
 	sbuf_free(&t);
 }
 
+/* model_parse_flags() of pre + n 'a's + post: "" if it parses, else its err. */
+static const char *
+parse_padded(int n, const char *pre, const char *post, int flags, const char *want)
+{
+	static char err[256];
+	struct sbuf t = SBUF_INIT;
+	struct json_object *o, *v;
+
+	sbuf_adds(&t, pre);
+	while (n-- > 0)
+		sbuf_addc(&t, 'a');
+	sbuf_adds(&t, post);
+	err[0] = '\0';
+	o = model_parse_flags(t.s, t.len, flags, err, sizeof(err));
+	if (o != NULL && want != NULL && (!json_object_object_get_ex(o, "k", &v) ||
+	    strcmp(json_object_get_string(v), want) != 0))
+		snprintf(err, sizeof(err), "value %s", json_object_get_string(v));
+	json_object_put(o);
+	sbuf_free(&t);
+	return err;
+}
+
+/*
+ * The pre-pass takes 64 bytes at a time and the rest padded: every refusal and
+ * every escape must be seen wherever it falls against those blocks.
+ */
+static void
+test_prescan_blocks(void)
+{
+	char want[256];
+	int n, bad[9] = { 0 };
+
+	for (n = 0; n <= 150; n++) {
+		bad[0] += strcmp(parse_padded(n, "{\"k\":\"", "\",\"v\":NaN}", 0, NULL),
+		    "unexpected character") != 0;
+		bad[1] += strcmp(parse_padded(n, "{\"k\":\"", "\",\"v\":1.}", 0, NULL),
+		    "fraction without digits") != 0;
+		bad[2] += strcmp(parse_padded(n, "{\"v\":1.5,\"w\":1E2,\"k\":\"", "\"}", 0,
+		    NULL), "") != 0;
+		bad[3] += strcmp(parse_padded(n, "{\"k\":\"", "\t\"}", 0, NULL),
+		    "illegal unquoted control character in string") != 0;
+		bad[4] += strcmp(parse_padded(n, "{\"k\":\"", "\t\"}",
+		    MODEL_PARSE_ALLOW_CONTROL, NULL), "") != 0;
+		bad[5] += parse_padded(n, "{\"k\":\"", "\xff\"}", 0, NULL)[0] == '\0';
+		snprintf(want, sizeof(want), "%.*s\"'QX.\\{AB", n,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaa");
+		bad[6] += strcmp(parse_padded(n, "{\"k\":\"", "\\\"'QX.\\\\{\\u0041B\"}", 0,
+		    want), "") != 0;
+		bad[7] += strcmp(parse_padded(n, "{\"k\":\"", "\\\"\",\"v\":TRUE}", 0, NULL),
+		    "unexpected character") != 0;
+		bad[8] += strcmp(parse_padded(n, "{\"k\":\"", "\\\\\",'v':1}", 0, NULL),
+		    "unexpected character") != 0;
+	}
+	ok(bad[0] == 0, "NaN after a string of 0..150 bytes refused (%d wrong)", bad[0]);
+	ok(bad[1] == 0, "\"1.\" refused at any offset (%d wrong)", bad[1]);
+	ok(bad[2] == 0, "1.5 and 1E2 accepted at any offset (%d wrong)", bad[2]);
+	ok(bad[3] == 0, "raw control character refused at any offset (%d wrong)", bad[3]);
+	ok(bad[4] == 0, "... tolerated with ALLOW_CONTROL (%d wrong)", bad[4]);
+	ok(bad[5] == 0, "invalid UTF-8 noticed at any offset (%d wrong)", bad[5]);
+	ok(bad[6] == 0, "escapes and specials inside strings at any offset (%d wrong)",
+	    bad[6]);
+	ok(bad[7] == 0, "an escaped quote does not end a string (%d wrong)", bad[7]);
+	ok(bad[8] == 0, "an escaped backslash does not escape the quote (%d wrong)",
+	    bad[8]);
+}
+
 static void
 test_speed(void)
 {
@@ -844,6 +912,7 @@ main(void)
 	test_coercions();
 	test_escapes();
 	test_refusals();
+	test_prescan_blocks();
 	test_keys_display();
 	test_ownership();
 	test_decode_paths();
