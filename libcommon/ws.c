@@ -47,7 +47,6 @@
 #include "ws.h"
 
 #define WS_MAX_QUEUED	(4u << 20)	/* outbound bytes per session */
-#define PENDING_MAX	1024		/* adoptions waiting for the loop */
 #define MAX_FDS		32
 #define MAX_TIMERS	32
 #define LINGER_MS	1000
@@ -810,7 +809,10 @@ ws_server_adopt(struct ws_server *s, int ep, int fd, const char *extra, size_t e
 	struct pending *p;
 
 	pthread_mutex_lock(&s->mtx);
-	if (s->detached || s->stop_req || !s->running || s->npending >= PENDING_MAX) {
+	/* Admission bounds open + pending sessions by ws_max_connections; a
+	 * session answered 101 is not dropped because the loop is behind (a
+	 * burst of reconnects on a busy machine). */
+	if (s->detached || s->stop_req || !s->running || s->npending >= s->max_conns) {
 		pthread_mutex_unlock(&s->mtx);
 		close_urh(fd, urh);
 		return;
