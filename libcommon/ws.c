@@ -17,6 +17,20 @@
  * they go out at frame boundaries of ours, so pings are answered at once and
  * frames never interleave (a frame one side has begun is finished first).
  *
+ * Fan-out: one frame to many sessions (ws_fanout_add, ws_fanout_send). The
+ * loop thread sorts the recipients first: a session with something queued
+ * (ours or wslay's) queues the frame by reference; one that would overflow
+ * is closed; the rest are "direct", each needing one send(2) of the shared
+ * bytes. On loopback most of a send(2) is the receiver's TCP work done in the
+ * sender's call (~6-10 us each), so from fan_min direct recipients up the loop
+ * thread lends them to a small pool of sender threads for the call: everyone,
+ * the loop thread included, claims chunks of the recipient array from one
+ * atomic cursor and records each send's result in the array; nothing else of a
+ * session is touched off the loop thread. After the join the loop thread alone
+ * queues partial writes, marks failed sessions and arms EPOLLOUT. A helper that
+ * is slow to wake only finds the work taken, so a busy machine degrades to the
+ * single-threaded fan-out, never behind it.
+ *
  * Closing: when wslay has nothing left to read or write (close frames
  * exchanged, a fatal error, or our close went unanswered for LINGER_MS) the
  * socket is half-closed and briefly drained (so unread input does not turn our
@@ -52,6 +66,10 @@
 #define LINGER_MS	1000
 #define MAX_EVENTS	256
 #define RECV_TURN	(64u << 10)	/* input read per session per event */
+#define FAN_SENDERS_MAX	16		/* sender threads, the loop thread included */
+#define FAN_SENDERS_DEF	4		/* at most, by default (and no more than CPUs) */
+#define FAN_MIN_DEF	128		/* direct recipients before the pool helps */
+#define FAN_CHUNK	16		/* recipients claimed at a time */
 
 enum wtype { W_WAKE, W_FD, W_CONN };
 
@@ -90,6 +108,33 @@ struct qent {
 	size_t		 off;		/* bytes of f already written */
 };
 
+/* A recipient of a fan-out. fd and n are what a sender thread may touch. */
+struct fan_ent {
+	struct ws_conn	*c;
+	int		 fd;
+	ssize_t		 n;		/* bytes written, -1 broken */
+};
+
+/* Sender threads. A job is open from the loop thread's broadcast until it has
+ * claimed the last chunk itself; it then waits for the helpers that joined. */
+struct fan_pool {
+	pthread_mutex_t	 mtx;		/* guards the fields up to next */
+	pthread_cond_t	 work;		/* a job opened, or stop */
+	pthread_cond_t	 done;		/* the last helper left the job */
+	pthread_t	 th[FAN_SENDERS_MAX];
+	int		 nth;		/* helpers running */
+	int		 stop;
+	int		 open;		/* helpers may join the current job */
+	int		 active;	/* helpers inside it */
+	uint64_t	 gen;		/* job number */
+	const char	*data;		/* the job: the frame's bytes... */
+	size_t		 len;
+	struct fan_ent	*ent;		/* ...to ent[0..n) */
+	size_t		 n;
+	_Atomic size_t	 next;		/* first entry nobody claimed yet */
+	_Atomic uint64_t helped;	/* frames helpers wrote (stats, tests) */
+};
+
 struct ws_conn {
 	struct watcher	 w;
 	struct ws_server *s;
@@ -113,6 +158,7 @@ struct ws_conn {
 	int		 wslay_blocked;	/* wslay stopped inside a frame (EAGAIN) */
 	int		 wslay_out;	/* wslay may have a frame to write */
 	size_t		 rbudget;	/* input this turn may still read */
+	uint64_t	 fan_gen;	/* == s->fan_gen: staged for the next fan-out */
 	STAILQ_HEAD(, qent) outq;	/* our frames, in order */
 	size_t		 outq_bytes;	/* unwritten bytes in outq */
 	LIST_ENTRY(ws_conn) link;	/* endpoint's open sessions */
@@ -159,6 +205,12 @@ struct ws_server {
 	struct conn_list	 dead;
 	struct conn_list	 closing;
 	struct sbuf		 scratch;
+	struct fan_ent		*fan;		/* staged recipients */
+	size_t			 nfan, fancap;
+	uint64_t		 fan_gen;
+	size_t			 fan_min;	/* direct recipients before the pool helps */
+
+	struct fan_pool		 pool;
 };
 
 static void	conn_finish(struct ws_conn *);
@@ -645,14 +697,15 @@ ws_frame_text(const char *msg, size_t len)
 	return o.r;
 }
 
-int
-ws_send_frame(struct ws_conn *c, struct rbuf *f)
+/* First half of a send: -1 refused (the session is closing, or is closed now
+ * for the bound), 0 queued behind what it already has, 1 the caller writes f
+ * to c->fd at once and hands the result to send_end(). An idle session's wslay
+ * state is not read (wslay_out): a fan-out to 10,000 sessions pays for the
+ * send(2) and little else. A close wslay sent sets closing in the same
+ * conn_service(). */
+static int
+send_begin(struct ws_conn *c, struct rbuf *f)
 {
-	ssize_t n = 0;
-
-	/* An idle session's wslay state is not read here (wslay_out): a fan-out
-	 * to 10,000 sessions pays for the send(2) and little else. A close wslay
-	 * sent sets closing in the same conn_service(). */
 	if (c->closing || c->dead || c->broken)
 		return -1;
 	if (c->outq_bytes + f->len > WS_MAX_QUEUED) {
@@ -670,16 +723,34 @@ ws_send_frame(struct ws_conn *c, struct rbuf *f)
 		outq_push(c, f, 0);
 		return 0;
 	}
-	if ((n = sock_write(c->fd, f->data, f->len)) == -1) {
+	return 1;
+}
+
+/* Second half: n bytes of f were written (-1: the socket is broken). The
+ * usual whole write touches nothing of the session. */
+static int
+send_end(struct ws_conn *c, struct rbuf *f, ssize_t n)
+{
+	if (n == (ssize_t)f->len)
+		return 0;
+	if (n == -1) {
 		c->broken = 1;		/* on_close must not run under the caller */
 		mark_dirty(c);
 		return -1;
 	}
-	if ((size_t)n < f->len) {
-		outq_push(c, f, (size_t)n);
-		set_events(c, c->events | EPOLLOUT);
-	}
+	outq_push(c, f, (size_t)n);
+	set_events(c, c->events | EPOLLOUT);
 	return 0;
+}
+
+int
+ws_send_frame(struct ws_conn *c, struct rbuf *f)
+{
+	int rc;
+
+	if ((rc = send_begin(c, f)) != 1)
+		return rc;
+	return send_end(c, f, sock_write(c->fd, f->data, f->len));
 }
 
 int
@@ -760,6 +831,202 @@ ws_foreach(struct ws_server *s, int ep, void (*fn)(struct ws_conn *, void *), vo
 			if (!c->closing && !c->dead)
 				fn(c, arg);
 	}
+}
+
+/* ------------------------------------------------------------------ fan-out */
+
+/* Write the frame to the entries this thread claims; how many it wrote. */
+static size_t
+fan_share(struct fan_pool *p, struct fan_ent *ent, size_t n, const char *data, size_t len)
+{
+	size_t i, end, done = 0;
+
+	while ((i = atomic_fetch_add(&p->next, FAN_CHUNK)) < n) {
+		end = n - i < FAN_CHUNK ? n : i + FAN_CHUNK;
+		done += end - i;
+		for (; i < end; i++)
+			ent[i].n = sock_write(ent[i].fd, data, len);
+	}
+	return done;
+}
+
+static void *
+fan_helper(void *arg)
+{
+	struct fan_pool *p = arg;
+	struct fan_ent *ent;
+	const char *data;
+	uint64_t seen = 0;
+	size_t n, len, done;
+
+	pthread_mutex_lock(&p->mtx);
+	for (;;) {
+		while (!p->stop && (!p->open || p->gen == seen))
+			pthread_cond_wait(&p->work, &p->mtx);
+		if (p->stop)
+			break;
+		seen = p->gen;
+		p->active++;
+		data = p->data;
+		len = p->len;
+		ent = p->ent;
+		n = p->n;
+		pthread_mutex_unlock(&p->mtx);
+		done = fan_share(p, ent, n, data, len);
+		if (done > 0)
+			atomic_fetch_add(&p->helped, done);
+		pthread_mutex_lock(&p->mtx);
+		if (--p->active == 0)
+			pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mtx);
+	return NULL;
+}
+
+/* Loop thread: the n direct entries written by the pool and this thread. No
+ * lock is held while sending; the join is the happens-before edge for ent[]. */
+static void
+fan_run(struct fan_pool *p, struct fan_ent *ent, size_t n, struct rbuf *f)
+{
+	pthread_mutex_lock(&p->mtx);
+	p->data = f->data;
+	p->len = f->len;
+	p->ent = ent;
+	p->n = n;
+	atomic_store(&p->next, 0);
+	p->open = 1;
+	p->gen++;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mtx);
+	(void)fan_share(p, ent, n, f->data, f->len);
+	pthread_mutex_lock(&p->mtx);
+	p->open = 0;
+	while (p->active > 0)
+		pthread_cond_wait(&p->done, &p->mtx);
+	pthread_mutex_unlock(&p->mtx);
+}
+
+/* Start the helpers: senders (the loop thread included) from
+ * ARTEMIS_WS_SENDERS, else min(online CPUs, FAN_SENDERS_DEF). */
+static void
+fan_start(struct ws_server *s)
+{
+	struct fan_pool *p = &s->pool;
+	const char *e;
+	long cpus, senders;
+
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	senders = cpus < FAN_SENDERS_DEF ? cpus : FAN_SENDERS_DEF;
+	if ((e = getenv("ARTEMIS_WS_SENDERS")) != NULL && *e != '\0')
+		senders = strtol(e, NULL, 10);
+	if (senders < 1)
+		senders = 1;
+	if (senders > FAN_SENDERS_MAX)
+		senders = FAN_SENDERS_MAX;
+	s->fan_min = FAN_MIN_DEF;
+	if ((e = getenv("ARTEMIS_WS_FANOUT_MIN")) != NULL && *e != '\0' &&
+	    strtol(e, NULL, 10) > 0)
+		s->fan_min = (size_t)strtol(e, NULL, 10);
+	pthread_mutex_init(&p->mtx, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (p->nth = 0; p->nth < senders - 1; p->nth++)
+		if ((errno = pthread_create(&p->th[p->nth], NULL, fan_helper, p)) != 0) {
+			log_warn("ws: sender thread");
+			break;
+		}
+	s->fan_gen = 1;
+}
+
+static void
+fan_stop(struct ws_server *s)
+{
+	struct fan_pool *p = &s->pool;
+	int i;
+
+	pthread_mutex_lock(&p->mtx);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mtx);
+	for (i = 0; i < p->nth; i++)
+		if ((errno = pthread_join(p->th[i], NULL)) != 0)
+			fatal("ws: pthread_join sender");
+	p->nth = 0;
+}
+
+void
+ws_fanout_add(struct ws_server *s, struct ws_conn *c)
+{
+	struct fan_ent *n;
+	size_t cap;
+
+	if (c->closing || c->dead || c->broken || c->fan_gen == s->fan_gen)
+		return;
+	if (s->nfan == s->fancap) {
+		/* Each open session at most once: bounded by ws_max_connections. */
+		cap = s->fancap ? s->fancap * 2 : 256;
+		if ((n = reallocarray(s->fan, cap, sizeof(*n))) == NULL)
+			fatal("ws: fan-out of %zu sessions", cap);
+		s->fan = n;
+		s->fancap = cap;
+	}
+	c->fan_gen = s->fan_gen;
+	s->fan[s->nfan++].c = c;
+}
+
+void
+ws_fanout_add_endpoint(struct ws_server *s, int ep)
+{
+	struct ws_conn *c;
+	size_t i;
+
+	for (i = 0; i < s->neps; i++) {
+		if (ep >= 0 && (size_t)ep != i)
+			continue;
+		LIST_FOREACH(c, &s->open[i], link)
+			ws_fanout_add(s, c);
+	}
+}
+
+size_t
+ws_fanout_send(struct ws_server *s, struct rbuf *f)
+{
+	struct fan_ent *e;
+	size_t i, k = 0, staged = s->nfan, sent = 0;
+
+	for (i = 0; i < staged; i++) {
+		e = &s->fan[i];
+		switch (send_begin(e->c, f)) {
+		case 1:
+			s->fan[k].c = e->c;
+			s->fan[k].fd = e->c->fd;
+			s->fan[k].n = -1;
+			k++;
+			break;
+		case 0:
+			sent++;
+			break;
+		default:
+			break;
+		}
+	}
+	s->nfan = 0;
+	s->fan_gen++;
+	if (k >= s->fan_min && s->pool.nth > 0)
+		fan_run(&s->pool, s->fan, k, f);
+	else
+		for (i = 0; i < k; i++)
+			s->fan[i].n = sock_write(s->fan[i].fd, f->data, f->len);
+	for (i = 0; i < k; i++)
+		if (send_end(s->fan[i].c, f, s->fan[i].n) == 0)
+			sent++;
+	return sent;
+}
+
+uint64_t
+ws_fanout_helped(struct ws_server *s)
+{
+	return atomic_load(&s->pool.helped);
 }
 
 size_t
@@ -1067,6 +1334,10 @@ server_free(struct ws_server *s)
 	free(s->open);
 	free((void *)(uintptr_t)s->counts);
 	sbuf_free(&s->scratch);
+	free(s->fan);
+	pthread_mutex_destroy(&s->pool.mtx);
+	pthread_cond_destroy(&s->pool.work);
+	pthread_cond_destroy(&s->pool.done);
 	close(s->epfd);
 	close(s->evfd);
 	pthread_mutex_destroy(&s->mtx);
@@ -1119,6 +1390,7 @@ ws_server_start(const struct config *c, const struct ws_endpoint *eps, size_t ne
 		fatal("ws: epoll_ctl");
 	if (ws_loop_add_timer(s, s->check_ms, ttl_check, s) == -1)
 		fatalx("ws: timer");
+	fan_start(s);
 	s->running = 1;
 	if ((errno = pthread_create(&s->thread, NULL, loop_main, s)) != 0)
 		fatal("ws: pthread_create");
@@ -1168,6 +1440,7 @@ ws_server_stop(struct ws_server *s)
 		wake_loop(s);
 		if ((errno = pthread_join(s->thread, NULL)) != 0)
 			fatal("ws: pthread_join");
+		fan_stop(s);
 		pthread_mutex_lock(&s->mtx);
 		s->running = 0;
 		pthread_mutex_unlock(&s->mtx);

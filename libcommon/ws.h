@@ -3,9 +3,20 @@
  * over), RFC 6455 framing with wslay, handshake accept key with libmd SHA-1.
  *
  * ONE event-loop thread owns every upgraded socket (epoll). All callbacks run on
- * that thread, and ws_send_text()/ws_close()/ws_foreach() may only be called from it
- * (from callbacks, timers or fd handlers registered here). Other threads hand work
- * to the loop with ws_loop_add_fd() on an eventfd/pipe/nng fd of their own.
+ * that thread, and ws_send_text()/ws_close()/ws_foreach()/ws_fanout_*() may only be
+ * called from it (from callbacks, timers or fd handlers registered here). Other
+ * threads hand work to the loop with ws_loop_add_fd() on an eventfd/pipe/nng fd of
+ * their own.
+ *
+ * The one exception is a fan-out's send(2)s: ws_fanout_send() to many sessions
+ * (ARTEMIS_WS_FANOUT_MIN, default 128, with nothing queued) lends their sockets,
+ * for the duration of the call only, to a small pool of sender threads
+ * (ARTEMIS_WS_SENDERS in all, the loop thread included; default min(online CPUs,
+ * 4); 1 = none). Those threads do nothing but one non-blocking send(2) of the
+ * shared encoded frame per session and record its result; the loop thread sends
+ * its own share, joins them, then alone queues partial writes, closes failed
+ * sessions and arms EPOLLOUT. No session state is touched off the loop thread, no
+ * lock is held during a send, nothing is allocated per frame.
  *
  *  - text messages delivered whole (fragments reassembled) up to config
  *    ws_max_message; larger -> close 1009;
@@ -80,6 +91,19 @@ void		 ws_conn_set_data(struct ws_conn *, void *);
 int		 ws_conn_endpoint(struct ws_conn *);
 const char	*ws_conn_remote_ip(struct ws_conn *);
 uint64_t	 ws_conn_id(struct ws_conn *);	/* unique, never reused */
+
+/* Loop-thread only: one frame to many sessions. Stage each recipient with
+ * ws_fanout_add() (a session staged twice, closing or closed is skipped) or every
+ * open session of an endpoint (-1 = all) with ws_fanout_add_endpoint(), then
+ * ws_fanout_send(): as ws_send_frame() to each staged session, in one call, the
+ * send(2)s spread over the sender threads when there are many; clears the
+ * staging. Returns the sessions that took the frame (sent or queued). Stage and
+ * send in the same callback (a staged session must not be freed in between). */
+void		 ws_fanout_add(struct ws_server *, struct ws_conn *);
+void		 ws_fanout_add_endpoint(struct ws_server *, int endpoint);
+size_t		 ws_fanout_send(struct ws_server *, struct rbuf *frame);
+/* Any thread: frames written by the sender threads so far (not the loop's). */
+uint64_t	 ws_fanout_helped(struct ws_server *);
 
 /* Loop-thread only: call fn for every open session of endpoint (-1 = all). */
 void		 ws_foreach(struct ws_server *, int endpoint,

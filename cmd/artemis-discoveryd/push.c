@@ -189,19 +189,15 @@ push_endpoints(struct ws_endpoint *eps)
 	eps[EP_ALL_INSTANCE_CHANGE].on_text = on_text_ignored;
 }
 
-static void
-send_frame(struct ws_conn *c, void *arg)
-{
-	(void)ws_send_frame(c, arg);	/* -1: ws.c closes the laggard */
-}
-
-/* The frame is encoded once and written to each subscriber straight from the
- * same buffer; only a subscriber whose socket is full keeps a reference. */
+/* The frame is encoded once and written to each subscriber (and every
+ * all-instance-change session) straight from the same buffer, in one fan-out:
+ * ws.c spreads the send(2)s of a large one over its sender threads; only a
+ * session whose socket is full keeps a reference, one past its bound is closed. */
 void
 push_change(const char *service_id, const char *type, const char *json, size_t len)
 {
 	struct sublist key, *l;
-	struct sub *s, *next;
+	struct sub *s;
 	struct sbuf b = SBUF_INIT;
 	struct rbuf *f;
 
@@ -213,15 +209,11 @@ push_change(const char *service_id, const char *type, const char *json, size_t l
 	if (f == NULL)
 		return;
 	key.service_id = (char *)service_id;
-	if ((l = RB_FIND(sublists, &lists, &key)) != NULL) {
-		/* A failed send never closes its session under us (ws.c finishes
-		 * it later), but fetch the next one first all the same. */
-		for (s = TAILQ_FIRST(&l->subs); s != NULL; s = next) {
-			next = TAILQ_NEXT(s, by_svc);
-			send_frame(s->conn, f);
-		}
-	}
-	ws_foreach(env->ws, EP_ALL_INSTANCE_CHANGE, send_frame, f);
+	if ((l = RB_FIND(sublists, &lists, &key)) != NULL)
+		TAILQ_FOREACH(s, &l->subs, by_svc)
+			ws_fanout_add(env->ws, s->conn);
+	ws_fanout_add_endpoint(env->ws, EP_ALL_INSTANCE_CHANGE);
+	(void)ws_fanout_send(env->ws, f);	/* failures: ws.c closes the laggards */
 	rbuf_unref(f);
 }
 
