@@ -19,9 +19,16 @@
  *    is not counted: this is the frame "at the subscriber";
  *  - read: when this program had read the response to when it had read the
  *    frame (what a single-threaded client on the same cores observes).
+ * registryd tells discoveryd before it answers, so on a busy machine a frame can
+ * reach the subscriber before the response reaches the client: such samples are
+ * negative and kept.
  * Prints one line:
  *
- *   kp50_ms kp99_ms kmax_ms rp50_ms rp99_ms rmax_ms samples missed
+ *   kp50_ms kp99_ms kmax_ms rp50_ms rp99_ms rmax_ms samples missed first_ms spread_ms
+ *
+ * first_ms and spread_ms say where the time goes (kernel clock, medians over the
+ * rounds): the first subscriber's frame (the server's path from registryd's
+ * response to its first send) and the last's minus the first's (the fan-out).
  *
  * "missed" counts (round, subscriber) pairs with no frame within 2 s; samples
  * without a kernel timestamp are reported on stderr (none expected).
@@ -55,24 +62,34 @@ struct round {
 	int64_t	 t0_kern;	/* CLOCK_REALTIME, response's kernel arrival */
 	int64_t	*lat_read, *lat_kern;
 	size_t	 nread, nkern, nots;
+	int64_t	 first, last;	/* this round's earliest and latest, kernel clock */
 };
 
 static struct sub *subs;
 static int	 nsubs, ep, pending;	/* live sessions without the marker yet */
+static int	 ended_close, ended_eof, ended_err, close_code;	/* sessions lost */
 static char	 rdbuf[RDBUF];
 
 static void
 sub_mark(struct sub *s, struct round *rd, int64_t rx_ns)
 {
+	int64_t l;
+
 	s->got = 1;
 	pending--;
 	if (rd->lat_read == NULL)
 		return;
 	rd->lat_read[rd->nread++] = bn_now_ns() - rd->t0_read;
-	if (rx_ns != 0 && rd->t0_kern != 0)
-		rd->lat_kern[rd->nkern++] = rx_ns - rd->t0_kern;
-	else
+	if (rx_ns == 0 || rd->t0_kern == 0) {
 		rd->nots++;
+		return;
+	}
+	l = rx_ns - rd->t0_kern;
+	rd->lat_kern[rd->nkern++] = l;
+	if (rd->first == 0 || l < rd->first)
+		rd->first = l;
+	if (l > rd->last)
+		rd->last = l;
 }
 
 /* Parse the frames in buf; keep a partial one. */
@@ -87,6 +104,12 @@ sub_parse(struct sub *s, const char *buf, size_t len, const char *marker, size_t
 
 	while ((n = bn_ws_parse(buf + used, len - used, &op, &payload, &plen)) > 0) {
 		used += (size_t)n;
+		if (op == 0x8) {
+			close_code = plen >= 2 ? (unsigned char)payload[0] << 8 |
+			    (unsigned char)payload[1] : 0;
+			ended_close++;
+			return -1;
+		}
 		if (op != 0x1)
 			continue;
 		if (!s->got && memmem(payload, plen, marker, mlen) != NULL)
@@ -130,10 +153,16 @@ sub_read(struct sub *s, const char *marker, size_t mlen, struct round *rd)
 			have = s->carry_len;
 		}
 		r = bn_recv_ts(s->fd, rdbuf + have, RDBUF - have, &rx_ns);
-		if (r == 0)
+		if (r == 0) {
+			ended_eof++;
 			return -1;
-		if (r == -1)
-			return errno == EAGAIN ? 0 : -1;
+		}
+		if (r == -1 && errno == EAGAIN)
+			return 0;
+		if (r == -1) {
+			ended_err++;
+			return -1;
+		}
 		if (sub_parse(s, rdbuf, have + (size_t)r, marker, mlen, rd, rx_ns) == -1)
 			return -1;
 		if ((size_t)r < RDBUF - have)
@@ -206,6 +235,7 @@ main(int argc, char *argv[])
 	    BENCH_REGION "\",\"zoneId\":\"" BENCH_ZONE "\"}";
 	char frame[256], marker[32];
 	struct round rd, warm;
+	int64_t *firsts, *spreads;
 	int dport, rport, rounds, rfd, i, r, missed = 0, pend = 0;
 	unsigned id = 900000000u;
 
@@ -225,7 +255,10 @@ main(int argc, char *argv[])
 	memset(&warm, 0, sizeof(warm));
 	rd.lat_read = calloc((size_t)nsubs * (size_t)rounds, sizeof(*rd.lat_read));
 	rd.lat_kern = calloc((size_t)nsubs * (size_t)rounds, sizeof(*rd.lat_kern));
-	if (subs == NULL || rd.lat_read == NULL || rd.lat_kern == NULL ||
+	firsts = calloc((size_t)rounds, sizeof(*firsts));
+	spreads = calloc((size_t)rounds, sizeof(*spreads));
+	if (subs == NULL || rd.lat_read == NULL || rd.lat_kern == NULL || firsts == NULL ||
+	    spreads == NULL ||
 	    (ep = epoll_create1(0)) == -1)
 		return 1;
 	size_t flen = bn_ws_frame(frame, sizeof(frame), cfg, sizeof(cfg) - 1);
@@ -268,19 +301,30 @@ main(int argc, char *argv[])
 		snprintf(marker, sizeof(marker), "inst-%08u", id);
 		if (register_one(rfd, id++, &rd) == -1)
 			return 1;
+		rd.first = rd.last = 0;
 		missed += collect(marker, &rd, rd.t0_read + 2000000000LL);
+		firsts[r] = rd.first;
+		spreads[r] = rd.last - rd.first;
 	}
+	if (ended_close + ended_eof + ended_err > 0)
+		fprintf(stderr, "push-latency: %d sessions lost: %d closed by the server "
+		    "(last code %d), %d EOF, %d errors\n", ended_close + ended_eof + ended_err,
+		    ended_close, close_code, ended_eof, ended_err);
 	if (rd.nots > 0)
 		fprintf(stderr, "push-latency: %zu of %zu frames without a kernel timestamp\n",
 		    rd.nots, rd.nread);
 	bn_sort_i64(rd.lat_kern, rd.nkern);
 	bn_sort_i64(rd.lat_read, rd.nread);
-	printf("%.3f %.3f %.3f %.3f %.3f %.3f %zu %d\n",
+	bn_sort_i64(firsts, (size_t)rounds);
+	bn_sort_i64(spreads, (size_t)rounds);
+	printf("%.3f %.3f %.3f %.3f %.3f %.3f %zu %d %.3f %.3f\n",
 	    (double)bn_pct(rd.lat_kern, rd.nkern, 50) / 1e6,
 	    (double)bn_pct(rd.lat_kern, rd.nkern, 99) / 1e6,
 	    rd.nkern ? (double)rd.lat_kern[rd.nkern - 1] / 1e6 : 0.0,
 	    (double)bn_pct(rd.lat_read, rd.nread, 50) / 1e6,
 	    (double)bn_pct(rd.lat_read, rd.nread, 99) / 1e6,
-	    rd.nread ? (double)rd.lat_read[rd.nread - 1] / 1e6 : 0.0, rd.nread, missed);
+	    rd.nread ? (double)rd.lat_read[rd.nread - 1] / 1e6 : 0.0, rd.nread, missed,
+	    (double)bn_pct(firsts, (size_t)rounds, 50) / 1e6,
+	    (double)bn_pct(spreads, (size_t)rounds, 50) / 1e6);
 	return 0;
 }
