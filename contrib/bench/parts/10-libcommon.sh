@@ -57,3 +57,22 @@ row "JSON: … plain json_tokener_parse for comparison" "$(fmt_rate "$(jb decode
 row "JSON: … json-c alone, strict, on a reused tokener (the floor under model_parse)" "$(fmt_rate "$(jb decode_tokener_reused)" /s)" "—" "—" "—"
 row "JSON: … of which instance_from_json alone" "$(fmt_rate "$(jb decode_from_json)" /s)" "—" "—" "—"
 row "JSON: decode a 100-instance heartbeat body, per instance, glibc malloc" "$(fmt_rate "$(jb batch100_decode)" /s)" "—" "—" "—"
+# Instructions and cycles per decode, which a busy machine barely moves (the rates
+# above it does): perf stat of json-bench -n at two counts, differenced.
+per_decode() { # [LD_PRELOAD lib] -> "instructions cycles" per decode, or nothing
+	local lo hi
+	lo=$(LD_PRELOAD=${1:-} perf stat -x, -e instructions:u,cycles:u "$BENCH/json-bench" -n 1000 decode 2>&1 >/dev/null |
+		awk -F, '/instructions/ {i=$1} /cycles/ {c=$1} END {print i, c}')
+	hi=$(LD_PRELOAD=${1:-} perf stat -x, -e instructions:u,cycles:u "$BENCH/json-bench" -n 101000 decode 2>&1 >/dev/null |
+		awk -F, '/instructions/ {i=$1} /cycles/ {c=$1} END {print i, c}')
+	echo "$lo $hi" | awk 'NF == 4 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
+		printf "%.1f k instructions, %.1f k cycles", ($3 - $1) / 100000 / 1000, ($4 - $2) / 100000 / 1000 }'
+}
+if command -v perf > /dev/null 2>&1; then
+	pd=$(per_decode)
+	[ -n "$pd" ] && row "JSON: … decode one instance, per instance (perf stat), glibc malloc" "$pd" "—" "—" "—"
+	if [ -n "$mi" ]; then
+		pd=$(per_decode "$mi")
+		[ -n "$pd" ] && row "JSON: … decode one instance, per instance (perf stat), mimalloc" "$pd" "—" "—" "—"
+	fi
+fi
