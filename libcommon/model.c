@@ -64,6 +64,7 @@ seterr(char *err, size_t errlen, const char *fmt, const char *arg)
 struct scan {
 	int	in_string;
 	int	high;		/* a byte >= 0x80 seen */
+	size_t	bad;		/* where a refusal was found */
 };
 
 /*
@@ -91,15 +92,18 @@ prescan_bytes(const unsigned char *p, size_t i, size_t stop, size_t len, int fla
 			} else if (c < 0x20 && !(flags & MODEL_PARSE_ALLOW_CONTROL)) {
 				seterr(err, errlen, "%s",
 				    "illegal unquoted control character in string");
+				sc->bad = i - 1;
 				return (size_t)-1;
 			}
 		} else if (c == '"')
 			sc->in_string = 1;
 		else if (c == '\'' || (c >= 'A' && c <= 'Z' && c != 'E')) {
 			seterr(err, errlen, "%s", "unexpected character");
+			sc->bad = i - 1;
 			return (size_t)-1;
 		} else if (c == '.' && (i >= len || p[i] < '0' || p[i] > '9')) {
 			seterr(err, errlen, "%s", "fraction without digits");
+			sc->bad = i - 1;
 			return (size_t)-1;
 		}
 	}
@@ -166,12 +170,17 @@ prescan_block(const unsigned char *p, int flags, struct scan *sc)
 }
 #endif
 
-/* Returns -1 (err set) to refuse, else 1 if a byte >= 0x80 was seen, else 0. */
+/*
+ * Returns -1 (err set, *bad the offset of the refused byte) to refuse, else 1 if
+ * a byte >= 0x80 was seen, else 0. A refusal also says whether a byte >= 0x80
+ * came before it.
+ */
 static int
-prescan(const char *body, size_t len, int flags, char *err, size_t errlen)
+prescan(const char *body, size_t len, int flags, size_t *bad, int *high_before,
+    char *err, size_t errlen)
 {
 	const unsigned char *p = (const unsigned char *)body;
-	struct scan sc = { 0, 0 };
+	struct scan sc = { 0, 0, 0 };
 	size_t i = 0;
 
 #ifdef __SSE2__
@@ -184,7 +193,7 @@ prescan(const char *body, size_t len, int flags, char *err, size_t errlen)
 		}
 		if ((i = prescan_bytes(p, i, i + 64, len, flags, &sc, err,
 		    errlen)) == (size_t)-1)
-			return -1;
+			goto refused;
 	}
 	if (i < len) {
 		/* the rest padded with spaces, harmless in and out of strings */
@@ -195,8 +204,12 @@ prescan(const char *body, size_t len, int flags, char *err, size_t errlen)
 	}
 #endif
 	if (prescan_bytes(p, i, len, len, flags, &sc, err, errlen) == (size_t)-1)
-		return -1;
+		goto refused;
 	return sc.high;
+refused:
+	*bad = sc.bad;
+	*high_before = sc.high;
+	return -1;
 }
 
 /*
@@ -273,6 +286,13 @@ tok_release_if_big(size_t len)
 	}
 }
 
+static int
+is_container(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_object) ||
+	    json_object_is_type(o, json_type_array);
+}
+
 static struct json_object *
 parse_with(struct json_tokener *tok, const char *body, size_t len, int flags,
     int non_ascii, char *err, size_t errlen)
@@ -280,7 +300,9 @@ parse_with(struct json_tokener *tok, const char *body, size_t len, int flags,
 	struct json_object *o;
 	enum json_tokener_error jerr;
 
+	/* trailing text: see is_container() below */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS |
 	    (non_ascii ? JSON_TOKENER_VALIDATE_UTF8 : 0));
 	o = json_tokener_parse_ex(tok, body, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -299,6 +321,8 @@ parse_with(struct json_tokener *tok, const char *body, size_t len, int flags,
 			seterr(err, errlen, "%s", "request body is null");
 		return NULL;
 	}
+	if (jerr == json_tokener_success && is_container(o))
+		return o;	/* Jackson reads one value and never looks past it */
 	if (jerr != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
 		if (jerr == json_tokener_continue)
 			seterr(err, errlen, "%s", "unexpected end of input");
@@ -312,11 +336,40 @@ parse_with(struct json_tokener *tok, const char *body, size_t len, int flags,
 	return o;
 }
 
+/*
+ * The pre-pass refused the byte at bad. Jackson (2.9, FAIL_ON_TRAILING_TOKENS
+ * off) reads the first value and stops, so the refusal only counts when that
+ * byte is part of it: an object or array that closes before it is the answer.
+ * A scalar there keeps the refusal (Jackson wants a delimiter after a root
+ * scalar, and no request body is one).
+ */
+static struct json_object *
+after_refusal(const char *body, size_t bad, int flags, int high, char *err,
+    size_t errlen)
+{
+	char why[128];
+	struct json_object *o = NULL;
+
+	strlcpy(why, err != NULL && errlen > 0 ? err : "", sizeof(why));
+	if (bad > 0)
+		o = parse_with(tok_get(), body, bad, flags, high, NULL, 0);
+	tok_release_if_big(bad);
+	if (o != NULL && is_container(o)) {
+		if (err != NULL && errlen > 0)
+			err[0] = '\0';
+		return o;
+	}
+	json_object_put(o);
+	seterr(err, errlen, "%s", why);
+	return NULL;
+}
+
 struct json_object *
 model_parse_flags(const char *body, size_t len, int flags, char *err, size_t errlen)
 {
 	struct json_object *o;
-	int non_ascii;
+	size_t bad = 0;
+	int non_ascii, high = 0;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -324,8 +377,8 @@ model_parse_flags(const char *body, size_t len, int flags, char *err, size_t err
 		seterr(err, errlen, "%s", "empty or oversized body");
 		return NULL;
 	}
-	if ((non_ascii = prescan(body, len, flags, err, errlen)) == -1)
-		return NULL;
+	if ((non_ascii = prescan(body, len, flags, &bad, &high, err, errlen)) == -1)
+		return after_refusal(body, bad, flags, high, err, errlen);
 	o = parse_with(tok_get(), body, len, flags, non_ascii, err, errlen);
 	tok_release_if_big(len);
 	return o;

@@ -181,3 +181,22 @@ counts_are() { [ "$(counts "$1")" = "$2" ]; }
 	stop_daemon artemis-discoveryd KILL || true
 	wait_until counts_are "$REG" 0,0
 }
+
+@test "text after the first JSON value of a body is not read, as Jackson 2.9 does (§1.2)" {
+	start_daemon artemis-registryd
+	i=$(instance svc.trail i-1)
+	run post_json "$REG" /api/registry/register.json "{\"instances\":[$i]} x 'y' NaN"
+	[ "$(last_status)" = 200 ]
+	echo "$output" | jq -e '.responseStatus.errorCode == "success"'
+	run post_json "$REG" /api/registry/heartbeat.json "{\"instances\":[$i]}{}"
+	[ "$(last_status)" = 200 ]
+	echo "$output" | jq -e '.responseStatus.errorCode == "success"'
+	# a bad byte inside the value is still a 400
+	run post_json "$REG" /api/registry/register.json "{\"instances\":[$i] x}"
+	[ "$(last_status)" = 400 ]
+	# the heartbeat WebSocket reads the value, not the canned answer for bad input
+	run python3 "$WS" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" \
+	    -s "{\"instances\":[$(instance svc.trail i-2)]} X" -n 1 -t 5
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.failedInstances | length == 1'
+}

@@ -411,6 +411,40 @@ test_escapes(void)
 	    "\"url\":null,\"zoneId\":null}"), "decoded escapes re-encode the Jackson way");
 }
 
+/* Jackson 2.9 reads the first value of a body and never looks past it. */
+static void
+test_trailing(void)
+{
+	static const char *after[] = {
+		"{\"serviceId\":\"s\"} x", "{\"serviceId\":\"s\"}{}",
+		"{\"serviceId\":\"s\"} X 'q' .", "{\"serviceId\":\"s\"}\t\x01\xff",
+		"{\"serviceId\":\"s\"}NaN",
+	};
+	struct json_object *o;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		o = model_parse(after[i], strlen(after[i]), err, sizeof(err));
+		ok(o != NULL && err[0] == '\0' && json_object_object_length(o) == 1,
+		    "text after the first object ignored: %s (%s)", after[i], err);
+		json_object_put(o);
+	}
+	o = model_parse("[1] }", 5, err, sizeof(err));
+	ok(o != NULL && json_object_array_length(o) == 1, "after an array too");
+	json_object_put(o);
+	ok(refused("{\"serviceId\":X} "), "a refused byte inside the value still refuses");
+	ok(refused("{\"serviceId\":\"s\" x}"), "garbage inside the value refused");
+	ok(refused("{\"port\":1.} x"), "a bad fraction inside refused");
+	o = model_parse("1 x", 3, err, sizeof(err));
+	ok(o == NULL && err[0] != '\0', "a root scalar with text after it refused");
+	o = model_parse("nullX", 5, err, sizeof(err));
+	ok(o == NULL && err[0] != '\0', "nullX refused (%s)", err);
+	o = model_parse("{\"a\":1", 6, err, sizeof(err));
+	ok(o == NULL && err[0] != '\0',
+	    "truncated object still refused (%s)", err);
+}
+
 static void
 test_refusals(void)
 {
@@ -419,8 +453,7 @@ test_refusals(void)
 	struct json_object *o;
 	int i;
 
-	ok(refused("{\"a\":1} x"), "trailing garbage refused");
-	ok(refused("{\"a\":1}{}"), "second document refused");
+	test_trailing();
 	ok(refused("{'serviceId':'x'}"), "single quotes refused");
 	ok(refused("{\"port\":NaN}"), "NaN refused");
 	ok(refused("{\"port\":-Infinity}"), "Infinity refused");
