@@ -27,12 +27,17 @@
  * the extension pages of a slot are touched only when a long record lands there.
  * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
  * Disk blocks are reserved (fallocate) for header, journal, index and leases at
- * creation, and by the writer for the slots in chunks of 4096 (2.5 MiB) before hwm
- * reaches them; then the chunk's pages are written with zeros (pwritev: the
- * pages were never written) and mapped writable (MADV_POPULATE_WRITE, Linux
- * 5.14) with those of its leases, instead of two page faults per page. Once a
+ * creation, and by the writer for the slots in chunks of 4096 (2.5 MiB) and on to
+ * the next 2 MiB boundary of the file before hwm reaches them; then the chunk's
+ * pages are written with zeros (pwritev: the pages were never written), which
+ * puts them in the page cache as 2 MiB folios, and mapped writable
+ * (MADV_POPULATE_WRITE, Linux 5.14) with those of its leases, instead of two
+ * page faults per page. Every mapping asks for transparent huge pages
+ * (MADV_HUGEPAGE) up to the extension array, so 2 MiB folios are mapped with
+ * one TLB entry (FilePmdMapped in smaps) and pages read back after a restart
+ * come in such folios; the extension array keeps 4 KiB pages. Once a
  * table grows past its first chunk, a thread of the writer's process (the
- * backer, table.c) does this up to 4 chunks ahead of hwm while the writer fills
+ * backer, table.c) does this up to 16 chunks ahead of hwm while the writer fills
  * the current one; the writer waits for it only when it is behind. The
  * extension array is reserved lazily, 32 extensions (12 KiB, 3 pages) at a time,
  * by the first long record written in that range since the writer attached (no

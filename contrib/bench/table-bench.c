@@ -13,6 +13,7 @@
  *
  *   table_fill                upserts of a fresh file (its pages are new)
  *   table_rss_full            resident size of the table's mapping, full (MiB)
+ *   table_pmd_full            of which mapped in 2 MiB pages (FilePmdMapped)
  *   table_rss_process         this process's resident size (table + key arrays)
  *   table_pss_full            this process's proportional set size
  *   table_upsert              upserts replacing live instances
@@ -331,6 +332,9 @@ main(int argc, char *argv[])
 	if (wanted(b, "table_rss_full"))
 		printf("table_rss_full %.1f MiB\n",
 		    mapping_kib(path, "Rss:") / 1024.0);
+	if (wanted(b, "table_pmd_full"))
+		printf("table_pmd_full %.1f MiB\n",
+		    mapping_kib(path, "FilePmdMapped:") / 1024.0);
 	if (wanted(b, "table_rss_process"))
 		printf("table_rss_process %.1f MiB\n", process_kib("Rss:") / 1024.0);
 	if (wanted(b, "table_pss_full"))

@@ -23,6 +23,8 @@
 #include "tap.h"
 
 #define CHUNK	4096	/* SLOT_CHUNK in table.c */
+#define HUGE	(2 << 20)	/* HUGE_ALIGN in table.c: chunks end on such
+				 * boundaries of the file */
 #define CAP	40000
 #define TTL	30000
 
@@ -145,8 +147,8 @@ test_full_disk(void)
 {
 	char path[128];
 	struct table *t;
-	int64_t slots_off = -1;
-	int rc;
+	int64_t slots_off = -1, full;
+	int rc, room;
 
 	path_in_dir(path, sizeof(path), "full.table");
 	atomic_store(&first_off, -1);
@@ -161,22 +163,26 @@ test_full_disk(void)
 	slots_off = atomic_load(&first_off);
 	ok(rc == 0 && slots_off > 0, "the first upsert reserves the first chunk at %lld",
 	    (long long)slots_off);
-	/* the disk is full from the fourth chunk on; the backer gets there first */
-	atomic_store(&fail_at, slots_off + (int64_t)3 * CHUNK * TABLE_SLOT_SIZE);
-	ok(put_range(t, 1, 3 * CHUNK) == 0, "three chunks of upserts");
-	rc = put(t, 3 * CHUNK);
-	ok(rc == -ENOSPC, "the upsert that needs the fourth chunk: -ENOSPC (%d)", rc);
-	ok(put(t, 3 * CHUNK + 1) == -ENOSPC, "and the next one");
-	ok(table_hwm(t) == 3 * CHUNK, "no slot past the backed ones is used (hwm %u)",
-	    table_hwm(t));
-	ok(has_range(t, 0, 3 * CHUNK) && !has(t, 3 * CHUNK),
+	/* the disk is full from the first 2 MiB boundary past three chunks on
+	 * (chunks end on such boundaries); the backer gets there first */
+	full = (slots_off + (int64_t)3 * CHUNK * TABLE_SLOT_SIZE + HUGE - 1) &
+	    ~(int64_t)(HUGE - 1);
+	room = (int)((full - slots_off) / TABLE_SLOT_SIZE);
+	atomic_store(&fail_at, full);
+	ok(put_range(t, 1, room) == 0, "%d upserts, up to the full disk", room);
+	rc = put(t, room);
+	ok(rc == -ENOSPC, "the upsert that needs the next chunk: -ENOSPC (%d)", rc);
+	ok(put(t, room + 1) == -ENOSPC, "and the next one");
+	ok(table_hwm(t) == (uint32_t)room,
+	    "no slot past the backed ones is used (hwm %u)", table_hwm(t));
+	ok(has_range(t, 0, room) && !has(t, room),
 	    "the instances stored are there, the refused one is not");
 	ok(put(t, 7) == -ENOSPC, "a replacement needs a fresh slot too: -ENOSPC");
 	ok(table_renew(t, "key-7", 5, 2000, ORIGIN_LOCAL) == 0, "renewals go on");
 	atomic_store(&fail_at, INT64_MAX);	/* space again */
-	rc = put_range(t, 3 * CHUNK, 6 * CHUNK);
+	rc = put_range(t, room, room + 3 * CHUNK);
 	ok(rc == 0, "with space back, three more chunks of upserts (%d)", rc);
-	ok(has_range(t, 0, 6 * CHUNK), "every instance is there");
+	ok(has_range(t, 0, room + 3 * CHUNK), "every instance is there");
 	table_close(t);
 	table_fallocate_hook = NULL;
 }
