@@ -29,6 +29,7 @@ row "table: upserts replacing live instances" "$(fmt_rate "$(tb table_upsert)" /
 	"$(verdict "$(tb table_upsert)" ">=" 1000000 "≥ 1 M/s")"
 row "table: resident size of the table mapping, 1 M instances of 400-byte JSON (Rss of the mapping)" "$(tb table_rss_full) MiB" "—" "—" \
 	"$(verdict "$(tb table_rss_full)" "<=" 1024 "≤ 1024 MiB")"
+row "table: … of which mapped in 2 MiB pages (FilePmdMapped)" "$(tb table_pmd_full) MiB" "—" "—" "report"
 row "table: … table-bench process RSS (incl. the tool's own arrays)" "$(tb table_rss_process) MiB" "—" "—" "report"
 row "table: linear slot scan (cleaner, rescans)" "$(fmt_rate "$(tb table_scan)" /s)" "—" "—" "—"
 
