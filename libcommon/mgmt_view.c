@@ -180,10 +180,7 @@ static const char NO_PART[] = "";	/* dotted_key: two parts only */
 static void
 add_lower(struct sbuf *b, const char *s)
 {
-	if (s == NULL)
-		s = "null";
-	for (; *s; s++)
-		sbuf_addc(b, (char)tolower((unsigned char)*s));
+	model_add_lower(b, s != NULL ? s : "null");
 }
 
 /* lc(a.b[.c]) with Java's "null" for missing parts. */
@@ -264,8 +261,7 @@ mgmt_path(struct sbuf *out, const char *const *parts, size_t nparts)
 				p++;
 		if (!first)
 			sbuf_addc(out, '/');
-		for (; p < e; p++)
-			sbuf_addc(out, (char)tolower((unsigned char)*p));
+		model_add_lowern(out, p, (size_t)(e - p));
 		first = 0;
 	}
 	if (out->s == NULL)

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include <json-c/json.h>
 #ifdef __SSE2__
@@ -1277,11 +1279,22 @@ instance_to_json(const struct instance *in, struct sbuf *out)
 
 /* ------------------------------------------------------------------ keys, display */
 
-/* Java toLowerCase, restricted to ASCII: multi-byte UTF-8 passes unchanged. */
+static locale_t		utf8_locale;
+static pthread_once_t	utf8_once = PTHREAD_ONCE_INIT;
+
 static void
-add_lower(struct sbuf *out, const char *s)
+utf8_locale_init(void)
 {
-	size_t n = strlen(s), i;
+	/* glibc's C.UTF-8 carries Unicode's simple case mappings */
+	if ((utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) ==
+	    (locale_t)0)
+		log_warn("newlocale(C.UTF-8): non-ASCII letters keep their case in keys");
+}
+
+static void
+add_lower_ascii(struct sbuf *out, const char *s, size_t n)
+{
+	size_t i;
 	char *d;
 
 	sbuf_reserve(out, n);
@@ -1295,30 +1308,94 @@ add_lower(struct sbuf *out, const char *s)
 	out->s[out->len] = '\0';
 }
 
+/*
+ * Text with a byte >= 0x80, code point by code point: Unicode's simple lower
+ * case, U+0130 as Java's two-code-point "i\u0307"; a byte that is not UTF-8
+ * passes unchanged. (Java's one context rule, a word-final capital sigma
+ * becoming U+03C2, is not followed: U+03C3 everywhere.)
+ */
+static void
+add_lower_utf8(struct sbuf *out, const char *s, size_t n)
+{
+	char mb[MB_LEN_MAX];
+	mbstate_t st;
+	locale_t old;
+	wchar_t wc;
+	size_t k, m;
+
+	old = uselocale(utf8_locale);
+	while (n > 0) {
+		memset(&st, 0, sizeof(st));
+		k = mbrtowc(&wc, s, n, &st);
+		if (k == 0 || k == (size_t)-1 || k == (size_t)-2) {
+			add_lower_ascii(out, s, 1);
+			s++;
+			n--;
+			continue;
+		}
+		memset(&st, 0, sizeof(st));
+		if (wc == 0x130)
+			sbuf_add(out, "i\xcc\x87", 3);
+		else if ((m = wcrtomb(mb, (wchar_t)towlower((wint_t)wc), &st)) !=
+		    (size_t)-1)
+			sbuf_add(out, mb, m);
+		else
+			sbuf_add(out, s, k);
+		s += k;
+		n -= k;
+	}
+	uselocale(old);
+}
+
+/* Java's String.toLowerCase (ROOT locale) of s appended to out. */
+void
+model_add_lower(struct sbuf *out, const char *s)
+{
+	model_add_lowern(out, s, strlen(s));
+}
+
+void
+model_add_lowern(struct sbuf *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			break;
+	if (i < n)
+		pthread_once(&utf8_once, utf8_locale_init);
+	if (i == n || utf8_locale == (locale_t)0) {
+		add_lower_ascii(out, s, n);
+		return;
+	}
+	add_lower_ascii(out, s, i);
+	add_lower_utf8(out, s + i, n - i);
+}
+
 void
 instance_key(const struct instance *in, struct sbuf *out)
 {
-	add_lower(out, in->region_id ? in->region_id : "");
+	model_add_lower(out, in->region_id ? in->region_id : "");
 	sbuf_addc(out, '\x1f');
-	add_lower(out, in->service_id ? in->service_id : "");
+	model_add_lower(out, in->service_id ? in->service_id : "");
 	sbuf_addc(out, '\x1f');
-	add_lower(out, in->instance_id ? in->instance_id : "");
+	model_add_lower(out, in->instance_id ? in->instance_id : "");
 }
 
 void
 instance_display(const struct instance *in, struct sbuf *out)
 {
-	add_lower(out, in->region_id ? in->region_id : "null");
+	model_add_lower(out, in->region_id ? in->region_id : "null");
 	sbuf_addc(out, '/');
-	add_lower(out, in->zone_id ? in->zone_id : "null");
+	model_add_lower(out, in->zone_id ? in->zone_id : "null");
 	sbuf_addc(out, '/');
-	add_lower(out, in->service_id ? in->service_id : "null");
+	model_add_lower(out, in->service_id ? in->service_id : "null");
 	if (!str_blank(in->group_id)) {
 		sbuf_addc(out, '/');
-		add_lower(out, in->group_id);
+		model_add_lower(out, in->group_id);
 	}
 	sbuf_addc(out, '/');
-	add_lower(out, in->instance_id ? in->instance_id : "null");
+	model_add_lower(out, in->instance_id ? in->instance_id : "null");
 }
 
 /* Length of the Java whitespace character (Character.isWhitespace) at s, or 0. */

@@ -80,6 +80,11 @@ void	instance_key(const struct instance *, struct sbuf *out);
 /* Display string (§3.1): lower-case region/zone/service[/group]/instance. */
 void	instance_display(const struct instance *, struct sbuf *out);
 
+/* Append Java's s.toLowerCase(): ASCII fast, other letters by Unicode's simple
+ * case mapping (identity keys, display strings, management keys). */
+void	model_add_lower(struct sbuf *out, const char *s);
+void	model_add_lowern(struct sbuf *out, const char *s, size_t n);
+
 /* 1 if s is NULL, empty or only whitespace (Java StringUtils.isBlank). */
 int	str_blank(const char *s);
 

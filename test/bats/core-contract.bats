@@ -200,3 +200,15 @@ counts_are() { [ "$(counts "$1")" = "$2" ]; }
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.failedInstances | length == 1'
 }
+
+@test "identity ignores the case of non-ASCII letters, as Java's toLowerCase (§3.1)" {
+	start_daemon artemis-registryd
+	up=$(instance svc.uni 'ÉX-Ä')
+	low=$(instance svc.uni 'éx-ä')
+	run post_json "$REG" /api/registry/register.json "{\"instances\":[$up]}"
+	echo "$output" | jq -e '.responseStatus.errorCode == "success"'
+	run post_json "$REG" /api/registry/heartbeat.json "{\"instances\":[$low]}"
+	echo "$output" | jq -e '.responseStatus.errorCode == "success"'
+	run post_json "$REG" /api/registry/heartbeat.json "{\"instances\":[$(instance svc.uni 'ÉY')]}"
+	echo "$output" | jq -e '.failedInstances[0].errorCode == "data-not-found"'
+}

@@ -553,6 +553,52 @@ test_keys_display(void)
 /* Decoded strings share one block: replacing, hand-set and freeing must mix
  * (ASan checks the frees), and pass one must refuse what the old per-field decoder
  * refused, in the same order. */
+/* Java's toLowerCase is not ASCII-only: identity keys and display strings follow it. */
+static void
+test_lower_unicode(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "\xc3\x89X-\xc3\x84", "\xc3\xa9x-\xc3\xa4" },		/* ÉX-Ä */
+		{ "\xce\xa3\xce\x91", "\xcf\x83\xce\xb1" },		/* ΣΑ */
+		{ "\xd0\x9c\xd0\xbe", "\xd0\xbc\xd0\xbe" },		/* Мо */
+		{ "\xc4\xb0", "i\xcc\x87" },				/* İ */
+		{ "\xe2\x84\xaa" "elvin", "kelvin" },				/* K (Kelvin) */
+		{ "A\xff" "B\xc3", "a\xff" "b\xc3" },		/* not UTF-8: bytes kept */
+		{ "\xf0\x90\x90\x80", "\xf0\x90\x90\xa8" },		/* Deseret */
+		{ "plain-ASCII", "plain-ascii" },
+	};
+	struct instance a, b;
+	struct sbuf ka = SBUF_INIT, kb = SBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbuf_reset(&ka);
+		model_add_lower(&ka, cases[i].in);
+		ok(ka.len == strlen(cases[i].want) &&
+		    memcmp(ka.s, cases[i].want, ka.len) == 0, "lower-case of case %zu", i);
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.region_id = "SHA";
+	a.zone_id = "Z";
+	a.service_id = "svc";
+	a.instance_id = "\xc3\x89X-\xc3\x84";
+	b = a;
+	b.region_id = "sha";
+	b.instance_id = "\xc3\xa9x-\xc3\xa4";
+	sbuf_reset(&ka);
+	instance_key(&a, &ka);
+	instance_key(&b, &kb);
+	ok(ka.len == kb.len && memcmp(ka.s, kb.s, ka.len) == 0,
+	    "instances differing in the case of a non-ASCII letter are one instance");
+	sbuf_reset(&ka);
+	instance_display(&a, &ka);
+	ok(strcmp(ka.s, "sha/z/svc/\xc3\xa9x-\xc3\xa4") == 0, "display lower-cases it: %s",
+	    ka.s);
+	sbuf_free(&ka);
+	sbuf_free(&kb);
+}
+
 static void
 test_ownership(void)
 {
@@ -947,6 +993,7 @@ main(void)
 	test_refusals();
 	test_prescan_blocks();
 	test_keys_display();
+	test_lower_unicode();
 	test_ownership();
 	test_decode_paths();
 	test_encode_worst_case();
