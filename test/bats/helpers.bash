@@ -225,3 +225,29 @@ node_start() {
 	local d
 	for d in "$@"; do start_daemon "$d" || return 1; done
 }
+
+# ---- killing and restarting one node's daemons (cluster-heal.bats) ----------
+# node_up DAEMON... — node_start, and remember each daemon's pid for the current
+# node (start_daemon's PID_<daemon> names only the last one started anywhere)
+node_up() {
+	local d
+	for d in "$@"; do
+		start_daemon "$d" || return 1
+		eval "NODE_${NODE_CUR}_PID_${d//-/_}=\$PID_${d//-/_}"
+	done
+}
+
+# node_kill NODE SIGNAL DAEMON... — signal that node's daemons (started by
+# node_up) and wait for them to exit; the state directory stays as it is
+node_kill() {
+	local node=$1 sig=$2 d var pid
+	shift 2
+	for d in "$@"; do
+		var="NODE_${node}_PID_${d//-/_}"
+		pid=${!var}
+		[ -n "$pid" ] || continue
+		kill -"$sig" "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		eval "$var="
+	done
+}

