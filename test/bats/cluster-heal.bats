@@ -170,6 +170,11 @@ client_stop() {	# client_stop NAME
 	return 0
 }
 
+# sent_at_least NODE PEER KIND N — NODE's replicator had PEER accept N tasks
+sent_at_least() {
+	[ "$(metric "$(url "$1" REPL)" "artemis_replicator_tasks_sent_total{peer=\"$(url "$2" REG)\",kind=\"$3\"}")" -ge "$4" ]
+}
+
 # wait_past MS — until the wall clock passes epoch MS (an outage of a set length)
 wait_past() {
 	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
@@ -185,4 +190,44 @@ wait_past() {
 	within 2000 a svc.three i2
 	within 2000 b svc.three i2
 	within 2000 c svc.three i2
+}
+
+@test "three nodes: replication does not echo; each change is applied once per node" {
+	start_cluster a b c
+	local n seq0_a seq0_b seq0_c
+	for n in a b c; do eval "seq0_$n=$(metric "$(url $n REG)" artemis_table_change_seq)"; done
+
+	# register on A: one new lease on B and on C, nothing comes back to A
+	ok_call a register svc.echo i1
+	within 2000 b svc.echo i1
+	within 2000 c svc.echo i1
+	# A's client heartbeats: A replicates them, B and C renew (no journal record)
+	ok_call a heartbeat svc.echo i1
+	for n in b c; do
+		wait_until sent_at_least a "$n" heartbeat 1
+	done
+	# unregister on A: one eviction on B and C, then their own cleaning
+	ok_call a unregister svc.echo i1
+	within 2000 b svc.echo ""
+	within 2000 c svc.echo ""
+	within 2000 a svc.echo ""
+
+	# register, evict, delete: three journal records on every node, no more
+	for n in a b c; do
+		local v="seq0_$n"
+		[ "$(metric "$(url $n REG)" artemis_table_change_seq)" = $((${!v} + 3)) ]
+	done
+	# B and C forwarded nothing: every change they applied came from a peer
+	for n in b c; do
+		[ "$(metric "$(url $n REPL)" artemis_replicator_tasks_queued_total)" = 0 ]
+		[ "$(metric "$(url $n REPL)" artemis_replicator_requests_total)" = 0 ]
+		[ "$(metric "$(url $n REPL)" artemis_replicator_peer_origin_skipped_total)" = 2 ]
+	done
+	# A sent each change once to each peer
+	for n in b c; do
+		local p="{peer=\"$(url $n REG)\""
+		[ "$(metric "$(url a REPL)" "artemis_replicator_tasks_sent_total$p,kind=\"register\"}")" = 1 ]
+		[ "$(metric "$(url a REPL)" "artemis_replicator_tasks_sent_total$p,kind=\"unregister\"}")" = 1 ]
+		[ "$(metric "$(url a REPL)" "artemis_replicator_tasks_failed_total$p}")" = 0 ]
+	done
 }
