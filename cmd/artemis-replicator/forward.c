@@ -15,7 +15,9 @@
  *    local_renewal_ms (a renewal by a client of this node) newer than the last
  *    scan; those instances are sent as heartbeat tasks, which the peer batches
  *    by 250 and upserts when unknown. A peer that just became able to serve
- *    gets every live local lease this way (full resync).
+ *    gets this way every lease a client of this node renewed within its TTL
+ *    (full resync); leases only re-armed by a registryd restart are not sent,
+ *    so a node back from an outage brings back nothing its peers dropped.
  *
  * Falling behind the journal ring re-sends, as registers, the local instances
  * whose slot stamp is newer than the cursor (unregisters lost in the overrun are
@@ -84,7 +86,7 @@ serving_peers(struct follower *f, int take_full)
 		if (f->serve[i] && p->full_resync) {
 			f->full[i] = 1;
 			p->full_resync = 0;
-			log_info("peer %s can serve registry: sending every local lease",
+			log_info("peer %s can serve registry: sending every live local lease",
 			    p->url);
 		}
 		pthread_mutex_unlock(&p->lock);
@@ -256,14 +258,21 @@ heartbeat_scan(struct follower *f)
 		recent = lr > f->last_scan;
 		if (!recent && !any_full)
 			continue;
+		/* judged by the client's renewal, not renewal_ms: a restarted
+		 * registryd re-arms every lease it finds, and a lease whose
+		 * client left while this node was down must not be pushed back
+		 * to peers that have already dropped it */
 		if (table_read_slot(f->t, slot, rec) != 1 || rec->eviction_ms != 0 ||
-		    rec->renewal_ms + (int64_t)rec->ttl_ms < start)
+		    lr + (int64_t)rec->ttl_ms < start)
 			continue;
 		for (i = 0; i < r->npeers; i++)
 			if (f->serve[i] && (recent || f->full[i]))
 				sender_enqueue(&r->peers[i], TASK_HEARTBEAT, rec->key,
 				    rec->key_len, rec->json, rec->json_len);
 	}
+	for (i = 0; i < r->npeers; i++)
+		if (f->full[i])
+			atomic_fetch_add(&r->peers[i].full_resyncs, 1);
 	f->last_scan = start;
 }
 

@@ -110,6 +110,7 @@ metrics(struct sbuf *out, void *arg)
 		metric_peer(out, "tasks_dropped_total", p, ",reason=\"expired\"",
 		    atomic_load(&p->dropped_expired));
 		metric_peer(out, "requests_total", p, "", atomic_load(&p->requests));
+		metric_peer(out, "full_resyncs_total", p, "", atomic_load(&p->full_resyncs));
 		metric_peer(out, "polls_failed_total", p, "", atomic_load(&p->polls_failed));
 		metric_peer(out, "queue_length", p, "", qlen);
 	}

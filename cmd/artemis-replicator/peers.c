@@ -8,10 +8,10 @@
  * 200 ms), and a cluster has a handful of nodes.
  *
  * After each round the view is published for every daemon of this node
- * (cluster_view.h). A peer that becomes able to serve registry gets every local
- * lease again (full_resync, sent as heartbeats that the peer upserts): what it
- * missed while it was down or starting is repaired at once instead of at the
- * clients' next re-registration.
+ * (cluster_view.h). A peer that becomes able to serve registry gets every lease
+ * that clients of this node keep alive (full_resync, sent as heartbeats that the
+ * peer upserts; forward.c): what it missed while it was down or starting is
+ * repaired at once instead of at the clients' next heartbeat.
  */
 #include <json-c/json.h>
 #include <stdlib.h>

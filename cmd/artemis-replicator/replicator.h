@@ -67,6 +67,7 @@ struct peer {
 	_Atomic uint64_t	 dropped_expired;	/* task-ttl passed */
 	_Atomic uint64_t	 polls_failed;
 	_Atomic uint64_t	 requests;		/* HTTP requests sent */
+	_Atomic uint64_t	 full_resyncs;		/* lease scans that sent it everything */
 };
 
 struct replicator {

@@ -247,7 +247,8 @@ node_kill() {
 		pid=${!var}
 		[ -n "$pid" ] || continue
 		kill -"$sig" "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || :
 		eval "$var="
 	done
+	return 0
 }
