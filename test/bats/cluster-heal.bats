@@ -14,6 +14,8 @@
 
 load helpers
 
+WS=$BATS_TEST_DIRNAME/wsclient.py
+
 TTL_MS=2000
 CLEAN_MS=100
 
@@ -174,6 +176,17 @@ sent_at_least() {
 	[ "$(metric "$(url "$1" REPL)" "artemis_replicator_tasks_sent_total{peer=\"$(url "$2" REG)\",kind=\"$3\"}")" -ge "$4" ]
 }
 
+# ws_beat NODE SVC ID... — one heartbeat over /ws/registry/heartbeat, as the Java
+# client sends it; prints the reply
+ws_beat() {
+	local n=$1 s=$2 port
+	shift 2
+	port=$(url "$n" REG)
+	port=${port##*:}
+	python3 "$WS" "ws://127.0.0.1:$port/ws/registry/heartbeat" -s "$(body "$s" "$@")" \
+	    -n 1 -t 5
+}
+
 # wait_past MS — until the wall clock passes epoch MS (an outage of a set length)
 wait_past() {
 	while [ "$(now_ms)" -lt "$1" ]; do sleep 0.05; done
@@ -279,4 +292,48 @@ wait_past() {
 	[ "$(metric "$(url b REPL)" "artemis_replicator_full_resyncs_total{peer=\"$(url a REG)\"}")" -ge 1 ]
 	[ "$(metric "$(url a REPL)" "artemis_replicator_full_resyncs_total{peer=\"$(url b REG)\"}")" -ge 1 ]
 	[ "$(metric "$(url a REG)" artemis_table_change_seq)" = "$seq_a" ]
+}
+
+@test "a client fails over: heartbeat to B, data-not-found, register on B; A learns it when it returns" {
+	start_cluster a b
+	# the Java client's first heartbeat to A gets data-not-found and registers
+	client_set c X Y Z; client_start c a svc.fo
+	within 2000 a svc.fo X,Y,Z
+	within 2000 b svc.fo X,Y,Z
+
+	# node A dies whole
+	node_kill a KILL $DAEMONS
+	local down=$(now_ms)
+	client_stop c
+	# X's client fails over to B at once: B knows X (replicated), renewals succeed
+	client_set x X; client_start x b svc.fo
+	# Z's application stops: it unregisters on B
+	ok_call b unregister svc.fo Z
+	# Y's client is slow to fail over: B's copy (renewed only by A) expires
+	within $((TTL_MS + CLEAN_MS + 1500)) b svc.fo X
+	# its heartbeat to B gets data-not-found, over the WebSocket as over HTTP...
+	run ws_beat b svc.fo Y
+	[ "$status" = 0 ]
+	[ "$(jq -c '[.responseStatus.status, .failedInstances[0].errorCode,
+	    .failedInstances[0].instance.instanceId]' <<<"$output")" = '["partial_fail","data-not-found","Y"]' ]
+	# ...so the client registers Y there, and its next heartbeat succeeds
+	ok_call b register svc.fo Y
+	run ws_beat b svc.fo Y
+	[ "$(jq -r .responseStatus.status <<<"$output")" = success ]
+	client_set x X Y
+	within 1000 b svc.fo X,Y
+	wait_past $((down + TTL_MS + 200))
+	local seq_b=$(metric "$(url b REG)" artemis_table_change_seq)
+
+	# A comes back on its old state: its table still holds X Y Z (re-armed).
+	# X and Y are renewed there by B's heartbeats, Z expires within TTL + cleaning
+	node_use a
+	node_up $DAEMONS
+	wait_until peers_up a 1
+	wait_until peers_up b 1
+	within $((TTL_MS + CLEAN_MS + 1500)) a svc.fo X,Y
+	within 500 b svc.fo X,Y
+	[ "$(metric "$(url b REPL)" "artemis_replicator_full_resyncs_total{peer=\"$(url a REG)\"}")" -ge 1 ]
+	# A's stale Z never came back to B
+	[ "$(metric "$(url b REG)" artemis_table_change_seq)" = "$seq_b" ]
 }
