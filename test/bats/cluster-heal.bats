@@ -337,3 +337,48 @@ wait_past() {
 	# A's stale Z never came back to B
 	[ "$(metric "$(url b REG)" artemis_table_change_seq)" = "$seq_b" ]
 }
+
+# lookup_all NODE — every svc.big.* service in NODE's lookup, instances sorted
+lookup_all() {
+	local cfgs
+	cfgs=$(jq -cn '[range(20) | {serviceId: "svc.big.\(.)"}]')
+	post_json "$(url "$1" DISC)" /api/discovery/lookup.json \
+	    "{\"discoveryConfigs\":$cfgs,\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
+	    jq -cS '.services | map(.instances |= sort_by(.instanceId)) | sort_by(.serviceId)'
+}
+
+node_is_up() {	# node_is_up BASE — node.json of that daemon says up
+	post_json "$1" /api/status/node.json '{}' | jq -e '.nodeStatus.status == "up"'
+}
+
+@test "bootstrap: a new node takes 5,000 instances from its peer and answers lookups as it does once up" {
+	# the registrations are not renewed here: a TTL that outlasts the test
+	export LEASE_TTL=60s
+	new_node a
+	new_node c
+	sed -i 's/^force-up = .*/force-up = false/' "$CONF"
+	link_nodes a c
+	node_use a
+	node_up $DAEMONS
+	local k
+	for k in $(seq 0 19); do
+		post_json "$(url a REG)" /api/registry/register.json "$(jq -cn --arg s svc.big.$k '
+		    {instances: [range(250) as $i | {regionId: "sha", zoneId: "sha-z1",
+		     serviceId: $s, instanceId: "\($s)-\($i)", ip: "10.1.\($i % 250).\($i / 250 | floor)",
+		     port: 8080, url: "http://10.1.0.\($i % 250):8080/\($s)", status: "up",
+		     metadata: {n: "\($i)"}}]}')" > "$TMP/out"
+		[ "$(jq -r .responseStatus.status "$TMP/out")" = success ]
+	done
+	[ "$(metric "$(url a REG)" artemis_table_instances)" = 5000 ]
+
+	node_use c
+	node_up $DAEMONS
+	# the moment C's discoveryd says up, its lookups are A's
+	wait_until node_is_up "$(url c DISC)"
+	lookup_all c > "$TMP/c.json"
+	lookup_all a > "$TMP/a.json"
+	[ "$(jq 'map(.instances | length) | add' "$TMP/a.json")" = 5000 ]
+	cmp "$TMP/a.json" "$TMP/c.json"
+	[ "$(metric "$(url c REG)" artemis_table_instances)" = 5000 ]
+	[ "$(metric "$(url c REPL)" artemis_replicator_bootstrap_registered_total)" = 5000 ]
+}
