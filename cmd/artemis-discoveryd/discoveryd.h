@@ -209,6 +209,57 @@ void	mgmt_fields_free(struct inst_fields *);
 int	mgmt_refilter_check(struct filter_service *);
 void	mgmt_refilter_done(void);
 
+/*
+ * Each service the follower holds keeps a Bloom filter of its instances' ips
+ * (as management keys servers: lower-cased, "null" for null), built when it is
+ * rendered: IPSET_PROBES bits per ip in 2^k bits, about IPSET_BITS_PER_INST per
+ * instance (~0.5 % false hits). A server operation re-renders only services
+ * whose filter may hold one of its servers' ips, and so reads no instance of
+ * the others.
+ */
+#define IPSET_PROBES		3
+#define IPSET_BITS_PER_INST	16
+
+static inline uint32_t
+ipset_bit(uint32_t hash, unsigned k, uint32_t mask)
+{
+	uint32_t step = (hash >> 16 | hash << 16) | 1;	/* double hashing */
+
+	return (hash + k * step) & mask;
+}
+
+/* The ip's hash into *hash (fields: the follower's cache, may be NULL), or -1
+ * if the JSON is not an object (management hides nothing of it). Any thread. */
+int	mgmt_inst_ip_hash(struct inst_fields **fields, const char *json,
+	    size_t len, uint32_t *hash);
+/* Loop thread, during a refilter: 0 if no server whose operations changed can
+ * be in the filter (bits set[0 .. mask]). */
+int	mgmt_ipset_hit(const uint64_t *set, uint32_t mask);
+
+
+/* ---- instjson.c: an instance's top-level values without parsing ---- */
+
+/* The keys of instance_to_json(), in the order it writes them. */
+enum {
+	IJ_GROUP_ID, IJ_HEALTH_CHECK_URL, IJ_INSTANCE_ID, IJ_IP, IJ_MACHINE_NAME,
+	IJ_METADATA, IJ_PORT, IJ_PROTOCOL, IJ_REGION_ID, IJ_SERVICE_ID, IJ_STATUS,
+	IJ_URL, IJ_ZONE_ID, IJ_NKEYS
+};
+
+#define IJ_NULL		0	/* null */
+#define IJ_STRING	1	/* a string: s, n are its bytes (no escapes) */
+#define IJ_OTHER	2	/* metadata object, port: s, n are its text */
+
+struct ij_value {
+	const char	*s;		/* into the JSON; NULL for null */
+	size_t		 n;
+	int		 kind;		/* IJ_NULL, IJ_STRING, IJ_OTHER */
+};
+
+/* 0 and every value into out when json is in instance_to_json()'s shape, with
+ * no escape and no NUL in it; -1 otherwise (parse it then). */
+int	instance_json_split(const char *json, size_t len,
+	    struct ij_value out[IJ_NKEYS]);
 
 /* ---- lookup.c: HTTP handlers ---- */
 
