@@ -10,8 +10,11 @@
  * whatever this accepts, json-c reads as the same values (test_artemis-
  * discoveryd_fields.c checks both ways on random instances).
  *
- * Management needs an instance's ip for every server operation; json-c took
- * ~1.9 µs per instance, this takes a few memchr()s.
+ * Management needs an instance's ip for every server operation, and the
+ * follower hashes every instance's ip once (at load: all of them). For a
+ * 430-byte instance this takes ~0.12 µs, json-c ~2-3.7 µs. What remains is one
+ * step per key and value (~1,300 instructions); a quote bitmap of the whole
+ * text first did not make it faster.
  */
 #include <string.h>
 
