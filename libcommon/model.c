@@ -1230,6 +1230,13 @@ put_metadata(char *d, const struct kv *kv, size_t n)
  */
 #define INSTANCE_FRAME	(149 + 4 + 11)
 
+/*
+ * The table stores exactly this output, and discoveryd's instjson.c reads
+ * top-level values of it in place (falling back to json-c for anything else):
+ * keep the shape (compact, keys in this order, every key present, nulls
+ * written) or update that reader; test_artemis-discoveryd_fields fails if the
+ * fast path stops matching.
+ */
 void
 instance_to_json(const struct instance *in, struct sbuf *out)
 {
