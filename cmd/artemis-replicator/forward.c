@@ -16,8 +16,10 @@
  *    scan; those instances are sent as heartbeat tasks, which the peer batches
  *    by 250 and upserts when unknown. A peer that just became able to serve
  *    gets this way every lease a client of this node renewed within its TTL
- *    (full resync); leases only re-armed by a registryd restart are not sent,
- *    so a node back from an outage brings back nothing its peers dropped.
+ *    and since registryd started (full resync); leases only re-armed by a
+ *    registryd restart are not sent, so a node back from an outage brings
+ *    back nothing its peers dropped meanwhile (their live clients heartbeat
+ *    again within an interval and are sent then).
  *
  * Falling behind the journal ring re-sends, as registers, the local instances
  * whose slot stamp is newer than the cursor (unregisters lost in the overrun are
@@ -240,7 +242,7 @@ heartbeat_scan(struct follower *f)
 	struct table_rec *rec = f->rec;
 	struct table_lease *l;
 	uint32_t slot, hwm = table_hwm(f->t);
-	int64_t start = now_ms(), lr;
+	int64_t start = now_ms(), lr, started;
 	size_t i;
 	int any_serve = 0, any_full = 0, recent;
 
@@ -249,6 +251,8 @@ heartbeat_scan(struct follower *f)
 		any_serve |= f->serve[i];
 		any_full |= f->full[i];
 	}
+	/* registryd's start: leases no client renewed since were only re-armed */
+	started = atomic_load(&table_header(f->t)->reg.started_ms);
 	for (slot = 0; any_serve && slot < hwm; slot++) {
 		if ((l = table_lease_at(f->t, slot)) == NULL)
 			break;
@@ -256,12 +260,13 @@ heartbeat_scan(struct follower *f)
 		if (lr == 0)
 			continue;	/* never renewed by a client of this node */
 		recent = lr > f->last_scan;
-		if (!recent && !any_full)
+		/* a full resync is judged by the client's renewal, not by
+		 * renewal_ms: a restarted registryd re-arms every lease it finds,
+		 * and a lease whose client left while this node was down must
+		 * not be pushed back to peers that have already dropped it. A
+		 * live client renews within its interval and is sent as recent */
+		if (!recent && (!any_full || lr < started))
 			continue;
-		/* judged by the client's renewal, not renewal_ms: a restarted
-		 * registryd re-arms every lease it finds, and a lease whose
-		 * client left while this node was down must not be pushed back
-		 * to peers that have already dropped it */
 		if (table_read_slot(f->t, slot, rec) != 1 || rec->eviction_ms != 0 ||
 		    lr + (int64_t)rec->ttl_ms < start)
 			continue;
