@@ -10,7 +10,9 @@
 #    there, register (the Java client's path), and the returning node learns it;
 #  - a force-up=false node bootstraps 5,000 instances and answers lookups exactly
 #    as its peer does as soon as it reports up;
-#  - replication never echoes: each change is applied once per node.
+#  - replication never echoes: each change is applied once per node;
+#  - a replicator restarted alone forwards what its clients did meanwhile
+#    (an unregister made then is not forwarded: the peers expire the lease).
 
 load helpers
 
@@ -121,6 +123,17 @@ within() {
 		sleep 0.02
 	done
 	echo "after $1 ms node $2 lists '$(ids_on "$2" "$3")', want '$4'" >&2
+	return 1
+}
+
+# within_has MS NODE SVC ID — NODE's lookup includes ID within MS milliseconds
+within_has() {
+	local deadline=$(($(now_ms) + $1))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		[[ ",$(ids_on "$2" "$3")," = *",$4,"* ]] && return 0
+		sleep 0.02
+	done
+	echo "after $1 ms node $2 lists '$(ids_on "$2" "$3")', no $4" >&2
 	return 1
 }
 
@@ -275,14 +288,10 @@ wait_past() {
 	# B comes back on its old state directory
 	node_use b
 	node_up artemis-registryd artemis-replicator
-	local back=$(now_ms)
 	# every live instance is on B within a TTL (A sends B every live lease)
 	wait_until peers_up a 1
 	wait_until peers_up b 1
-	while ! ids_on b svc.heal | grep -q i4 && [ $(($(now_ms) - back)) -lt $TTL_MS ]; do
-		sleep 0.02
-	done
-	ids_on b svc.heal | grep -q i4
+	within_has $TTL_MS b svc.heal i4
 	# what was unregistered meanwhile (i2, i6) goes within TTL + cleaning of the
 	# restart (registryd re-arms every lease it finds in its table); i1 i3 are
 	# still there then, renewed by A's heartbeats
@@ -383,4 +392,23 @@ node_is_up() {	# node_is_up BASE — node.json of that daemon says up
 	cmp "$TMP/a.json" "$TMP/c.json"
 	[ "$(metric "$(url c REG)" artemis_table_instances)" = 5000 ]
 	[ "$(metric "$(url c REPL)" artemis_replicator_bootstrap_registered_total)" = 5000 ]
+}
+
+@test "a node's replicator restarts: what its clients did meanwhile reaches the peers" {
+	start_cluster a b
+	client_set c i0; client_start c a svc.rr
+	within 2000 b svc.rr i0
+	node_kill a KILL artemis-replicator
+	# while A's replicator is away, A's clients register i1 and unregister i0
+	client_set c i1
+	ok_call a unregister svc.rr i0
+	within 2000 a svc.rr i1
+	node_use a
+	node_up artemis-replicator
+	# the restarted replicator finds B up and sends it every live lease of A's
+	# clients: i1 arrives at once
+	within_has 2000 b svc.rr i1
+	# the unregister itself is not forwarded: B drops i0 when its lease expires
+	# (nobody renews it any more), within a TTL plus cleaning
+	within $((TTL_MS + CLEAN_MS + 1000)) b svc.rr i1
 }
