@@ -89,6 +89,21 @@ view_snapshot(const struct config *c, struct cluster_snapshot *out)
 
 /* ---------------------------------------------------------------- this node */
 
+/*
+ * registryd, the table's writer, beats once per clean-interval. A reader that
+ * sees no beat for three of them (at least 3 s) serves a table nobody keeps:
+ * leases no longer expire and registrations go nowhere. Java's node would be
+ * gone altogether; this one says it is down, so clients and peers move on.
+ */
+static int
+writer_gone(const struct node_ctx *n)
+{
+	int64_t stall = 3 * n->cfg->clean_interval_ms;
+
+	return n->table != NULL && table_writer_stalled(n->table, stall > 3000 ?
+	    stall : 3000);
+}
+
 /* This node's status and flags (§9.2). */
 static void
 own_status(const struct node_ctx *n, struct cluster_entry *e)
@@ -100,6 +115,11 @@ own_status(const struct node_ctx *n, struct cluster_entry *e)
 	e->allow_registry_other_zone = n->cfg->registry_allow_other_zone ? CV_TRUE : CV_FALSE;
 	e->allow_discovery_other_zone = n->cfg->discovery_allow_other_zone ? CV_TRUE :
 	    CV_FALSE;
+	if (writer_gone(n)) {
+		e->status = CV_DOWN;
+		e->can_registry = e->can_discovery = CV_FALSE;
+		return;
+	}
 	if (n->cfg->force_up) {
 		e->status = CV_UP;
 		e->can_registry = e->can_discovery = CV_TRUE;
@@ -142,7 +162,7 @@ node_can_serve_registry(const struct node_ctx *n)
 {
 	struct cluster_entry e;
 
-	if (n->cfg->force_up)
+	if (n->cfg->force_up && !writer_gone(n))
 		return 1;
 	own_status(n, &e);
 	return entry_can_serve(&e, KIND_REGISTRY);
@@ -153,7 +173,7 @@ node_can_serve_discovery(const struct node_ctx *n)
 {
 	struct cluster_entry e;
 
-	if (n->cfg->force_up)
+	if (n->cfg->force_up && !writer_gone(n))
 		return 1;
 	own_status(n, &e);
 	return entry_can_serve(&e, KIND_DISCOVERY);

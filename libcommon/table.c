@@ -71,6 +71,8 @@ struct table {
 	char			*path;
 	int			 fd;
 	int			 writer;
+	_Atomic uint64_t	 seen_beat;	/* readers: writer_beat when last changed, */
+	_Atomic int64_t		 seen_ms;	/* and when (mono_ms; 0: never looked) */
 	dev_t			 dev;
 	ino_t			 ino;
 	unsigned char		*base;
@@ -416,6 +418,24 @@ table_free(struct table *t)
 }
 
 /* ------------------------------------------------------------------ liveness */
+
+int
+table_writer_stalled(struct table *t, int64_t stall_ms)
+{
+	uint64_t beat = atomic_load_explicit(&t->hdr->writer_beat, memory_order_relaxed);
+	int64_t now = mono_ms(), since;
+
+	if (t->writer)
+		return 0;
+	since = atomic_load(&t->seen_ms);
+	if (since == 0 || beat != atomic_load(&t->seen_beat)) {
+		/* racing callers store nearly the same pair: harmless */
+		atomic_store(&t->seen_beat, beat);
+		atomic_store(&t->seen_ms, now);
+		return 0;
+	}
+	return now - since >= stall_ms;
+}
 
 static int
 writer_alive(struct table *t)

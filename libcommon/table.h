@@ -346,6 +346,10 @@ int	table_remove(struct table *, uint32_t slot, uint32_t gen, uint8_t origin);
 /* Re-arm every lease with renewal = now (restart grace). */
 void	table_rearm_all(struct table *, int64_t now_ms);
 void	table_writer_beat(struct table *);
+/* Readers: 1 when writer_beat has not moved for stall_ms (registryd dead, hung
+ * or stopped); 0 for the writer itself. Needs calls, not a thread: the first
+ * call after a quiet spell only records the beat. */
+int	table_writer_stalled(struct table *, int64_t stall_ms);
 
 /* How the writer attached: what its recovery had to do (table.h, ATTACH). */
 enum table_attach {

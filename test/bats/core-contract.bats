@@ -212,3 +212,32 @@ counts_are() { [ "$(counts "$1")" = "$2" ]; }
 	run post_json "$REG" /api/registry/heartbeat.json "{\"instances\":[$(instance svc.uni 'ÉY')]}"
 	echo "$output" | jq -e '.failedInstances[0].errorCode == "data-not-found"'
 }
+
+service_code() {
+	post_json "$DISC" /api/discovery/service.json \
+	    '{"discoveryConfig":{"serviceId":"svc.w"},"regionId":"sha","zoneId":"sha-z1"}' |
+	    jq -r '.responseStatus.errorCode'
+}
+service_is() { [ "$(service_code)" = "$1" ]; }
+
+@test "discoveryd reports its node down while registryd, the table's writer, is gone" {
+	artemis_config "[lease]" "clean-interval = 100ms"
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	post_json "$REG" /api/registry/register.json "{\"instances\":[$(instance svc.w i-1)]}" >/dev/null
+	wait_until service_is success
+	stop_daemon artemis-registryd KILL || true
+	# 3 s without a beat (3 x clean-interval, at least 3 s); wait_until gives 5 s
+	wait_until service_is service-unavailable
+	run post_json "$DISC" /api/discovery/service.json '{"discoveryConfig":{"serviceId":"svc.w"},"regionId":"sha","zoneId":"sha-z1"}'
+	[[ "$(jq -r .responseStatus.message <<<"$output")" == "Serivce discovery is not in up state. Current status: { node: sha/sha-z1/"*", status: down, canServiceRegistry: false, canServiceDiscovery: false }" ]]
+	# lookup.json keeps Java's per-service placeholder
+	run post_json "$DISC" /api/discovery/lookup.json '{"discoveryConfigs":[{"serviceId":"svc.w"}],"regionId":"sha","zoneId":"sha-z1"}'
+	jq -e '.services[0].instances == null' <<<"$output"
+	run post_json "$DISC" /api/status/node.json '{}'
+	jq -e '.nodeStatus.status == "down"' <<<"$output"
+	start_daemon artemis-registryd
+	wait_until service_is success
+	run post_json "$DISC" /api/status/node.json '{}'
+	jq -e '.nodeStatus.status == "up"' <<<"$output"
+}
