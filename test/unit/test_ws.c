@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "sockutil.h"
 #include "tap.h"
 #include "ws.h"
 
@@ -40,50 +41,6 @@ struct hs {
 	int	 status;
 	char	 head[2048];
 };
-
-static int
-tcp_connect(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-wait_readable(int fd, int ms)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	return poll(&p, 1, ms) == 1;
-}
-
-/* Read exactly n bytes within ms. */
-static int
-read_n(int fd, void *buf, size_t n, int ms)
-{
-	size_t got = 0;
-	ssize_t k;
-
-	while (got < n) {
-		if (!wait_readable(fd, ms))
-			return -1;
-		if ((k = read(fd, (char *)buf + got, n - got)) <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	return 0;
-}
 
 /* Send the handshake (plus optional trailing bytes) and read the response head. */
 static void
@@ -259,20 +216,6 @@ sees_eof(int fd, int ms)
 	char c;
 
 	return wait_readable(fd, ms) && read(fd, &c, 1) <= 0;
-}
-
-static int
-wait_for(_Atomic int *v, int want, int ms)
-{
-	struct timespec ts = { 0, 5 * 1000000 };
-	int i;
-
-	for (i = 0; i < ms / 5; i++) {
-		if (atomic_load(v) >= want)
-			return 1;
-		nanosleep(&ts, NULL);
-	}
-	return atomic_load(v) >= want;
 }
 
 static int

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "log.h"
 #include "sbuf.h"
+#include "sockutil.h"
 #include "tap.h"
 #include "ws.h"
 
@@ -41,42 +42,6 @@ static _Atomic long took_sum;
 static _Atomic int last_took;
 
 /* ------------------------------------------------------------------ client */
-
-static int
-tcp_connect(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-read_n(int fd, void *buf, size_t n, int ms)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	size_t got = 0;
-	ssize_t k;
-
-	while (got < n) {
-		if (poll(&p, 1, ms) != 1)
-			return -1;
-		if ((k = read(fd, (char *)buf + got, n - got)) <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	return 0;
-}
 
 static int
 ws_open(int port)
@@ -161,17 +126,6 @@ frame_ok(int fd, int seq, char *buf, char *want, int ms)
 		return 0;
 	frame_fill(want, seq, wlen);
 	return memcmp(buf, want, len) == 0;
-}
-
-static int
-wait_for(_Atomic int *v, int want, int ms)
-{
-	struct timespec ts = { 0, 2 * 1000000 };
-	int i;
-
-	for (i = 0; i < ms / 2 && atomic_load(v) < want; i++)
-		nanosleep(&ts, NULL);
-	return atomic_load(v) >= want;
 }
 
 /* ------------------------------------------------------------------ server side */
