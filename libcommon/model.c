@@ -1298,8 +1298,10 @@ utf8_locale_init(void)
 		log_warn("newlocale(C.UTF-8): non-ASCII letters keep their case in keys");
 }
 
-static void
-add_lower_ascii(struct sbuf *out, const char *s, size_t n)
+/* Appends s[0..n) with A-Z lowered; with stop_high, stops before the first byte
+ * >= 0x80. Returns how many bytes it took. */
+static size_t
+add_lower_ascii(struct sbuf *out, const char *s, size_t n, int stop_high)
 {
 	size_t i;
 	char *d;
@@ -1309,10 +1311,13 @@ add_lower_ascii(struct sbuf *out, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x80 && stop_high)
+			break;
 		d[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	}
-	out->len += n;
+	out->len += i;
 	out->s[out->len] = '\0';
+	return i;
 }
 
 /*
@@ -1335,7 +1340,7 @@ add_lower_utf8(struct sbuf *out, const char *s, size_t n)
 		memset(&st, 0, sizeof(st));
 		k = mbrtowc(&wc, s, n, &st);
 		if (k == 0 || k == (size_t)-1 || k == (size_t)-2) {
-			add_lower_ascii(out, s, 1);
+			(void)add_lower_ascii(out, s, 1, 0);
 			s++;
 			n--;
 			continue;
@@ -1366,17 +1371,13 @@ model_add_lowern(struct sbuf *out, const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			break;
-	if (i < n)
-		pthread_once(&utf8_once, utf8_locale_init);
-	if (i == n || utf8_locale == (locale_t)0) {
-		add_lower_ascii(out, s, n);
+	if ((i = add_lower_ascii(out, s, n, 1)) == n)
 		return;
-	}
-	add_lower_ascii(out, s, i);
-	add_lower_utf8(out, s + i, n - i);
+	pthread_once(&utf8_once, utf8_locale_init);
+	if (utf8_locale == (locale_t)0)
+		(void)add_lower_ascii(out, s + i, n - i, 0);
+	else
+		add_lower_utf8(out, s + i, n - i);
 }
 
 void
