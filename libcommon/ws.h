@@ -8,11 +8,12 @@
  * threads hand work to the loop with ws_loop_add_fd() on an eventfd/pipe/nng fd of
  * their own.
  *
- * The one exception is a fan-out's send(2)s: ws_fanout_send() to many sessions
+ * The one exception is a fan-out's send(2)s: a fan-out to many sessions
  * (ARTEMIS_WS_FANOUT_MIN, default 128, with nothing queued) lends their sockets,
- * for the duration of the call only, to a small pool of sender threads
+ * until ws_fanout_end() returns, to a small pool of sender threads
  * (ARTEMIS_WS_SENDERS in all, the loop thread included; default min(online CPUs,
- * 4); 1 = none). Those threads do nothing but one non-blocking send(2) of the
+ * 4); 1 = none), which start sending while the loop thread is still adding
+ * recipients. Those threads do nothing but one non-blocking send(2) of the
  * shared encoded frame per session and record its result; the loop thread sends
  * its own share, joins them, then alone queues partial writes, closes failed
  * sessions and arms EPOLLOUT. No session state is touched off the loop thread, no
@@ -92,16 +93,19 @@ int		 ws_conn_endpoint(struct ws_conn *);
 const char	*ws_conn_remote_ip(struct ws_conn *);
 uint64_t	 ws_conn_id(struct ws_conn *);	/* unique, never reused */
 
-/* Loop-thread only: one frame to many sessions. Stage each recipient with
- * ws_fanout_add() (a session staged twice, closing or closed is skipped) or every
- * open session of an endpoint (-1 = all) with ws_fanout_add_endpoint(), then
- * ws_fanout_send(): as ws_send_frame() to each staged session, in one call, the
- * send(2)s spread over the sender threads when there are many; clears the
- * staging. Returns the sessions that took the frame (sent or queued). Stage and
- * send in the same callback (a staged session must not be freed in between). */
+/* Loop-thread only: one frame to many sessions, as ws_send_frame() to each.
+ * ws_fanout_begin() the frame, add each recipient with ws_fanout_add() (a
+ * session added twice, closing or closed is skipped) or every open session of
+ * an endpoint (-1 = all) with ws_fanout_add_endpoint(), then ws_fanout_end().
+ * A recipient may get the frame as soon as it is added; when there are many,
+ * the send(2)s are spread over the sender threads. ws_fanout_end() returns when
+ * every recipient has it or queued it, and says how many did (the others were
+ * closed). Begin, add and end in the same callback, with nothing else between
+ * (an added session must not be freed before the end). */
+void		 ws_fanout_begin(struct ws_server *, struct rbuf *frame);
 void		 ws_fanout_add(struct ws_server *, struct ws_conn *);
 void		 ws_fanout_add_endpoint(struct ws_server *, int endpoint);
-size_t		 ws_fanout_send(struct ws_server *, struct rbuf *frame);
+size_t		 ws_fanout_end(struct ws_server *);
 /* Any thread: frames written by the sender threads so far (not the loop's). */
 uint64_t	 ws_fanout_helped(struct ws_server *);
 

@@ -191,7 +191,8 @@ push_endpoints(struct ws_endpoint *eps)
 
 /* The frame is encoded once and written to each subscriber (and every
  * all-instance-change session) straight from the same buffer, in one fan-out:
- * ws.c spreads the send(2)s of a large one over its sender threads; only a
+ * ws.c spreads the send(2)s of a large one over its sender threads, the
+ * first ones while the rest of the subscribers are still being added; only a
  * session whose socket is full keeps a reference, one past its bound is closed. */
 void
 push_change(const char *service_id, const char *type, const char *json, size_t len)
@@ -209,12 +210,13 @@ push_change(const char *service_id, const char *type, const char *json, size_t l
 	if (f == NULL)
 		return;
 	key.service_id = (char *)service_id;
+	ws_fanout_begin(env->ws, f);
+	rbuf_unref(f);
 	if ((l = RB_FIND(sublists, &lists, &key)) != NULL)
 		TAILQ_FOREACH(s, &l->subs, by_svc)
 			ws_fanout_add(env->ws, s->conn);
 	ws_fanout_add_endpoint(env->ws, EP_ALL_INSTANCE_CHANGE);
-	(void)ws_fanout_send(env->ws, f);	/* failures: ws.c closes the laggards */
-	rbuf_unref(f);
+	(void)ws_fanout_end(env->ws);	/* failures: ws.c closes the laggards */
 }
 
 size_t

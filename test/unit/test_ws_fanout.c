@@ -2,7 +2,8 @@
  * sender threads forced on (ARTEMIS_WS_SENDERS=3, ARTEMIS_WS_FANOUT_MIN=16, so
  * the pool runs whatever the CPU count): every session gets every frame whole
  * and in order (batches of fan-outs back to back, small and 64 KiB frames,
- * recipients staged twice or by endpoint), the sender threads did send, and a
+ * recipients staged twice or by endpoint), the sender threads did send (and
+ * start before the last recipient is added), and a
  * session that never reads is closed with 1008 by the outbound bound while the
  * others keep getting each frame. */
 #include <sys/eventfd.h>
@@ -40,6 +41,8 @@ static _Atomic int opened, closed, batch_len, big_only, fanouts_done;
 static _Atomic int seq_next;
 static _Atomic long took_sum;
 static _Atomic int last_took;
+static _Atomic int probe_early, sent_early;	/* sends before ws_fanout_end()? */
+static int fds[NSESS];				/* the clients' sockets */
 
 /* ------------------------------------------------------------------ client */
 
@@ -154,6 +157,23 @@ stage_twice(struct ws_conn *c, void *arg)
 	ws_fanout_add(srv, c);		/* staged once all the same */
 }
 
+/* Inside a fan-out, before its end: wait (2 s at most) for the frame to reach
+ * a client socket, which the sender threads may write as soon as enough
+ * recipients are added. */
+static void
+wait_arrival(void)
+{
+	struct pollfd p[NSESS];
+	int i;
+
+	for (i = 0; i < NSESS; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+		p[i].revents = 0;
+	}
+	atomic_store(&sent_early, poll(p, NSESS, 2000) > 0);
+}
+
 /* A batch of fan-outs back to back: later frames queue behind earlier ones
  * wherever a socket filled up. */
 static void
@@ -174,12 +194,15 @@ on_evfd(void *arg)
 		frame_fill(buf, seq, len);
 		if ((f = ws_frame_text(buf, len)) == NULL)
 			break;
+		ws_fanout_begin(srv, f);
+		rbuf_unref(f);		/* the fan-out holds its own reference */
 		if (seq % 2)
 			ws_foreach(srv, 0, stage_twice, NULL);
 		else
 			ws_fanout_add_endpoint(srv, -1);
-		took = ws_fanout_send(srv, f);
-		rbuf_unref(f);
+		if (atomic_load(&probe_early))
+			wait_arrival();
+		took = ws_fanout_end(srv);
 		atomic_fetch_add(&took_sum, (long)took);
 		atomic_store(&last_took, (int)took);
 	}
@@ -205,11 +228,10 @@ main(void)
 		{ "/ws/fan", NULL, on_open, NULL, on_close, NULL },
 	};
 	struct listen_addr la = { "127.0.0.1", 0, 1 };
-	static int fds[NSESS];
 	static char buf[BIG], want[BIG];
 	struct http_server *h;
 	struct config cfg;
-	int port, i, b, k, seq, good, nfd, slow, code, rounds, refused, whole, bad;
+	int port, i, b, k, seq, good, nfd, slow, code, rounds, refused, whole, bad, first;
 	int64_t t0, worst = 0;
 	size_t len;
 
@@ -257,6 +279,18 @@ main(void)
 	ok(ws_fanout_helped(srv) > 0, "the sender threads wrote %llu of the frames",
 	    (unsigned long long)ws_fanout_helped(srv));
 
+	/* The sender threads start on the recipients added so far: a fan-out
+	 * held open after its adds is already being sent. */
+	atomic_store(&probe_early, 1);
+	good = trigger(1) == 0;
+	atomic_store(&probe_early, 0);
+	ok(good && atomic_load(&sent_early), "frames went out before ws_fanout_end()");
+	for (i = 0; i < NSESS && good; i++)
+		if (!(good = frame_ok(fds[i], seq, buf, want, 3000)))
+			fprintf(stderr, "# session %d: frame %d wrong or missing\n", i, seq);
+	ok(good, "and every session got that frame once");
+	seq++;
+
 	/* Phase 2: NKEEP sessions (still above the threshold), session 0 a new
 	 * one (its receive buffer never grew) that never reads. 64 KiB frames,
 	 * one fan-out per round, the others read each round's frame at once,
@@ -271,6 +305,7 @@ main(void)
 		usleep(5000);
 	atomic_store(&big_only, 1);
 	slow = fds[0];
+	first = seq;
 	good = 1;
 	refused = 0;
 	for (rounds = 0; rounds < SLOW_ROUNDS && good && !refused; rounds++) {
@@ -299,7 +334,7 @@ main(void)
 		}
 		if (op != 1)
 			break;
-		frame_fill(want, PER_BATCH * BATCHES + k, BIG);
+		frame_fill(want, first + k, BIG);
 		whole &= len == BIG && memcmp(buf, want, len) == 0;
 	}
 	ok(code == 1008 && whole && k >= 1 && k < rounds,
