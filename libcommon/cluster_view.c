@@ -59,12 +59,16 @@ trim(char *s)
 	return s;
 }
 
-size_t
-cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max)
+/* Peers in cluster_peers_parse()'s order; *self_at (if not NULL) is how many
+ * local-zone peers are listed before this node's own first URL in its zone
+ * (0 when it is not listed there). */
+static size_t
+parse_peers(const struct config *c, struct cluster_peer *out, size_t max, size_t *self_at)
 {
 	char list[CONFIG_LIST], *zp, *zsave = NULL, *up, *usave = NULL, *colon;
 	struct cluster_peer tmp[CLUSTER_MAX_PEERS];
-	size_t cnt = 0, total = 0, pass, i;
+	size_t cnt = 0, total = 0, pass, i, local_before = 0;
+	int self_seen = 0, local;
 
 	strlcpy(list, c->peers, sizeof(list));
 	for (zp = strtok_r(list, ";", &zsave); zp; zp = strtok_r(NULL, ";", &zsave)) {
@@ -72,13 +76,19 @@ cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max
 			continue;
 		*colon = '\0';
 		zp = trim(zp);
+		local = strcasecmp(zp, c->zone) == 0;
 		for (up = strtok_r(colon + 1, ",", &usave); up;
 		    up = strtok_r(NULL, ",", &usave)) {
 			up = trim(up);
 			if (*up == '\0' || *zp == '\0' || cnt >= CLUSTER_MAX_PEERS)
 				continue;
-			if (same_url(up, c->registry_url) || same_url(up, c->discovery_url))
+			if (same_url(up, c->registry_url) || same_url(up, c->discovery_url)) {
+				if (local && !self_seen && self_at != NULL)
+					*self_at = local_before;
+				self_seen |= local;
 				continue;
+			}
+			local_before += local;
 			strlcpy(tmp[cnt].zone, zp, sizeof(tmp[cnt].zone));
 			strlcpy(tmp[cnt].url, up, sizeof(tmp[cnt].url));
 			cnt++;
@@ -86,12 +96,25 @@ cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max
 	}
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < cnt && total < max; i++) {
-			int local = strcasecmp(tmp[i].zone, c->zone) == 0;
-
+			local = strcasecmp(tmp[i].zone, c->zone) == 0;
 			if ((pass == 0) == local)
 				out[total++] = tmp[i];
 		}
 	return total;
+}
+
+size_t
+cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max)
+{
+	return parse_peers(c, out, max, NULL);
+}
+
+size_t
+cluster_peers_parse_self(const struct config *c, struct cluster_peer *out, size_t max,
+    size_t *self_at)
+{
+	*self_at = 0;
+	return parse_peers(c, out, max, self_at);
 }
 
 /* ------------------------------------------------------------------ names */

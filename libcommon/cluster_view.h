@@ -79,6 +79,11 @@ struct cluster_peer {
 /* Peers of c: local zone first (zone compared case-insensitively), then other
  * zones, each in configuration order; this node's own URLs are skipped. */
 size_t	cluster_peers_parse(const struct config *c, struct cluster_peer *out, size_t max);
+/* The same, and where this node stands among them as Java lists a cluster (the
+ * local zone's nodes in configuration order, this one included): *self_at
+ * local-zone peers come before it (0 when its URL is not in the list). */
+size_t	cluster_peers_parse_self(const struct config *c, struct cluster_peer *out,
+	    size_t max, size_t *self_at);
 
 struct cluster_view;
 

@@ -239,36 +239,42 @@ node_status_json(const struct node_ctx *n, struct sbuf *out)
 
 /* This node (with the URL of the given kind) and the configured peers: local zone
  * first, then other zones, in configuration order (§5.8), each with its status:
- * own status for this node, the replicator's last fresh poll for peers. */
+ * own status for this node, the replicator's last fresh poll for peers. This
+ * node stands where [cluster] peers lists it in its zone, as in Java (which
+ * copies the list); first when it is not listed. */
 static size_t
 cluster_nodes(const struct node_ctx *n, enum node_kind kind, struct node *out, size_t max)
 {
 	struct cluster_peer peers[CLUSTER_MAX_PEERS];
-	struct cluster_snapshot *snap;
+	struct cluster_snapshot *snap = NULL;
 	const struct cluster_entry *e;
 	int64_t stale_ms, now = now_ms();
-	size_t np, i, total;
-	int have;
+	size_t np, i, total = 0, self_at;
+	int have = 0;
 
-	memset(&out[0], 0, sizeof(out[0]));
-	strlcpy(out[0].zone, n->cfg->zone, sizeof(out[0].zone));
-	strlcpy(out[0].url, kind == KIND_REGISTRY ? n->cfg->registry_url :
-	    n->cfg->discovery_url, sizeof(out[0].url));
-	out[0].self = 1;
-	own_status(n, &out[0].st);
-	total = 1;
-
-	np = cluster_peers_parse(n->cfg, peers, CLUSTER_MAX_PEERS);
-	if (np == 0)
-		return total;
-	if ((snap = malloc(sizeof(*snap))) == NULL)
-		fatal("malloc");
-	have = view_snapshot(n->cfg, snap);
+	np = cluster_peers_parse_self(n->cfg, peers, CLUSTER_MAX_PEERS, &self_at);
+	if (np > 0) {
+		if ((snap = malloc(sizeof(*snap))) == NULL)
+			fatal("malloc");
+		have = view_snapshot(n->cfg, snap);
+	}
 	stale_ms = 3 * n->cfg->status_update_interval_ms;
 	if (stale_ms < PEER_STALE_MIN_MS)
 		stale_ms = PEER_STALE_MIN_MS;
-	for (i = 0; i < np && total < max; i++) {
+	for (i = 0; i <= np && total < max; i++) {
 		memset(&out[total], 0, sizeof(out[total]));
+		if (i == self_at) {
+			strlcpy(out[total].zone, n->cfg->zone, sizeof(out[total].zone));
+			strlcpy(out[total].url, kind == KIND_REGISTRY ? n->cfg->registry_url :
+			    n->cfg->discovery_url, sizeof(out[total].url));
+			out[total].self = 1;
+			own_status(n, &out[total].st);
+			if (++total == max)
+				break;
+			memset(&out[total], 0, sizeof(out[total]));
+		}
+		if (i == np)
+			break;
 		strlcpy(out[total].zone, peers[i].zone, sizeof(out[total].zone));
 		strlcpy(out[total].url, peers[i].url, sizeof(out[total].url));
 		if (have && (e = cluster_snapshot_find(snap, peers[i].zone, peers[i].url)) &&

@@ -241,3 +241,19 @@ service_is() { [ "$(service_code)" = "$1" ]; }
 	run post_json "$DISC" /api/status/node.json '{}'
 	jq -e '.nodeStatus.status == "up"' <<<"$output"
 }
+
+@test "cluster.json lists this node where [cluster] peers puts it in its zone (§5.8, as Java)" {
+	local p1 p2 p3 out
+	p1=http://127.0.0.1:$(free_port) p2=http://127.0.0.1:$(free_port) p3=http://127.0.0.1:$(free_port)
+	node_peers "sha-z2:$p3;sha-z1:$p1,$REG/,$p2"
+	start_daemon artemis-registryd
+	out=$(get_json "$REG" /api/status/cluster.json)
+	[ "$(jq -c '[.nodesStatus[].node.url]' <<<"$out")" = "[\"$p1\",\"$REG\",\"$p2\",\"$p3\"]" ]
+	[ "$(jq -r '.nodesStatus[1].status' <<<"$out")" = up ]
+	# not listed at all: first, before its zone's peers
+	node_peers "sha-z1:$p1,$p2"
+	stop_daemon artemis-registryd
+	start_daemon artemis-registryd
+	out=$(get_json "$REG" /api/status/cluster.json)
+	[ "$(jq -c '[.nodesStatus[].node.url]' <<<"$out")" = "[\"$REG\",\"$p1\",\"$p2\"]" ]
+}

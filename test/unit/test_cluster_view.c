@@ -16,7 +16,7 @@ test_parse(void)
 {
 	struct config c;
 	struct cluster_peer p[CLUSTER_MAX_PEERS];
-	size_t n;
+	size_t n, self_at;
 
 	config_defaults(&c);
 	strlcpy(c.zone, "sha-z1", sizeof(c.zone));
@@ -31,8 +31,21 @@ test_parse(void)
 	ok(n == 3 && strcmp(p[1].url, "http://10.0.0.3:8080") == 0, "local zone in order");
 	ok(n == 3 && strcmp(p[2].zone, "sha-z2") == 0, "other zones last");
 	ok(cluster_peers_parse(&c, p, 1) == 1, "bounded by max");
+	n = cluster_peers_parse_self(&c, p, CLUSTER_MAX_PEERS, &self_at);
+	ok(n == 3 && self_at == 0, "listed first in its zone: it stands first (%zu)", self_at);
+	strlcpy(c.peers, "sha-z2:http://10.0.1.1:8080;sha-z1:http://10.0.0.2:8080,"
+	    "http://10.0.0.3:8080,http://10.0.0.1:8080/,http://10.0.0.4:8080", sizeof(c.peers));
+	n = cluster_peers_parse_self(&c, p, CLUSTER_MAX_PEERS, &self_at);
+	ok(n == 4 && self_at == 2 && strcmp(p[2].url, "http://10.0.0.4:8080") == 0,
+	    "listed third in its zone: two local peers before it (%zu)", self_at);
+	strlcpy(c.peers, "sha-z2:http://10.0.0.1:8081;sha-z1:http://10.0.0.2:8080",
+	    sizeof(c.peers));
+	n = cluster_peers_parse_self(&c, p, CLUSTER_MAX_PEERS, &self_at);
+	ok(n == 1 && self_at == 0, "listed under another zone only: first (%zu)", self_at);
 	c.peers[0] = '\0';
 	ok(cluster_peers_parse(&c, p, CLUSTER_MAX_PEERS) == 0, "no peers");
+	ok(cluster_peers_parse_self(&c, p, CLUSTER_MAX_PEERS, &self_at) == 0 && self_at == 0,
+	    "no peers: this node alone");
 }
 
 static void
