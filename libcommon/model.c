@@ -1321,40 +1321,222 @@ add_lower_ascii(struct sbuf *out, const char *s, size_t n, int stop_high)
 }
 
 /*
- * Text with a byte >= 0x80, code point by code point: Unicode's simple lower
- * case, U+0130 as Java's two-code-point "i\u0307"; a byte that is not UTF-8
- * passes unchanged. (Java's one context rule, a word-final capital sigma
- * becoming U+03C2, is not followed: U+03C3 everywhere.)
+ * Java lowers a capital sigma to the final form U+03C2 when it ends a word: a
+ * cased letter precedes it and none follows it within its word, words being
+ * what the JDK's own word BreakIterator finds (ConditionalSpecialCasing). Its
+ * rules, checked against Java 17 here: a word is letters and digits (kanji and
+ * kana apart), joined across one mid-word character between two letters (a
+ * dash, '.', '_', an apostrophe or a double quote, U+00AD, U+2027) or one of
+ * ".,'\"" between two digits; format characters are transparent, combining
+ * marks too except that a mid-word character carrying one does not join;
+ * anything else (':', '/', a space, U+2019, ...) ends the word.
+ */
+enum jclass { J_OTHER, J_LETTER, J_DIGIT, J_MARK, J_FORMAT, J_MIDWORD, J_MIDNUM,
+	J_MIDBOTH };
+
+/* Unicode's format characters (Cf) but U+00AD, a mid-word character to Java */
+static int
+is_format(wchar_t c)
+{
+	return (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb) || (c >= 0x600 && c <= 0x605) || c == 0x61c ||
+	    c == 0x6dd || c == 0x70f || c == 0x180e;
+}
+
+static int
+is_dash(wchar_t c)
+{
+	return c == '-' || c == 0x58a || c == 0x5be || c == 0x1400 || c == 0x1806 ||
+	    (c >= 0x2010 && c <= 0x2015) || c == 0x2e17 || c == 0x2e1a || c == 0x2e3a ||
+	    c == 0x2e3b || c == 0x2e40 || c == 0x301c || c == 0x3030 || c == 0x30a0 ||
+	    c == 0xfe31 || c == 0xfe32 || c == 0xfe58 || c == 0xfe63 || c == 0xff0d;
+}
+
+static int
+is_kanji_kana(wchar_t c)
+{
+	return c == 0x3005 || (c >= 0x4e00 && c <= 0x9fa5) || (c >= 0xf900 && c <= 0xfa2d) ||
+	    (c >= 0x3041 && c <= 0x309e) || (c >= 0x30a1 && c <= 0x30fe);
+}
+
+/* Numbers: decimal digits beyond ASCII (glibc files them under alpha) and
+ * those that are not decimal (No, Nl): [:N:] to Java's rules */
+static int
+is_other_number(wchar_t c)
+{
+	static const uint16_t zeros[] = {	/* BMP runs of ten Nd digits */
+		0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66,
+		0xce6, 0xd66, 0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0,
+		0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50,
+		0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
+		if (c >= zeros[i] && c <= zeros[i] + 9)
+			return 1;
+	return c == 0xb2 || c == 0xb3 || c == 0xb9 || (c >= 0xbc && c <= 0xbe) ||
+	    c == 0x2070 || (c >= 0x2074 && c <= 0x2079) || (c >= 0x2080 && c <= 0x2089) ||
+	    (c >= 0x2150 && c <= 0x2189) || (c >= 0x2460 && c <= 0x249b) ||
+	    (c >= 0x24ea && c <= 0x24ff) || (c >= 0x2776 && c <= 0x2793) || c == 0x3007 ||
+	    (c >= 0x3021 && c <= 0x3029) || (c >= 0x3038 && c <= 0x303a) ||
+	    (c >= 0x3192 && c <= 0x3195) || (c >= 0x3220 && c <= 0x3229) ||
+	    (c >= 0x3248 && c <= 0x324f) || (c >= 0x3251 && c <= 0x325f) ||
+	    (c >= 0x3280 && c <= 0x3289) || (c >= 0x32b1 && c <= 0x32bf);
+}
+
+static enum jclass
+jclass_of(wchar_t c)
+{
+	if (c == '.' || c == '\'' || c == '"')
+		return J_MIDBOTH;
+	if (c == ',' || c == 0x66b)
+		return J_MIDNUM;
+	if (c == '_' || c == 0xad || c == 0x2027 || is_dash(c))
+		return J_MIDWORD;
+	if (is_other_number(c))
+		return J_DIGIT;
+	if (iswalpha((wint_t)c))
+		return is_kanji_kana(c) ? J_OTHER : J_LETTER;
+	if (iswalnum((wint_t)c) || iswdigit((wint_t)c))
+		return J_DIGIT;
+	if (is_format(c))
+		return J_FORMAT;
+	if (c > 0x7f && wcwidth(c) == 0)
+		return J_MARK;		/* combining marks */
+	return J_OTHER;
+}
+
+/* Java's isCased: an upper, lower or title case letter, or one of its list of
+ * Other_Lowercase/Other_Uppercase ranges (which has not U+00AA, U+00BA). */
+static int
+is_cased(wchar_t c)
+{
+	if (c == 0xaa || c == 0xba)
+		return 0;
+	return iswupper((wint_t)c) || iswlower((wint_t)c) ||
+	    towlower((wint_t)c) != (wint_t)c || towupper((wint_t)c) != (wint_t)c ||
+	    (c >= 0x2b0 && c <= 0x2b8) || c == 0x2c0 || c == 0x2c1 ||
+	    (c >= 0x2e0 && c <= 0x2e4) || c == 0x345 || c == 0x37a ||
+	    (c >= 0x1d2c && c <= 0x1d61) || (c >= 0x2160 && c <= 0x217f) ||
+	    (c >= 0x24b6 && c <= 0x24e9);
+}
+
+/* Is there a cased letter in the word of w[at], from at on in direction dir? */
+static int
+cased_in_word(const wchar_t *w, long n, long at, int dir)
+{
+	enum jclass prev = J_LETTER, c, next;
+	long j = at + dir, k;
+	int marked = 0;		/* dir < 0: a mark follows w[j] */
+
+	while (j >= 0 && j < n) {
+		if ((c = jclass_of(w[j])) == J_MARK || c == J_FORMAT) {
+			marked |= c == J_MARK;
+			j += dir;
+			continue;
+		}
+		if (c == J_LETTER || c == J_DIGIT) {
+			if (is_cased(w[j]))
+				return 1;
+			prev = c;
+			marked = 0;
+			j += dir;
+			continue;
+		}
+		/* a mid-word character joins only with nothing attached to it,
+		 * what precedes it may carry marks */
+		if (c == J_OTHER || (dir < 0 && marked))
+			return 0;
+		for (k = j + dir; k >= 0 && k < n; k += dir) {
+			next = jclass_of(w[k]);
+			if (next != J_FORMAT && (dir > 0 || next != J_MARK))
+				break;
+		}
+		next = k >= 0 && k < n ? jclass_of(w[k]) : J_OTHER;
+		if (next != prev || (next == J_LETTER && c == J_MIDNUM) ||
+		    (next == J_DIGIT && c == J_MIDWORD) || (next != J_LETTER && next != J_DIGIT))
+			return 0;
+		j = k;
+	}
+	return 0;
+}
+
+static int
+final_sigma(const wchar_t *w, long n, long i)
+{
+	return cased_in_word(w, n, i, -1) && !cased_in_word(w, n, i, 1);
+}
+
+/* Decode s (a byte that is not UTF-8 as U+FFFD, as Java's decoder reads it)
+ * and say whether the sigma starting at byte off ends a word. */
+static int
+sigma_is_final(const char *s, size_t n, size_t off)
+{
+	wchar_t stackbuf[256], *w = stackbuf;
+	mbstate_t st;
+	size_t k, i = 0;
+	long nw = 0, at = -1;
+	int fin;
+
+	if (n > sizeof(stackbuf) / sizeof(stackbuf[0]) &&
+	    (w = reallocarray(NULL, n, sizeof(*w))) == NULL)
+		return 0;
+	while (i < n) {
+		memset(&st, 0, sizeof(st));
+		k = mbrtowc(&w[nw], s + i, n - i, &st);
+		if (k == 0 || k == (size_t)-1 || k == (size_t)-2) {
+			w[nw++] = 0xfffd;
+			i++;
+			continue;
+		}
+		if (i == off)
+			at = nw;
+		nw++;
+		i += k;
+	}
+	fin = at >= 0 && final_sigma(w, nw, at);
+	if (w != stackbuf)
+		free(w);
+	return fin;
+}
+
+/*
+ * Text with a byte >= 0x80, code point by code point from byte start of
+ * s[0..n): Unicode's simple lower case, U+0130 as Java's two-code-point
+ * "i\u0307", a capital sigma that ends a word as the final sigma (the one
+ * context rule of Java's root locale); a byte that is not UTF-8 passes unchanged.
  */
 static void
-add_lower_utf8(struct sbuf *out, const char *s, size_t n)
+add_lower_utf8(struct sbuf *out, const char *s, size_t n, size_t start)
 {
 	char mb[MB_LEN_MAX];
 	mbstate_t st;
 	locale_t old;
 	wchar_t wc;
-	size_t k, m;
+	size_t k, m, i = start;
 
 	old = uselocale(utf8_locale);
-	while (n > 0) {
+	while (i < n) {
 		memset(&st, 0, sizeof(st));
-		k = mbrtowc(&wc, s, n, &st);
+		k = mbrtowc(&wc, s + i, n - i, &st);
 		if (k == 0 || k == (size_t)-1 || k == (size_t)-2) {
-			(void)add_lower_ascii(out, s, 1, 0);
-			s++;
-			n--;
+			(void)add_lower_ascii(out, s + i, 1, 0);
+			i++;
 			continue;
 		}
 		memset(&st, 0, sizeof(st));
 		if (wc == 0x130)
 			sbuf_add(out, "i\xcc\x87", 3);
+		else if (wc == 0x3a3)
+			sbuf_add(out, sigma_is_final(s, n, i) ? "\xcf\x82" : "\xcf\x83", 2);
 		else if ((m = wcrtomb(mb, (wchar_t)towlower((wint_t)wc), &st)) !=
 		    (size_t)-1)
 			sbuf_add(out, mb, m);
 		else
-			sbuf_add(out, s, k);
-		s += k;
-		n -= k;
+			sbuf_add(out, s + i, k);
+		i += k;
 	}
 	uselocale(old);
 }
@@ -1377,7 +1559,7 @@ model_add_lowern(struct sbuf *out, const char *s, size_t n)
 	if (utf8_locale == (locale_t)0)
 		(void)add_lower_ascii(out, s + i, n - i, 0);
 	else
-		add_lower_utf8(out, s + i, n - i);
+		add_lower_utf8(out, s, n, i);
 }
 
 void
