@@ -36,10 +36,10 @@ push_row() {
 		"at the subscriber (kernel RX timestamps): p50 $kp50 ms, p99 $kp99 ms, max $kmax ms; read by the client: p50 $rp50 ms, p99 $rp99 ms, max $rmax ms ($n frames, $miss missed); per change: first frame $first ms, last − first $spread ms (medians)" "—" "—" \
 		"$v"
 }
-push_row 1000 20 "discoveryd: push, register.json response → InstanceChange frame, 1,000 subscribers × 20 changes (client SCHED_IDLE)" 5
-push_row 1000 20 "discoveryd: push, the same, client at normal priority" 5 normal
-push_row 10000 5 "discoveryd: push, 10,000 subscribers × 5 changes (client SCHED_IDLE)" 50
-push_row 10000 5 "discoveryd: push, the same, client at normal priority" 50 normal
+push_row 1000 100 "discoveryd: push, register.json response → InstanceChange frame, 1,000 subscribers × 100 changes (client SCHED_IDLE)" 5
+push_row 1000 100 "discoveryd: push, the same, client at normal priority" 5 normal
+push_row 10000 20 "discoveryd: push, 10,000 subscribers × 20 changes (client SCHED_IDLE)" 50
+push_row 10000 20 "discoveryd: push, the same, client at normal priority" 50 normal
 
 stop_daemon artemis-discoveryd
 stop_daemon artemis-registryd
