@@ -426,7 +426,9 @@ reconcile(uint32_t slot, int sweep)
 
 	if (slot >= slotcap)
 		return;
-	live = table_read_slot(env->table, slot, &rec);
+	/* an unregistered instance is gone at once; its slot stays a while as
+	 * a tombstone for the replicator (registryd's lease.c) */
+	live = table_read_slot(env->table, slot, &rec) == 1 && rec.eviction_ms == 0;
 	cur = slotmap[slot];
 	if (cur != NULL) {
 		if (live && cur->gen == rec.gen && strcmp(cur->key, rec.key) == 0) {
@@ -492,7 +494,7 @@ apply(const struct table_journal_rec *jr)
 		if (jr->old_slot != 0)
 			reconcile(jr->old_slot - 1, 0);
 		break;
-	default:	/* TC_EVICT: still visible until cleaned (§6.3) */
+	default:	/* TC_EVICT: gone now (Java: at its cleaning; compat.md) */
 		reconcile(jr->slot, 0);
 		break;
 	}
@@ -542,7 +544,8 @@ moved_behind(const struct finst *f)
 {
 	struct table_loc loc;
 
-	return table_locate(env->table, f->key, strlen(f->key), &loc) == 1;
+	return table_locate(env->table, f->key, strlen(f->key), &loc) == 1 &&
+	    loc.eviction_ms == 0;
 }
 
 /* Reconcile up to budget slots; 1 when the rescan is complete. */
@@ -716,8 +719,8 @@ bulk_scan(void *arg)
 	uint32_t i;
 
 	for (i = p->from; i < p->to; i++) {
-		if (!table_read_slot(env->table, i, &rec))
-			continue;
+		if (!table_read_slot(env->table, i, &rec) || rec.eviction_ms != 0)
+			continue;	/* free, or an unregistered instance's tombstone */
 		if ((f = calloc(1, sizeof(*f) + rec.key_len + 1)) == NULL)
 			fatal("initial load");
 		memcpy(f->key, rec.key, rec.key_len + 1);
@@ -891,7 +894,8 @@ bulk_fill(void *arg)
 		if ((f = slotmap[i]) == NULL || (f->bulk & BULK_GONE))
 			continue;
 		if (!table_read_slot(env->table, i, &rec) || rec.gen != f->gen ||
-		    rec.json_len != f->len || strcmp(rec.key, f->key) != 0) {
+		    rec.eviction_ms != 0 || rec.json_len != f->len ||
+		    strcmp(rec.key, f->key) != 0) {
 			f->bulk |= BULK_STALE;
 			continue;
 		}
@@ -911,7 +915,8 @@ bulk_reread(struct scratch *sc, struct finst *f, size_t *off)
 {
 	struct table_rec rec;
 
-	if (table_find(env->table, f->key, strlen(f->key), &rec) != 1)
+	if (table_find(env->table, f->key, strlen(f->key), &rec) != 1 ||
+	    rec.eviction_ms != 0)
 		return -1;
 	if (sc->jcap - sc->jlen < rec.json_len) {
 		sc->jcap = sc->jlen + rec.json_len + 65536;

@@ -2,16 +2,32 @@
  * lease.c — the lease cleaner (§6.3) and mass-expiry protection (§6.5).
  *
  * The cleaner wakes every [lease] clean-interval, walks the dense lease array of
- * the table (never on the request path) and removes evicted leases always, and
- * expired ones only while the safe-checker says "safe". Each removal journals a
- * delete, which discoveryd turns into a push.
+ * the table (never on the request path) and removes expired leases while the
+ * safe-checker says "safe". Each removal journals a delete, which discoveryd
+ * turns into a push.
+ *
+ * An unregistered (evicted) lease is not removed at the next pass: its slot stays
+ * as a TOMBSTONE for one TTL of that lease after its eviction_ms, then goes like
+ * any other. Every reader treats an evicted slot as gone (discovery, status,
+ * management views, services.json, heartbeats: data-not-found); the tombstone is
+ * there for the replicator, which sends an unregister for each one to a peer that
+ * becomes able to serve (it was down or unreachable, or this node's replicator
+ * restarted and lost the journal records in between): an unregister reaches a
+ * peer that missed it within its next poll, not a TTL later. After a TTL the peer
+ * has expired the lease itself, so a tombstone never needs to live longer. A
+ * register of the same key replaces the slot (table_upsert) and so revives it.
+ * Tombstones take capacity: a register that finds the table full removes one
+ * (lease_reclaim) and tries again, and only then is the table full.
  *
  * The safe-checker is Java's LeaseUpdateSafeChecker (renewals counted in 1-s
  * buckets over the window; unsafe below percentage-threshold of the peak once the
  * peak reaches max-count-threshold), with two exits Java lacks, because Java can
  * latch "unsafe" forever after a legitimate shrink:
- *  - when the cleaner removes unregistered (evicted) leases, the peak is scaled down
- *    by the share of instances that left: their heartbeats stopped for a reason;
+ *  - when the cleaner first sees unregistered (evicted) leases, the peak is scaled
+ *    down by the share of instances that left: their heartbeats stopped for a
+ *    reason. Each unregister is counted once, by the pass whose interval
+ *    [previous pass start, this pass start) holds its eviction_ms; not when its
+ *    tombstone goes, or protection would latch for a TTL after a mass unregister;
  *  - after [lease] safe-max-hold of continuous protection the peak is reset to the
  *    current rate, so expired leases are finally cleaned.
  * Each transition is logged once.
@@ -26,6 +42,14 @@
 #include "table.h"
 
 static const char *manager_name[2] = { "instance", "legacy-instance" };
+
+/* The cleaner's own state (one registryd per process). */
+static struct {
+	int64_t			 last_pass;	/* epoch ms the last pass started */
+	_Atomic uint32_t	 tombstones[2];	/* seen by the last pass */
+	uint32_t		 reclaim_next;	/* lease_reclaim: where to look next */
+	uint64_t		 reclaim_none_seq; /* change_seq of a scan that found none */
+} cleaner;
 
 static void
 publish_status(struct registryd *d, int m)
@@ -133,21 +157,32 @@ decay_peak(struct registryd *d, int m, uint32_t removed, uint32_t remaining)
 }
 
 struct clean_counts {
-	uint32_t	evicted[2];
+	uint32_t	evicted[2];	/* unregisters first seen by this pass */
+	uint32_t	tombstones[2];	/* evicted slots kept */
+	uint32_t	buried[2];	/* tombstones removed after their TTL */
 	uint32_t	expired[2];
 	uint32_t	held[2];
 	uint32_t	live[2];
 };
 
-enum verdict { KEEP, EVICTED, EXPIRED, HELD };
+enum verdict { KEEP, TOMBSTONE, BURY, EXPIRED, HELD };
+
+/* An evicted lease stays a tombstone for one TTL after its eviction (a clock
+ * that went back by more than a TTL does not keep it longer either). */
+static int
+tombstone_over(int64_t evicted, uint32_t ttl, int64_t now)
+{
+	return now - evicted >= (int64_t)ttl || evicted - now > (int64_t)ttl;
+}
 
 static enum verdict
 judge(const struct table_slot *sl, struct table_lease *l, int64_t now, const int safe[2])
 {
 	int m = (sl->flags & TABLE_F_LEGACY) ? LEASE_LEGACY : LEASE_NORMAL;
+	int64_t e = atomic_load_explicit(&l->eviction_ms, memory_order_relaxed);
 
-	if (atomic_load_explicit(&l->eviction_ms, memory_order_relaxed) != 0)
-		return EVICTED;
+	if (e != 0)
+		return tombstone_over(e, sl->ttl_ms, now) ? BURY : TOMBSTONE;
 	if (now > atomic_load_explicit(&l->renewal_ms, memory_order_relaxed) +
 	    (int64_t)sl->ttl_ms)
 		return safe[m] ? EXPIRED : HELD;
@@ -161,6 +196,7 @@ clean_pass(struct registryd *d, int64_t now, const int safe[2], struct clean_cou
 	const struct table_slot *sl;
 	struct table_lease *l;
 	enum verdict v;
+	int64_t e;
 	int m;
 
 	memset(cc, 0, sizeof(*cc));
@@ -169,19 +205,26 @@ clean_pass(struct registryd *d, int64_t now, const int safe[2], struct clean_cou
 		if (sl->state != SLOT_LIVE)
 			continue;
 		l = table_lease_at(d->table, slot);
-		if ((v = judge(sl, l, now, safe)) == EVICTED || v == EXPIRED) {
+		if ((v = judge(sl, l, now, safe)) == BURY || v == EXPIRED) {
 			/* decide again under the writer lock: a register may have
 			 * replaced the slot since the unlocked look */
 			pthread_mutex_lock(&d->write_lock);
 			v = sl->state == SLOT_LIVE ? judge(sl, l, now, safe) : KEEP;
-			if (v == EVICTED || v == EXPIRED)
+			if (v == BURY || v == EXPIRED)
 				(void)table_remove(d->table, slot, sl->gen, ORIGIN_LOCAL);
 			pthread_mutex_unlock(&d->write_lock);
 		}
 		m = (sl->flags & TABLE_F_LEGACY) ? LEASE_LEGACY : LEASE_NORMAL;
 		switch (v) {
-		case EVICTED:
-			cc->evicted[m]++;
+		case TOMBSTONE:
+			cc->tombstones[m]++;
+			/* first seen by this pass: counted once for the decay */
+			e = atomic_load_explicit(&l->eviction_ms, memory_order_relaxed);
+			if (e >= cleaner.last_pass && e < now)
+				cc->evicted[m]++;
+			break;
+		case BURY:
+			cc->buried[m]++;
 			break;
 		case EXPIRED:
 			cc->expired[m]++;
@@ -207,6 +250,7 @@ clean_once(struct registryd *d)
 	safe[0] = lease_is_safe(d, LEASE_NORMAL);
 	safe[1] = lease_is_safe(d, LEASE_LEGACY);
 	clean_pass(d, now, safe, &cc);
+	cleaner.last_pass = now;
 
 	pthread_mutex_lock(&d->safe_lock);
 	for (m = 0; m < 2; m++) {
@@ -214,9 +258,10 @@ clean_once(struct registryd *d)
 		safe_check(d, m, now);
 		publish_status(d, m);
 		atomic_store(&rs->held_expired[m], cc.held[m]);
+		atomic_store(&cleaner.tombstones[m], cc.tombstones[m]);
 	}
 	pthread_mutex_unlock(&d->safe_lock);
-	if (cc.evicted[0] + cc.evicted[1] + cc.expired[0] + cc.expired[1] > 0)
+	if (cc.buried[0] + cc.buried[1] + cc.expired[0] + cc.expired[1] > 0)
 		registry_publish(d);
 	table_writer_beat(d->table);
 }
@@ -252,6 +297,9 @@ lease_start(struct registryd *d)
 	int64_t now = now_ms();
 	int m;
 
+	/* unregisters made before this start are not counted for the decay:
+	 * the renewals of those instances were never counted either */
+	cleaner.last_pass = now;
 	for (m = 0; m < 2; m++) {
 		memset(&d->safe[m], 0, sizeof(d->safe[m]));
 		/* one bucket more than the window: the current, partial second is
@@ -283,17 +331,58 @@ lease_stop(struct registryd *d)
 	pthread_join(d->cleaner, NULL);
 }
 
+/*
+ * The table is full: remove one tombstone so a register can have its slot. The
+ * peers that missed that unregister then keep the instance until its lease
+ * expires, as they did before tombstones. Scans from where the last call
+ * stopped; a scan that found none is not repeated until the journal moves (an
+ * unregister makes a tombstone). Caller holds write_lock. 1 if one was removed.
+ */
+int
+lease_reclaim(struct registryd *d)
+{
+	uint32_t i, slot, hwm = table_hwm(d->table);
+	uint64_t seq = table_change_seq(d->table);
+	const struct table_slot *sl;
+
+	if (seq == cleaner.reclaim_none_seq || hwm == 0)
+		return 0;
+	for (i = 0; i < hwm; i++) {
+		slot = (cleaner.reclaim_next + i) % hwm;
+		sl = table_slot_at(d->table, slot);
+		if (sl->state != SLOT_LIVE || atomic_load_explicit(
+		    &table_lease_at(d->table, slot)->eviction_ms, memory_order_relaxed) == 0)
+			continue;
+		if (table_remove(d->table, slot, sl->gen, ORIGIN_LOCAL) != 0)
+			continue;
+		cleaner.reclaim_next = slot + 1;
+		log_debug("table full: tombstone of slot %u removed early", slot);
+		return 1;	/* the register's success publishes the change */
+	}
+	cleaner.reclaim_none_seq = seq;
+	return 0;
+}
+
 void
 lease_metrics(struct sbuf *out, void *arg)
 {
 	struct registryd *d = arg;
 	struct table_registry_status *rs = &table_header(d->table)->reg;
+	uint32_t live = table_live(d->table), dead;
 	int m;
 
+	/* the tombstones the last pass saw: only the cleaner (and lease_reclaim)
+	 * removes slots, so the table has held about as many live slots since */
+	dead = atomic_load(&cleaner.tombstones[0]) + atomic_load(&cleaner.tombstones[1]);
 	plan_metrics(d, out);
-	sbuf_adds(out, "# HELP artemis_table_instances Live instances in the table.\n"
+	sbuf_adds(out, "# HELP artemis_table_instances Live instances in the table "
+	    "(unregistered ones not counted).\n"
 	    "# TYPE artemis_table_instances gauge\n");
-	sbuf_addf(out, "artemis_table_instances %u\n", table_live(d->table));
+	sbuf_addf(out, "artemis_table_instances %u\n", live > dead ? live - dead : 0);
+	sbuf_adds(out, "# HELP artemis_table_tombstones Unregistered instances kept for "
+	    "a TTL, so peers that missed the unregister get it when they come back.\n"
+	    "# TYPE artemis_table_tombstones gauge\n");
+	sbuf_addf(out, "artemis_table_tombstones %u\n", dead);
 	sbuf_addf(out, "artemis_table_capacity %u\n", table_capacity(d->table));
 	sbuf_addf(out, "artemis_table_change_seq %llu\n",
 	    (unsigned long long)table_change_seq(d->table));

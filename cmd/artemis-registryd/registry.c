@@ -160,9 +160,12 @@ store_register(struct registryd *d, const struct instance *in, uint8_t origin,
 	instance_key(in, &key);
 	instance_to_json(in, &json);
 	pthread_mutex_lock(&d->write_lock);
-	rc = table_upsert(d->table, key.s, key.len, in->service_id, strlen(in->service_id),
-	    json.s, json.len, now_ms(), (uint32_t)(legacy ? d->cfg.legacy_ttl_ms :
-	    d->cfg.ttl_ms), legacy ? TABLE_F_LEGACY : 0, origin, &seq);
+	do	/* full: an unregistered instance's tombstone gives its slot */
+		rc = table_upsert(d->table, key.s, key.len, in->service_id,
+		    strlen(in->service_id), json.s, json.len, now_ms(),
+		    (uint32_t)(legacy ? d->cfg.legacy_ttl_ms : d->cfg.ttl_ms),
+		    legacy ? TABLE_F_LEGACY : 0, origin, &seq);
+	while (rc == -ENOSPC && lease_reclaim(d));
 	pthread_mutex_unlock(&d->write_lock);
 	sbuf_free(&key);
 	sbuf_free(&json);

@@ -122,6 +122,9 @@ void	lease_start(struct registryd *);
 void	lease_stop(struct registryd *);
 void	lease_count_renewals(struct registryd *, int manager, int64_t n);
 int	lease_is_safe(struct registryd *, int manager);
+/* The table is full: remove one unregistered instance's tombstone (caller holds
+ * write_lock); 1 if one was removed. */
+int	lease_reclaim(struct registryd *);
 void	lease_metrics(struct sbuf *out, void *arg);
 
 #endif

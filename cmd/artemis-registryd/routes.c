@@ -91,7 +91,8 @@ render_services(struct registryd *d, struct sbuf *out)
 	if ((r = malloc(sizeof(*r))) == NULL)
 		fatal("malloc");
 	for (slot = 0; slot < hwm; slot++) {
-		if (table_read_slot(d->table, slot, r) != 1)
+		/* an unregistered instance's tombstone is gone (lease.c) */
+		if (table_read_slot(d->table, slot, r) != 1 || r->eviction_ms != 0)
 			continue;
 		a = acc_for(&svcs, &n, r->service_id);
 		sbuf_addc(&a->instances, a->instances.len ? ',' : '[');

@@ -6,9 +6,10 @@
  *  - TC_UPSERT of origin local (a client's register): register task with the
  *    slot's instance JSON.
  *  - TC_EVICT of origin local (a client's unregister): unregister task with the
- *    instance JSON, read from the slot (still there until the cleaner removes it)
- *    or, if the slot was already reused, from a small cache of the JSON of recent
- *    upserts (direct-mapped by slot number, checked by generation).
+ *    instance JSON, read from the slot (registryd keeps it as a tombstone for a
+ *    TTL after the unregister) or, if the slot was already reused (a register of
+ *    the same instance, or a full table took it), from a small cache of the JSON
+ *    of recent upserts (direct-mapped by slot number, checked by generation).
  *  - TC_DELETE (expiry, cleaning) is not replicated: every node expires leases
  *    itself. Changes of origin peer are never forwarded (no loops).
  *  - Heartbeats are not journalled: every second the lease array is scanned for
@@ -20,13 +21,27 @@
  *    registryd restart are not sent, so a node back from an outage brings
  *    back nothing its peers dropped meanwhile (their live clients heartbeat
  *    again within an interval and are sent then).
+ *  - The full resync also sends an unregister for every tombstone (an instance
+ *    unregistered within its TTL, send_tombstones): what the peer missed while
+ *    it was away, or while this replicator was not running (it starts at the
+ *    journal's end), reaches it now, not when its lease expires there.
  *
- * Falling behind the journal ring re-sends, as registers, the local instances
- * whose slot stamp is newer than the cursor (unregisters lost in the overrun are
- * repaired by the peers' own expiry); a replaced table file re-sends every local
- * instance. A registryd restart keeps the file and its journal (the new writer
+ * Falling behind the journal ring re-sends the instances whose slot stamp is
+ * newer than the cursor: local registrations as registers, tombstones as
+ * unregisters; a replaced table file re-sends every local instance and
+ * tombstone. A registryd restart keeps the file and its journal (the new writer
  * journals what its predecessor cut short), so the cursor simply goes on.
- * Nothing else needs to be exact: peers also get the heartbeats.
+ *
+ * Not exact, on purpose: peers also get the heartbeats, and the expiry of a
+ * lease nobody renews repairs the rest within a TTL. An unregister older than a
+ * TTL is not sent again (its tombstone is gone; the peer has expired the lease
+ * by then, unless its protection holds it), nor one whose tombstone a register
+ * took because the table was full. A tombstone is sent whatever node the
+ * unregister came from (the table keeps the origin of the registration only),
+ * so a peer may get it twice, which changes nothing. An instance unregistered
+ * here and registered again on a peer before the peer came back to us (or before
+ * this replicator restarted) can be evicted there by the late unregister: its
+ * client's next heartbeat gets data-not-found and registers it again.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -185,6 +200,7 @@ resync(struct follower *f, int everything)
 	const struct table_slot *sl;
 	uint32_t slot, hwm = table_hwm(f->t), stamp;
 	uint64_t upto = table_change_seq(f->t);
+	int64_t now = now_ms();
 
 	atomic_fetch_add(&f->r->resyncs, 1);
 	for (slot = 0; slot < hwm; slot++) {
@@ -193,8 +209,15 @@ resync(struct follower *f, int everything)
 		stamp = atomic_load_explicit(&sl->stamp, memory_order_relaxed);
 		if (!everything && (int32_t)(stamp - (uint32_t)f->cursor) <= 0)
 			continue;
-		if (table_read_slot(f->t, slot, rec) != 1 || rec->origin != ORIGIN_LOCAL ||
-		    rec->eviction_ms != 0)
+		if (table_read_slot(f->t, slot, rec) != 1)
+			continue;
+		if (rec->eviction_ms != 0) {	/* a tombstone (see send_tombstones) */
+			if (rec->eviction_ms + (int64_t)rec->ttl_ms > now)
+				queue_to_serving(f, TASK_UNREGISTER, rec->key,
+				    rec->key_len, rec->json, rec->json_len);
+			continue;
+		}
+		if (rec->origin != ORIGIN_LOCAL)
 			continue;
 		cache_put(f, rec);
 		queue_to_serving(f, TASK_REGISTER, rec->key, rec->key_len, rec->json,
@@ -235,6 +258,45 @@ follow(struct follower *f)
 
 /* ---------------------------------------------------------------- leases */
 
+/*
+ * A peer that just became able to serve may have missed unregisters: it was
+ * down or unreachable when they were forwarded, or this replicator was not
+ * running then (it starts at the journal's end). registryd keeps every
+ * unregistered slot for one TTL after its eviction (a tombstone, lease.c): send
+ * the peer an unregister for each. Every tombstone, whichever node the
+ * unregister came from (the table keeps the origin of the registration, not of
+ * the unregister): an unregister of an instance the peer no longer holds, or
+ * holds evicted, is a success there and changes nothing.
+ */
+static size_t
+send_tombstones(struct follower *f, int64_t now)
+{
+	struct replicator *r = f->r;
+	struct table_rec *rec = f->rec;
+	struct table_lease *l;
+	const struct table_slot *sl;
+	uint32_t slot, hwm = table_hwm(f->t);
+	int64_t e;
+	size_t i, n = 0;
+
+	for (slot = 0; slot < hwm; slot++) {
+		if ((l = table_lease_at(f->t, slot)) == NULL ||
+		    (sl = table_slot_at(f->t, slot)) == NULL)
+			break;
+		e = atomic_load_explicit(&l->eviction_ms, memory_order_relaxed);
+		if (e == 0 || e + (int64_t)sl->ttl_ms <= now)
+			continue;	/* live, or a tombstone past its TTL */
+		if (table_read_slot(f->t, slot, rec) != 1 || rec->eviction_ms == 0)
+			continue;	/* removed or registered again meanwhile */
+		for (i = 0; i < r->npeers; i++)
+			if (f->full[i])
+				sender_enqueue(&r->peers[i], TASK_UNREGISTER, rec->key,
+				    rec->key_len, rec->json, rec->json_len);
+		n++;
+	}
+	return n;
+}
+
 static void
 heartbeat_scan(struct follower *f)
 {
@@ -243,7 +305,7 @@ heartbeat_scan(struct follower *f)
 	struct table_lease *l;
 	uint32_t slot, hwm = table_hwm(f->t);
 	int64_t start = now_ms(), lr, started;
-	size_t i;
+	size_t i, tombs = 0;
 	int any_serve = 0, any_full = 0, recent;
 
 	serving_peers(f, 1);
@@ -251,6 +313,10 @@ heartbeat_scan(struct follower *f)
 		any_serve |= f->serve[i];
 		any_full |= f->full[i];
 	}
+	/* first the unregisters: the instances that left (a tombstone and a live
+	 * lease never share a key, so the order is only for batching) */
+	if (any_full)
+		tombs = send_tombstones(f, start);
 	/* registryd's start: leases no client renewed since were only re-armed */
 	started = atomic_load(&table_header(f->t)->reg.started_ms);
 	for (slot = 0; any_serve && slot < hwm; slot++) {
@@ -276,8 +342,13 @@ heartbeat_scan(struct follower *f)
 				    rec->key_len, rec->json, rec->json_len);
 	}
 	for (i = 0; i < r->npeers; i++)
-		if (f->full[i])
+		if (f->full[i]) {
 			atomic_fetch_add(&r->peers[i].full_resyncs, 1);
+			atomic_fetch_add(&r->peers[i].tombstones_sent, tombs);
+			if (tombs > 0)
+				log_info("peer %s: the %zu unregisters of the last TTL "
+				    "sent again", r->peers[i].url, tombs);
+		}
 	f->last_scan = start;
 }
 

@@ -111,6 +111,8 @@ metrics(struct sbuf *out, void *arg)
 		    atomic_load(&p->dropped_expired));
 		metric_peer(out, "requests_total", p, "", atomic_load(&p->requests));
 		metric_peer(out, "full_resyncs_total", p, "", atomic_load(&p->full_resyncs));
+		metric_peer(out, "resync_unregisters_total", p, "",
+		    atomic_load(&p->tombstones_sent));
 		metric_peer(out, "polls_failed_total", p, "", atomic_load(&p->polls_failed));
 		metric_peer(out, "queue_length", p, "", qlen);
 	}

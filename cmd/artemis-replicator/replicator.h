@@ -57,7 +57,8 @@ struct peer {
 	struct cluster_entry	 st;		/* last poll */
 	struct task_queue	 queue;
 	size_t			 qlen;
-	int			 full_resync;	/* became able to serve: send every lease */
+	int			 full_resync;	/* became able to serve: send every lease
+						 * and every tombstone (forward.c) */
 	pthread_t		 thread;
 
 	_Atomic uint64_t	 sent[TASK_KINDS];	/* instances accepted by the peer */
@@ -68,6 +69,7 @@ struct peer {
 	_Atomic uint64_t	 polls_failed;
 	_Atomic uint64_t	 requests;		/* HTTP requests sent */
 	_Atomic uint64_t	 full_resyncs;		/* lease scans that sent it everything */
+	_Atomic uint64_t	 tombstones_sent;	/* unregisters re-sent in those */
 };
 
 struct replicator {
