@@ -2,8 +2,9 @@
 # tombstones: an unregistered instance's slot stays in the table for one TTL
 # (registryd's lease.c), so the replicator can send the unregister again to a
 # peer that missed it (cluster-heal.bats). Here, one node: nothing else may see
-# the tombstone. Discovery, status, services.json, heartbeats and the instance
-# count treat it as gone at once; a register of the same key revives it; it is
+# the tombstone. Discovery (and its delete push), status, services.json,
+# heartbeats and the instance count treat it as gone at once; a register of the
+# same key revives it; it is
 # cleaned a TTL after the unregister; it gives its slot to a register when the
 # table is full; and a mass unregister lowers the protection peak at once, not a
 # TTL later when the tombstones go.
@@ -158,4 +159,29 @@ beat() {
 	metric_is artemis_table_instances 10
 	metric_is 'artemis_lease_protection_engaged{manager="instance"}' 0
 	! grep -q 'lease protection engaged' "$TMP/artemis-registryd.log"
+}
+
+@test "subscribers get the delete when the unregister is applied, and nothing when its tombstone goes" {
+	LEASE_TTL=2s CLEAN_INTERVAL=100ms artemis_config
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+	local ready=$TMP/ready k
+	python3 "$BATS_TEST_DIRNAME/wsclient.py" "ws://127.0.0.1:$DISC_PORT/ws/discovery/instance-change" \
+	    -s '{"serviceId":"svc.w"}' -t 6 --ready "$ready" > "$TMP/ws" 2>&1 &
+	local ws=$!
+	for ((k = 0; k < 300; k++)); do [ -e "$ready" ] && break; sleep 0.01; done
+	[ -e "$ready" ]
+	call register svc.w i1 >/dev/null
+	wait_until ids_are svc.w i1
+	call unregister svc.w i1 >/dev/null
+	# the delete frame within a second (the tombstone stays 2 s)
+	for ((k = 0; k < 100; k++)); do [ "$(grep -c '"delete"' "$TMP/ws")" = 1 ] && break; sleep 0.01; done
+	[ "$(grep -c '"delete"' "$TMP/ws")" = 1 ]
+	# the tombstone's cleaning pushes nothing more
+	wait_until metric_is artemis_table_tombstones 1
+	for ((k = 0; k < 50; k++)); do metric_is artemis_table_tombstones 0 && break; sleep 0.1; done
+	metric_is artemis_table_tombstones 0
+	wait "$ws" || :
+	cat "$TMP/ws"
+	[ "$(jq -r .changeType "$TMP/ws" | tr '\n' ' ')" = "new delete " ]
 }
