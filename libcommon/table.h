@@ -174,7 +174,8 @@
 enum table_change {
 	TC_UPSERT = 1,	/* slot now holds an instance (new registration or replacement) */
 	TC_DELETE = 2,	/* instance removed by the cleaner (expired or unregistered) */
-	TC_EVICT = 3,	/* unregister: lease marked evicted, still visible until cleaned */
+	TC_EVICT = 3,	/* unregister: lease marked evicted; readers treat it as gone,
+			 * the slot stays a TTL as a tombstone (registryd lease.c) */
 };
 
 enum table_origin { ORIGIN_LOCAL = 1, ORIGIN_PEER = 2 };

@@ -4,10 +4,9 @@
 # peer that missed it (cluster-heal.bats). Here, one node: nothing else may see
 # the tombstone. Discovery (and its delete push), status, services.json,
 # heartbeats and the instance count treat it as gone at once; a register of the
-# same key revives it; it is
-# cleaned a TTL after the unregister; it gives its slot to a register when the
-# table is full; and a mass unregister lowers the protection peak at once, not a
-# TTL later when the tombstones go.
+# same key revives it; it is cleaned a TTL after the unregister; it gives its
+# slot to a register when the table is full; and a mass unregister lowers the
+# protection peak at once, not a TTL later when the tombstones go.
 
 load helpers
 
