@@ -1,7 +1,7 @@
 /*
  * push-latency.c — WebSocket push latency of artemis-discoveryd.
  *
- *   push-latency DISC_PORT REG_PORT SUBSCRIBERS ROUNDS
+ *   push-latency DISC_PORT REG_PORT SUBSCRIBERS ROUNDS [GAP_MS]
  *
  * SUBSCRIBERS sessions on ws://127.0.0.1:DISC_PORT/ws/discovery/instance-change all
  * subscribe to service "push-svc-00000". Each round registers one new instance of
@@ -10,6 +10,15 @@
  * at every subscriber (epoll, one thread, batches of 1,024 events, one read per
  * event, no allocation per frame). Subscription has no acknowledgement, so
  * warm-up registrations run until one frame reached every session.
+ *
+ * Rounds follow each other at once, or GAP_MS apart. It matters on loopback:
+ * a receiving kernel ACKs at once (quickack) the first 16 segments of a
+ * connection and any segment after a gap longer than its RTO (>= 200 ms), and
+ * delays its ACKs otherwise; on loopback an immediate ACK is made and taken in
+ * by the sender's own send(2), ~40 % more work per frame there. So back-to-back
+ * rounds first warm up STEADY_ROUNDS more changes (every connection then delays
+ * its ACKs, as a subscriber getting changes in a row does); with a gap of 300 ms
+ * every change finds idle connections, as a change of a quiet service does.
  *
  * Two clocks, each alike at both ends:
  *  - kernel: the software receive timestamp (SO_TIMESTAMPNS) of the response's
@@ -39,12 +48,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "benchnet.h"
 
 #define RDBUF	(256 * 1024)	/* one read buffer shared by every session */
 #define BATCH	1024		/* epoll events per wait */
+#define STEADY_ROUNDS	20	/* > the 16 quick ACKs a new connection gets */
 
 /* A session keeps bytes only when a read ended inside a frame (rare: the
  * server writes each frame with one send). */
@@ -236,13 +247,16 @@ main(int argc, char *argv[])
 	char frame[256], marker[32];
 	struct round rd, warm;
 	int64_t *firsts, *spreads;
-	int dport, rport, rounds, rfd, i, r, missed = 0, pend = 0;
+	int dport, rport, rounds, rfd, i, r, missed = 0, pend = 0, gap_ms = 0;
 	unsigned id = 900000000u;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: push-latency DISC_PORT REG_PORT SUBSCRIBERS ROUNDS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: push-latency DISC_PORT REG_PORT SUBSCRIBERS ROUNDS "
+		    "[GAP_MS]\n");
 		return 2;
 	}
+	if (argc == 6)
+		gap_ms = atoi(argv[5]);
 	dport = atoi(argv[1]);
 	rport = atoi(argv[2]);
 	nsubs = atoi(argv[3]);
@@ -295,8 +309,22 @@ main(int argc, char *argv[])
 	if (pend > 0)
 		fprintf(stderr, "push-latency: %d of %d sessions never got a frame\n", pend,
 		    nsubs);
+	/* back to back: past the connections' quick ACKs (see the header) */
+	for (r = 0; gap_ms == 0 && r < STEADY_ROUNDS; r++) {
+		round_begin();
+		snprintf(marker, sizeof(marker), "inst-%08u", id);
+		if (register_one(rfd, id++, &warm) == -1)
+			return 1;
+		(void)collect(marker, &warm, bn_now_ns() + 2000000000LL);
+	}
 
 	for (r = 0; r < rounds; r++) {
+		if (gap_ms > 0) {
+			struct timespec ts = { gap_ms / 1000, (long)(gap_ms % 1000) * 1000000L };
+
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
 		round_begin();
 		snprintf(marker, sizeof(marker), "inst-%08u", id);
 		if (register_one(rfd, id++, &rd) == -1)
