@@ -27,8 +27,13 @@
 #include "log.h"
 
 #define BUS_MSGLEN	24
-#define BUS_RECONN_MIN	50	/* ms between re-dials of a missing publisher */
-#define BUS_RECONN_MAX	1000
+/* ms between re-dials of a missing publisher. A hint published before the dial
+ * succeeds is lost (the reader's periodic reconcile repairs it later), so the
+ * back-off stays short: a daemon started after its readers is heard within
+ * ~100 ms, not after a back-off of a second. A failed dial of a unix socket
+ * costs next to nothing. */
+#define BUS_RECONN_MIN	20
+#define BUS_RECONN_MAX	100
 
 struct bus_pub {
 	nng_socket		sock;
