@@ -180,6 +180,18 @@ wait_until() {
 	"$@"
 }
 
+# wait_until_s SECONDS CMD... — wait_until with a longer budget, for what needs
+# several daemons to start and poll each other (slow under the sanitizers)
+wait_until_s() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.02
+	done
+	"$@"
+}
+
 # ---- several nodes in one test (replicator.bats) ----------------------------
 # node_new NAME — allocate ports and a state dir under $TMP/NAME for another node,
 # switch to it (REG, DISC, ..., CONF, STATE now name it) and write its config;
