@@ -1078,18 +1078,16 @@ ws_fanout_add(struct ws_server *s, struct ws_conn *c)
 		fan_publish(s);
 }
 
+static void
+fan_add_one(struct ws_conn *c, void *arg)
+{
+	ws_fanout_add(arg, c);
+}
+
 void
 ws_fanout_add_endpoint(struct ws_server *s, int ep)
 {
-	struct ws_conn *c;
-	size_t i;
-
-	for (i = 0; i < s->neps; i++) {
-		if (ep >= 0 && (size_t)ep != i)
-			continue;
-		LIST_FOREACH(c, &s->open[i], link)
-			ws_fanout_add(s, c);
-	}
+	ws_foreach(s, ep, fan_add_one, s);
 }
 
 size_t

@@ -264,3 +264,20 @@ node_kill() {
 	done
 	return 0
 }
+
+# batch_of SVC N [FIRST] — {"instances":[...]} with N instances of SVC
+batch_of() {
+	local svc=$1 n=$2 first=${3:-1} k list=""
+	for ((k = first; k < first + n; k++)); do list="$list${list:+,}$(instance "$svc" "i-$k")"; done
+	echo "{\"instances\":[$list]}"
+}
+
+# beat BODY SECONDS — a client heartbeating BODY every 100 ms for SECONDS (pacing,
+# not a wait)
+beat() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		post_json "$REG" /api/registry/heartbeat.json "$1" >/dev/null
+		sleep 0.1
+	done
+}

@@ -306,22 +306,6 @@ print(json.dumps({"instances":[{"regionId":"sha","zoneId":"sha-z1","serviceId":"
 	[ "$(sed -n 3p <<<"$output")" = '{"failedInstances":null,"responseStatus":{"errorCode":"bad-request","message":"request is null","status":"fail"}}' ]
 }
 
-# batch_of SVC N [FIRST] — {"instances":[...]} with N instances of SVC
-batch_of() {
-	local svc=$1 n=$2 first=${3:-1} k list=""
-	for ((k = first; k < first + n; k++)); do list="$list${list:+,}$(instance "$svc" "i-$k")"; done
-	echo "{\"instances\":[$list]}"
-}
-
-# beat BODY SECONDS — heartbeat BODY every 100 ms for SECONDS
-beat() {
-	local end=$((SECONDS + $2))
-	while [ $SECONDS -lt $end ]; do
-		post_json "$REG" /api/registry/heartbeat.json "$1" >/dev/null
-		sleep 0.1
-	done
-}
-
 leases_field() { post_json "$REG" /api/status/leases.json '{}' | jq -r ".$1"; }
 protection_engaged() { [ "$(leases_field isSafe)" = false ]; }
 protection_released() { [ "$(leases_field isSafe)" = true ]; }

@@ -123,22 +123,6 @@ metric_is() { [ "$(metric "$1")" = "$2" ]; }
 	[ "$(raw_ids svc.cap | tr ',' '\n' | wc -l)" = 16 ]
 }
 
-# batch_of SVC N [FIRST] — {"instances":[...]} with N instances of SVC
-batch_of() {
-	local svc=$1 n=$2 first=${3:-1} k list=""
-	for ((k = first; k < first + n; k++)); do list="$list${list:+,}$(instance "$svc" "i-$k")"; done
-	echo "{\"instances\":[$list]}"
-}
-
-# beat BODY SECONDS — heartbeat BODY every 100 ms for SECONDS
-beat() {
-	local end=$((SECONDS + $2))
-	while [ $SECONDS -lt $end ]; do
-		post_json "$REG" /api/registry/heartbeat.json "$1" >/dev/null
-		sleep 0.1
-	done
-}
-
 @test "mass-expiry protection: a mass unregister lowers the peak when it happens, not when its tombstones go" {
 	# 10 of 30 renewing is 33 % of the peak: without the decay at first sight
 	# protection would engage within the 3 s window, 30 s before the
