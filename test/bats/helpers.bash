@@ -281,3 +281,16 @@ beat() {
 		sleep 0.1
 	done
 }
+
+# mass_unregister SVC — 30 instances of SVC heartbeat for 4 s, then 20 of them
+# unregister and the other 10 go on heartbeating for 5 s
+mass_unregister() {
+	local all kept gone
+	all=$(batch_of "$1" 30)
+	kept=$(batch_of "$1" 10 1)
+	gone=$(batch_of "$1" 20 11)
+	post_json "$REG" /api/registry/register.json "$all" >/dev/null
+	beat "$all" 4
+	post_json "$REG" /api/registry/unregister.json "$gone" >/dev/null
+	beat "$kept" 5
+}

@@ -341,13 +341,7 @@ protection_released() { [ "$(leases_field isSafe)" = true ]; }
 	LEASE_TTL=1s CLEAN_INTERVAL=100ms artemis_config "[lease]" "safe-time-window = 3s" \
 	    "safe-percentage = 60" "safe-max-count-threshold = 20" "safe-max-hold = 1h" "[ratelimit]" "status-map = get-leases:100000"
 	start_daemon artemis-registryd
-	all=$(batch_of svc.dec 30)
-	kept=$(batch_of svc.dec 10 1)
-	gone=$(batch_of svc.dec 20 11)
-	post_json "$REG" /api/registry/register.json "$all" >/dev/null
-	beat "$all" 4
-	post_json "$REG" /api/registry/unregister.json "$gone" >/dev/null
-	beat "$kept" 5
+	mass_unregister svc.dec
 	assert_count 10
 	protection_released
 	! grep -q 'lease protection engaged' "$TMP/artemis-registryd.log"

@@ -130,14 +130,7 @@ metric_is() { [ "$(metric "$1")" = "$2" ]; }
 	LEASE_TTL=30s CLEAN_INTERVAL=100ms artemis_config "[lease]" "safe-time-window = 3s" \
 	    "safe-percentage = 60" "safe-max-count-threshold = 20" "safe-max-hold = 1h"
 	start_daemon artemis-registryd
-	local all kept gone
-	all=$(batch_of svc.dec 30)
-	kept=$(batch_of svc.dec 10 1)
-	gone=$(batch_of svc.dec 20 11)
-	post_json "$REG" /api/registry/register.json "$all" >/dev/null
-	beat "$all" 4
-	post_json "$REG" /api/registry/unregister.json "$gone" >/dev/null
-	beat "$kept" 5
+	mass_unregister svc.dec
 	metric_is artemis_table_tombstones 20
 	metric_is artemis_table_instances 10
 	metric_is 'artemis_lease_protection_engaged{manager="instance"}' 0
