@@ -288,6 +288,18 @@ const char registry_success[] =
     "{\"failedInstances\":null,\"responseStatus\":"
     "{\"errorCode\":\"success\",\"message\":\"\",\"status\":\"success\"}}";
 
+/* Jackson reads an HTTP body as bytes and skips a UTF-8 byte order mark before
+ * the JSON; a WebSocket message reaches it as a Java String, where U+FEFF is a
+ * bad character (canned success, §8.2). */
+void
+registry_skip_bom(const char **body, size_t *len)
+{
+	if (*len >= 3 && memcmp(*body, "\xef\xbb\xbf", 3) == 0) {
+		*body += 3;
+		*len -= 3;
+	}
+}
+
 int
 registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const char *body,
     size_t len, struct sbuf *out)
@@ -299,6 +311,8 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 	char err[512];
 	int rc, limited_checked = 0, learn;
 
+	if (path != PATH_WEBSOCKET)
+		registry_skip_bom(&body, &len);
 	/* a client repeats its heartbeat text every interval: answer it from a plan */
 	learn = op == OP_HEARTBEAT && path != PATH_REPLICATION && d->plans != NULL;
 	if (learn) {
@@ -317,9 +331,16 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 			sbuf_adds(out, err);
 			return 400;
 		}
-		if (err[0] == '\0')	/* the message was "null" */
-			registry_fail(out, EC_BAD_REQUEST, MSG_REQUEST_NULL);
-		else			/* §8.2: canned success */
+		if (err[0] == '\0') {	/* the message was "null" */
+			/* Java hands null to heartbeat(), whose rate limiter
+			 * runs before the request check: it counts, and may
+			 * answer rate-limited */
+			if (!limited_checked && !ratelimit_allow(d->rl_registry,
+			    registry_op_identity[op], now_ms()))
+				registry_fail(out, EC_RATE_LIMITED, MSG_RATE_LIMITED);
+			else
+				registry_fail(out, EC_BAD_REQUEST, MSG_REQUEST_NULL);
+		} else			/* §8.2: canned success */
 			sbuf_adds(out, registry_success);
 		return 200;
 	}
