@@ -355,18 +355,69 @@ http_gzip(const void *in, size_t len)
 
 /* ------------------------------------------------------------------ helpers */
 
-const char *
-http_query(struct http_request *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
 struct query_iter {
 	const char	*name;
 	void		(*fn)(const char *, void *);
 	void		*arg;
 	int		 n;
 };
+
+struct query_first {
+	const char	*name;
+	const char	*value;
+};
+
+/* Names are case-sensitive (Spring's @RequestParam; MHD's own lookup ignores
+ * case) and a name without '=' has the value "" (Tomcat). */
+static enum MHD_Result
+query_first_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_first *qf = cls;
+
+	(void)kind;
+	if (key == NULL || strcmp(key, qf->name) != 0)
+		return MHD_YES;
+	qf->value = value != NULL ? value : "";
+	return MHD_NO;
+}
+
+const char *
+http_query(struct http_request *r, const char *name)
+{
+	struct query_first qf = { name, NULL };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_first_cb, &qf);
+	return qf.value;
+}
+
+struct query_join {
+	struct sbuf	*out;
+	int		 n;
+};
+
+static void
+query_join_cb(const char *value, void *arg)
+{
+	struct query_join *qj = arg;
+
+	if (qj->n++ > 0)
+		sbuf_addc(qj->out, ',');
+	sbuf_adds(qj->out, value);
+}
+
+int
+http_query_join(struct http_request *r, const char *name, struct sbuf *out)
+{
+	struct query_join qj = { out, 0 };
+
+	sbuf_reset(out);
+	http_query_each(r, name, query_join_cb, &qj);
+	if (qj.n > 0) {		/* out->s is a C string even for "" */
+		sbuf_reserve(out, 1);
+		out->s[out->len] = '\0';
+	}
+	return qj.n > 0;
+}
 
 static enum MHD_Result
 query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)

@@ -98,8 +98,13 @@ int		 http_server_port(struct http_server *);
 void		 http_server_set_metrics(struct http_server *,
 		    void (*fn)(struct sbuf *out, void *arg), void *arg);
 
-/* Query parameter (first occurrence) or NULL. */
+/* Query parameter (first occurrence) or NULL. Names match case-sensitively, as
+ * Spring's; a name without '=' has the value "" (Tomcat). */
 const char	*http_query(struct http_request *, const char *name);
+/* A query parameter bound to a Java String as Spring binds it: every occurrence,
+ * joined with ','. 1 and the value in out->s if present, else 0. */
+int		 http_query_join(struct http_request *, const char *name,
+		    struct sbuf *out);
 /* Every occurrence of a query parameter, in order. Returns the count. */
 int		 http_query_each(struct http_request *, const char *name,
 		    void (*fn)(const char *value, void *arg), void *arg);

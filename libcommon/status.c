@@ -291,15 +291,16 @@ static int
 request_region_zone(struct http_request *req, char **region, char **zone)
 {
 	struct json_object *o;
+	struct sbuf q = SBUF_INIT;
 	char err[256];
-	const char *q;
 
 	*region = *zone = NULL;
-	if (req->method_bit == HTTP_GET) {
-		if ((q = http_query(req, "regionId")) != NULL)
-			*region = strdup(q);
-		if ((q = http_query(req, "zoneId")) != NULL)
-			*zone = strdup(q);
+	if (req->method_bit == HTTP_GET) {	/* String parameters, as Spring binds them */
+		if (http_query_join(req, "regionId", &q))
+			*region = sbuf_steal(&q, NULL);
+		if (http_query_join(req, "zoneId", &q))
+			*zone = sbuf_steal(&q, NULL);
+		sbuf_free(&q);
 		return 0;
 	}
 	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)

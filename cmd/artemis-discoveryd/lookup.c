@@ -294,23 +294,39 @@ service_answer(struct http_response *resp, const char *service_id,
 	sbuf_addc(b, '}');
 }
 
+/* GET ?serviceId=&regionId=&zoneId=, bound as Spring binds String parameters:
+ * names case-sensitive, a repeated one joined with ',', "" when given without
+ * a value; serviceId is required (400 when absent, bad-request when blank). */
+static void
+service_get(struct http_request *req, struct http_response *resp)
+{
+	struct sbuf sid = SBUF_INIT, region = SBUF_INIT, zone = SBUF_INIT;
+	int has_region, has_zone;
+
+	if (!http_query_join(req, "serviceId", &sid)) {
+		http_error(resp, 400,
+		    "Required String parameter 'serviceId' is not present");
+		return;
+	}
+	has_region = http_query_join(req, "regionId", &region);
+	has_zone = http_query_join(req, "zoneId", &zone);
+	service_answer(resp, sid.s, has_region ? region.s : NULL,
+	    has_zone ? zone.s : NULL);
+	sbuf_free(&sid);
+	sbuf_free(&region);
+	sbuf_free(&zone);
+}
+
 static void
 h_service(struct http_request *req, struct http_response *resp)
 {
 	struct json_object *o, *dco;
 	struct discovery_config dc;
 	char *region = NULL, *zone = NULL, err[256];
-	const char *sid;
 	int present, is_null = 0;
 
 	if (req->method_bit == HTTP_GET) {
-		if ((sid = http_query(req, "serviceId")) == NULL) {
-			http_error(resp, 400,
-			    "Required String parameter 'serviceId' is not present");
-			return;
-		}
-		service_answer(resp, sid, http_query(req, "regionId"),
-		    http_query(req, "zoneId"));
+		service_get(req, resp);
 		return;
 	}
 	if ((o = parse_object(req, resp)) == NULL)

@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# Discovery audit (session 5): places where discoveryd differed from the contract as
+# a Java client or an operator sees it (spec/core-contract.md §5.4-§5.10, §7, §10).
+# Each test failed before its fix.
+
+load helpers
+
+setup() {
+	[ -x "$BIN/artemis-registryd" ] || skip "artemis-registryd not built yet"
+	artemis_setup
+}
+teardown() { [ -n "$TMP" ] && artemis_teardown; }
+
+start_both() {
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+}
+
+register() {	# register SVC ID...
+	local svc=$1 list="" i; shift
+	for i in "$@"; do list="$list${list:+,}$(instance "$svc" "$i")"; done
+	post_json "$REG" /api/registry/register.json "{\"instances\":[$list]}" >/dev/null
+	[ "$HTTP_STATUS" = 200 ]
+}
+
+service_get() { get_json "$DISC" "/api/discovery/service.json?$1"; }
+has_instance() { service_get "serviceId=$1&regionId=sha&zoneId=sha-z1" | jq -e '.service.instances | length > 0'; }
+
+@test "service.json GET binds its parameters as Spring does: exact-case names, no value is blank, repeats joined (§5.5)" {
+	ALLOW_OTHER_ZONE=false artemis_config
+	start_both
+	register svc.q i-1
+	wait_until has_instance svc.q
+	# parameter names are case-sensitive: serviceid is not serviceId (400),
+	# REGIONID is not regionId (region missing: no-permission)
+	service_get "serviceid=svc.q&regionId=sha&zoneId=sha-z1" >/dev/null
+	[ "$(last_status)" = 400 ]
+	run service_get "serviceId=svc.q&REGIONID=sha&zoneId=sha-z1"
+	[ "$output" = '{"responseStatus":{"errorCode":"no-permission","message":"regionId is not the same as the registry node. regionId: null, registry node.regionId: sha","status":"fail"},"service":null}' ]
+	run service_get "serviceId=svc.q&regionId=sha&ZoneId=sha-z1"
+	echo "$output" | jq -e '.responseStatus.message == "zoneId is not the same as the registry node. zoneId: null, registry node.zoneId: sha-z1"'
+	# a parameter without '=' is present and blank (Tomcat): bad-request, not 400
+	run service_get "serviceId&regionId=sha&zoneId=sha-z1"
+	[ "$(last_status)" = 200 ]
+	[ "$output" = '{"responseStatus":{"errorCode":"bad-request","message":"Request is null or request.discoveryConfig is null.","status":"fail"},"service":null}' ]
+	# a repeated String parameter is joined with ',' (so it names no region)
+	run service_get "serviceId=svc.q&regionId=sha&regionId=sha&zoneId=sha-z1"
+	echo "$output" | jq -e '.responseStatus.message == "regionId is not the same as the registry node. regionId: sha,sha, registry node.regionId: sha"'
+	run service_get "serviceId=svc.q&serviceId=x&regionId=sha&zoneId=sha-z1"
+	echo "$output" | jq -e '.responseStatus.status == "success" and .service.serviceId == "svc.q,x" and .service.instances == null'
+	# the ordinary form still works
+	run service_get "serviceId=svc.q&regionId=SHA&zoneId=SHA-Z1"
+	echo "$output" | jq -e '.service.instances[0].instanceId == "i-1"'
+}
+
+@test "up-*-nodes.json GET: parameter names are case-sensitive and repeats joined (§5.8)" {
+	ALLOW_OTHER_ZONE=false artemis_config
+	start_both
+	local kind
+	for kind in registry discovery; do
+		run get_json "$DISC" "/api/cluster/up-$kind-nodes.json?regionId=sha&zoneId=sha-z1"
+		echo "$output" | jq -e '.responseStatus.status == "success" and (.nodes | length) == 1'
+		# REGIONID/ZONEID bind nothing: null never matches the node's zone
+		run get_json "$DISC" "/api/cluster/up-$kind-nodes.json?REGIONID=sha&ZONEID=sha-z1"
+		[ "$output" = '{"nodes":null,"responseStatus":{"errorCode":"data-not-found","message":"No available service nodes.","status":"fail"}}' ]
+		run get_json "$DISC" "/api/cluster/up-$kind-nodes.json?regionId=sha&zoneId=sha-z1&zoneId=sha-z1"
+		echo "$output" | jq -e '.nodes == null and .responseStatus.errorCode == "data-not-found"'
+	done
+}
