@@ -1446,3 +1446,26 @@ mgmt_view_diff(const struct mgmt_view *old, const struct mgmt_view *new_,
 		}
 	}
 }
+
+void
+mgmt_view_logic_down_diff(const struct mgmt_view *old,
+    const struct mgmt_view *new_, void (*fn)(const char *service_id, void *arg),
+    void *arg)
+{
+	const struct mv_service *ns, *os;
+	size_t i, k;
+
+	for (i = 0; new_ != NULL && i < new_->nsvcs; i++) {
+		ns = &new_->svcs[i];
+		if (ns->nlogic == 0 || (os = find_service(old, ns->service_id)) == NULL ||
+		    os->sig != ns->sig || os->nlogic != ns->nlogic)
+			continue;	/* none, or changed: mgmt_view_diff() tells */
+		/* same signature: the same logic instances in the same order */
+		for (k = 0; k < ns->nlogic; k++)
+			if (mgmt_view_is_down(old, &os->logic[k]) !=
+			    mgmt_view_is_down(new_, &ns->logic[k])) {
+				fn(ns->service_id, arg);
+				break;
+			}
+	}
+}

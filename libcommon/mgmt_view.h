@@ -140,6 +140,15 @@ size_t	mgmt_view_servers_diff(const struct mgmt_view *old,
 void	mgmt_view_diff(const struct mgmt_view *old, const struct mgmt_view *new_,
 	    void (*fn)(const char *service_id, void *arg), void *arg);
 
+/* §6.2: calls fn(serviceId) for every service whose logic instances are the same
+ * in old and new_ but not all down or up alike in both: an instance or server
+ * operation reached one of them, which Java answers with one RELOAD of the
+ * service (never per-instance changes). mgmt_view_diff() reports the services
+ * whose logic instances themselves changed. */
+void	mgmt_view_logic_down_diff(const struct mgmt_view *old,
+	    const struct mgmt_view *new_,
+	    void (*fn)(const char *service_id, void *arg), void *arg);
+
 /* StringValues.concatPathParts + lower-case (§0.4): trimmed non-blank parts joined
  * with '/', leading '/' of later parts stripped. Used for group keys. */
 void	mgmt_path(struct sbuf *out, const char *const *parts, size_t nparts);

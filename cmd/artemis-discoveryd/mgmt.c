@@ -564,10 +564,13 @@ apply_view(struct mgmt_view *old, struct mgmt_view *cur)
 	c.old = old;
 	c.cur = cur;
 	mgmt_view_diff(old, cur, on_diff, &c);
-	strset_sort(&c.diff, cmp_strp);
-	strset_sort(&reload_ids, cmp_strp);
 	c.ops = mgmt_view_any_ops_changed(old, cur);
 	c.servers = mgmt_view_servers_diff(old, cur, on_server, NULL) > 0;
+	/* an instance or server operation on a logic instance: RELOAD, as Java */
+	if (c.ops || c.servers)
+		mgmt_view_logic_down_diff(old, cur, on_diff, &c);
+	strset_sort(&c.diff, cmp_strp);
+	strset_sort(&reload_ids, cmp_strp);
 	strset_sort(&changed_ips, cmp_strp);	/* lc(ip) both, as the view */
 	changed_hash_build();
 	follower_refilter(c.diff.n > 0 || c.ops || c.servers ? classify : NULL, &c);

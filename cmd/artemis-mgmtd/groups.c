@@ -283,7 +283,9 @@ tags_decode(struct json_object *e, int64_t *gid, int *has_gid,
 }
 
 /* Store one GroupTags element; -1 if it must fail the write. *written counts
- * the pairs stored (blank tags and values are skipped silently, as in Java). */
+ * the pairs stored. As Java's GroupTagsUtil, a null element, one without a
+ * groupId and blank tags or values are skipped silently: the write fails only
+ * when nothing at all is left. */
 static int
 tags_put(struct json_object *e, int *written, struct http_response *res)
 {
@@ -292,10 +294,12 @@ tags_put(struct json_object *e, int *written, struct http_response *res)
 	int has_gid;
 	char *v;
 
+	if (e == NULL)
+		return 0;
 	if (!json_is_object(e) ||
-	    tags_decode(e, &gid, &has_gid, &tags, res) == -1 || !has_gid)
+	    tags_decode(e, &gid, &has_gid, &tags, res) == -1)
 		return -1;
-	if (tags == NULL)
+	if (!has_gid || tags == NULL)
 		return 0;
 	json_object_object_foreach(tags, k, val) {
 		v = val ? (char *)json_object_get_string(val) : NULL;
