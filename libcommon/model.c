@@ -375,6 +375,12 @@ model_parse_flags(const char *body, size_t len, int flags, char *err, size_t err
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	/* A UTF-8 byte order mark is skipped, as Jackson's byte-source bootstrapper
+	 * skips it in every HTTP body (Spring hands it the body's bytes). */
+	if (body != NULL && len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) {
+		body += 3;
+		len -= 3;
+	}
 	if (body == NULL || len == 0 || len > INT_MAX) {
 		seterr(err, errlen, "%s", "empty or oversized body");
 		return NULL;

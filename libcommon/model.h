@@ -105,7 +105,8 @@ int	model_get_int64(struct json_object *obj, const char *name, int64_t *out,
 
 /* Parse a request body with json-c, bounded depth (MODEL_MAX_DEPTH), strict JSON
  * (no single quotes, NaN, trailing data, raw control characters in strings).
- * NULL + err on malformed JSON; the literal null is refused too (Spring: 400). */
+ * NULL + err on malformed JSON; the literal null is refused too (Spring: 400).
+ * A leading UTF-8 byte order mark is skipped (Jackson does in byte input). */
 struct json_object *model_parse(const char *body, size_t len, char *err, size_t errlen);
 
 /* The same with relaxations: MODEL_PARSE_ALLOW_CONTROL tolerates raw control

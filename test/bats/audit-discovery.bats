@@ -67,3 +67,26 @@ has_instance() { service_get "serviceId=$1&regionId=sha&zoneId=sha-z1" | jq -e '
 		echo "$output" | jq -e '.nodes == null and .responseStatus.errorCode == "data-not-found"'
 	done
 }
+
+@test "a UTF-8 byte order mark before a request body is skipped, as Jackson does on HTTP (§1.2)" {
+	start_both
+	register svc.bom i-1
+	wait_until has_instance svc.bom
+	bom() { printf '\357\273\277%s' "$1"; }
+	run sh -c "$(declare -f bom); bom '{\"discoveryConfigs\":[{\"serviceId\":\"svc.bom\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}' |
+	    curl -sS -H 'Content-Type: application/json' --data-binary @- $DISC/api/discovery/lookup.json"
+	echo "$output" | jq -e '.services[0].instances[0].instanceId == "i-1"'
+	run sh -c "$(declare -f bom); bom '{\"discoveryConfig\":{\"serviceId\":\"svc.bom\"},\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}' | gzip |
+	    curl -sS -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' --data-binary @- $DISC/api/discovery/service.json"
+	echo "$output" | jq -e '.service.instances[0].instanceId == "i-1"'
+	run sh -c "$(declare -f bom); bom '{\"version\":0}' |
+	    curl -sS -H 'Content-Type: application/json' --data-binary @- $DISC/api/discovery/services-delta.json"
+	echo "$output" | jq -e '.responseStatus.errorCode == "data-not-found"'
+	run sh -c "$(declare -f bom); bom '{}' |
+	    curl -sS -H 'Content-Type: application/json' --data-binary @- $DISC/api/status/node.json"
+	echo "$output" | jq -e '.nodeStatus.status == "up"'
+	# a BOM and nothing else is still an empty body
+	run sh -c "$(declare -f bom); bom '' |
+	    curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- $DISC/api/discovery/services.json"
+	[ "$output" = 400 ]
+}
