@@ -1713,6 +1713,14 @@ discovery_config_from_json(struct json_object *o, struct discovery_config *out,
 		*is_null = 1;
 		return 0;
 	}
+	/* Jackson binds a JSON string through DiscoveryConfig(String serviceId),
+	 * the public one-String constructor it picks as a from-String creator */
+	if (json_object_is_type(o, json_type_string)) {
+		if (coerce_string(o, "discoveryConfig", &out->service_id, err,
+		    errlen) == -1)
+			goto fail;
+		return 0;
+	}
 	if (!json_object_is_type(o, json_type_object)) {
 		seterr(err, errlen, "%s", "discoveryConfig: expected an object");
 		return -1;

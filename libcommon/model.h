@@ -181,6 +181,8 @@ struct discovery_config {
 	int	 has_discovery_data;
 };
 
+/* An object, or a string (Jackson's DiscoveryConfig(String serviceId) creator);
+ * NULL or JSON null sets *is_null. -1 with err for anything else. */
 int	discovery_config_from_json(struct json_object *o, struct discovery_config *out,
 	    int *is_null, char *err, size_t errlen);
 void	discovery_config_free(struct discovery_config *);

@@ -90,3 +90,31 @@ has_instance() { service_get "serviceId=$1&regionId=sha&zoneId=sha-z1" | jq -e '
 	    curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- $DISC/api/discovery/services.json"
 	[ "$output" = 400 ]
 }
+
+@test "a DiscoveryConfig given as a JSON string is its serviceId, as Jackson's DiscoveryConfig(String) creator (§5.4, §5.5, §8.3)" {
+	start_both
+	register svc.str i-1
+	wait_until has_instance svc.str
+	run post_json "$DISC" /api/discovery/lookup.json '{"discoveryConfigs":["svc.str",""," "],"regionId":"sha","zoneId":"sha-z1"}'
+	[ "$(last_status)" = 200 ]
+	echo "$output" | jq -e '.responseStatus.status == "success" and .services[0].instances[0].instanceId == "i-1"'
+	echo "$output" | jq -e '.services[1] == {"instances":null,"logicInstances":null,"metadata":null,"routeRules":null,"serviceId":""}'
+	echo "$output" | jq -e '.services[2].serviceId == " " and .services[2].instances == null'
+	run post_json "$DISC" /api/discovery/service.json '{"discoveryConfig":"svc.str","regionId":"sha","zoneId":"sha-z1"}'
+	echo "$output" | jq -e '.responseStatus.status == "success" and .service.instances[0].instanceId == "i-1"'
+	run post_json "$DISC" /api/discovery/service.json '{"discoveryConfig":"","regionId":"sha","zoneId":"sha-z1"}'
+	echo "$output" | jq -e '.responseStatus.errorCode == "bad-request" and .service == null'
+	# numbers and booleans have no creator: 400
+	post_json "$DISC" /api/discovery/lookup.json '{"discoveryConfigs":[5],"regionId":"sha"}' >/dev/null
+	[ "$(last_status)" = 400 ]
+	post_json "$DISC" /api/discovery/service.json '{"discoveryConfig":true,"regionId":"sha"}' >/dev/null
+	[ "$(last_status)" = 400 ]
+	# the same on the instance-change WebSocket (caravan's mapper): a string subscribes
+	python3 "$BATS_TEST_DIRNAME/wsclient.py" "ws://127.0.0.1:$DISC_PORT/ws/discovery/instance-change" \
+	    -s '"svc.str"' --ready "$TMP/ready" -n 1 -t 5 > "$TMP/ws" 2>&1 &
+	local pid=$! k
+	for ((k = 0; k < 300; k++)); do [ -e "$TMP/ready" ] && break; sleep 0.01; done
+	register svc.str i-2
+	wait "$pid"
+	jq -e '.changeType == "new" and .instance.instanceId == "i-2"' "$TMP/ws"
+}
