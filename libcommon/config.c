@@ -37,6 +37,7 @@ static const struct key keys[] = {
 	STR("node", "registry-url", registry_url, 0),
 	STR("node", "discovery-url", discovery_url, 0),
 	STR("node", "management-url", management_url, 0),
+	STR("node", "base-path", base_path, 0),
 	NUM("node", "max-body", K_SIZE, max_body, 1024, 1 << 30),
 	NUM("node", "max-decoded-body", K_SIZE, max_decoded_body, 1024, 1 << 30),
 	NUM("node", "http-threads", K_INT, http_threads, 1, 256),
@@ -357,6 +358,31 @@ known_section(const char *s)
 	return 0;
 }
 
+/* [node] base-path: the servlet context path the Java server ran under (§1.1).
+ * Kept as "/seg[/seg...]" without a trailing '/'; "" or "/" mean none. */
+static int
+check_base_path(char *p, char *why, size_t wl)
+{
+	size_t n = strlen(p), i;
+
+	while (n > 0 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (n == 0)
+		return 0;
+	if (p[0] != '/') {
+		snprintf(why, wl, "must start with '/'");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (strchr("?#;%\\", p[i]) != NULL || isspace((unsigned char)p[i]) ||
+		    (p[i] == '/' && p[i + 1] == '/')) {
+			snprintf(why, wl, "not a plain path: %s", p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -378,7 +404,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			continue;
 		strlcpy(vbuf, value ? value : "", sizeof(vbuf));
 		if (set_value(ps->c, &keys[i], trim(vbuf), ps->seen[i], why,
-		    sizeof(why)) == -1) {
+		    sizeof(why)) == -1 || (keys[i].off == OFF(base_path) &&
+		    check_base_path(ps->c->base_path, why, sizeof(why)) == -1)) {
 			snprintf(ps->err, ps->errlen, "[%s] %s: %s", section, name, why);
 			ps->failed = 1;
 			return 0;

@@ -33,6 +33,7 @@ struct config {
 	char	registry_url[CONFIG_STR];
 	char	discovery_url[CONFIG_STR];
 	char	management_url[CONFIG_STR];
+	char	base_path[CONFIG_STR];	/* context path ("/artemis-service") or "" */
 	size_t	max_body;		/* request body, bytes, as sent (413 above) */
 	size_t	max_decoded_body;	/* after gzip/deflate */
 	int	http_threads;		/* libmicrohttpd thread pool per daemon */

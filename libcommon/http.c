@@ -82,6 +82,7 @@ struct http_server {
 	int			 port;
 	size_t			 max_body;
 	size_t			 max_decoded;
+	char			 base_path[CONFIG_STR];	/* "" or "/ctx" */
 	struct http_route	*routes;
 	size_t			 nroutes;
 	struct route_stats	*stats;		/* nroutes + R_NBUILTIN */
@@ -928,14 +929,39 @@ find_route(struct http_server *s, const char *path, size_t len)
 	return -1;
 }
 
-/* The path as matched: one trailing '/' stripped (except for "/"). */
+/*
+ * The path as matched, as Tomcat and Spring see it (§1.1, §1.2): path parameters
+ * (";jsessionid=...") dropped, "//" collapsed, the context path ([node] base-path)
+ * stripped when the path starts with it, one trailing '/' stripped (except for
+ * "/"). A path without the context path is served too, so /health and the tools
+ * keep working whatever the context path is.
+ */
 static void
-match_path(const char *url, char *buf, size_t len)
+match_path(const struct http_server *s, const char *url, char *buf, size_t len)
 {
-	size_t n;
+	size_t n = 0, bl = strlen(s->base_path);
+	const char *p;
 
-	strlcpy(buf, url, len);
-	n = strlen(buf);
+	for (p = url; *p != '\0' && n + 1 < len; p++) {
+		if (*p == ';') {	/* up to the next segment */
+			while (p[1] != '\0' && p[1] != '/')
+				p++;
+			continue;
+		}
+		if (*p == '/' && n > 0 && buf[n - 1] == '/')
+			continue;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	if (bl > 0 && strncmp(buf, s->base_path, bl) == 0 &&
+	    (buf[bl] == '/' || buf[bl] == '\0')) {
+		memmove(buf, buf + bl, n - bl + 1);
+		n -= bl;
+		if (n == 0) {
+			buf[n++] = '/';
+			buf[n] = '\0';
+		}
+	}
 	if (n > 1 && buf[n - 1] == '/')
 		buf[n - 1] = '\0';
 }
@@ -959,7 +985,7 @@ on_headers(struct MHD_Connection *c, struct req *rq, const char *url, const char
 	}
 	if (strlen(url) >= sizeof(path))
 		return send_error(c, rq, 404, "Not Found");
-	match_path(url, path, sizeof(path));
+	match_path(s, url, path, sizeof(path));
 	bit = method_bit(method);
 	if (s->ws != NULL && (rq->ws_ep = ws_server_match(s->ws, path)) >= 0)
 		return ws_handshake(c, rq, method);
@@ -1014,7 +1040,7 @@ on_complete(struct MHD_Connection *c, struct req *rq, const char *url, const cha
 			return send_error(c, rq, 413, "Decoded request body too large");
 		return send_error(c, rq, 400, "Malformed request body encoding");
 	}
-	match_path(url, path, sizeof(path));
+	match_path(s, url, path, sizeof(path));
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.method_bit = method_bit(method);
@@ -1188,6 +1214,7 @@ http_server_start(const struct config *c, const struct listen_addr *addr,
 	s->lfd = -1;
 	s->max_body = c->max_body;
 	s->max_decoded = c->max_decoded_body ? c->max_decoded_body : c->max_body;
+	strlcpy(s->base_path, c->base_path, sizeof(s->base_path));
 	s->nroutes = nroutes;
 	if ((s->routes = calloc(nroutes + 1, sizeof(*routes))) == NULL ||
 	    (s->stats = calloc(nroutes + R_NBUILTIN, sizeof(*s->stats))) == NULL)

@@ -288,18 +288,6 @@ const char registry_success[] =
     "{\"failedInstances\":null,\"responseStatus\":"
     "{\"errorCode\":\"success\",\"message\":\"\",\"status\":\"success\"}}";
 
-/* Jackson reads an HTTP body as bytes and skips a UTF-8 byte order mark before
- * the JSON; a WebSocket message reaches it as a Java String, where U+FEFF is a
- * bad character (canned success, §8.2). */
-void
-registry_skip_bom(const char **body, size_t *len)
-{
-	if (*len >= 3 && memcmp(*body, "\xef\xbb\xbf", 3) == 0) {
-		*body += 3;
-		*len -= 3;
-	}
-}
-
 int
 registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const char *body,
     size_t len, struct sbuf *out)
@@ -311,8 +299,13 @@ registry_process(struct registryd *d, enum reg_op op, enum reg_path path, const 
 	char err[512];
 	int rc, limited_checked = 0, learn;
 
-	if (path != PATH_WEBSOCKET)
-		registry_skip_bom(&body, &len);
+	/* model_parse skips a UTF-8 byte order mark, as Jackson does with an HTTP
+	 * body's bytes; a WebSocket message reaches caravan's mapper as a Java
+	 * String, where U+FEFF is a bad character: canned success (§8.2) */
+	if (path == PATH_WEBSOCKET && len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) {
+		sbuf_adds(out, registry_success);
+		return 200;
+	}
 	/* a client repeats its heartbeat text every interval: answer it from a plan */
 	learn = op == OP_HEARTBEAT && path != PATH_REPLICATION && d->plans != NULL;
 	if (learn) {

@@ -72,7 +72,6 @@ struct registryd {
 int	registry_process(struct registryd *, enum reg_op, enum reg_path, const char *body,
 	    size_t len, struct sbuf *out);
 void	registry_publish(struct registryd *);
-void	registry_skip_bom(const char **body, size_t *len);
 
 /* Pieces of registry.c that hbplan.c reuses. */
 struct json_object;

@@ -133,11 +133,7 @@ h_repl_services(struct http_request *req, struct http_response *resp)
 		}
 		region = strdup(q);
 	} else {
-		const char *body = req->body;
-		size_t len = req->body_len;
-
-		registry_skip_bom(&body, &len);
-		if ((o = model_parse(body, len, err, sizeof(err))) == NULL ||
+		if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL ||
 		    (json_object_is_type(o, json_type_object) &&
 		    model_get_string(o, "regionId", &region, err, sizeof(err)) == -1)) {
 			json_object_put(o);

@@ -19,6 +19,7 @@ teardown() {
 }
 
 hb_ws() { python3 "$WS" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" "$@"; }
+hb_ws_path() { local p=$1; shift; python3 "$WS" "ws://127.0.0.1:$REG_PORT$p" "$@"; }
 
 @test "WebSocket heartbeat 'null' counts against the heartbeat rate limit and can be rate-limited (§8.2, §6.8)" {
 	artemis_config "[ratelimit]" "registry-map = heartbeat:2"
@@ -59,4 +60,34 @@ hb_ws() { python3 "$WS" "ws://127.0.0.1:$REG_PORT/ws/registry/heartbeat" "$@"; }
 	run hb_ws -s $'\xef\xbb\xbf'"{\"instances\":[$(instance svc.bom nobody)]}" -n 1 -t 5
 	[ "$status" -eq 0 ]
 	[ "$output" = "$OK_BODY" ]
+}
+
+@test "[node] base-path: the Java context path is served, and paths are read as Tomcat/Spring read them (§1.1, §1.2)" {
+	artemis_config "[node]" "base-path = /artemis-service/"
+	start_daemon artemis-registryd
+	i=$(instance svc.ctx i-1)
+	body="{\"instances\":[$i]}"
+	# a Java client joins the advertised URL (context path included) and /api/...
+	run post_json "$REG" /artemis-service/api/registry/register.json "$body"
+	[ "$output" = "$OK_BODY" ]
+	run hb_ws_path /artemis-service/ws/registry/heartbeat -s "$body" -n 1 -t 5
+	[ "$status" -eq 0 ]
+	[ "$output" = "$OK_BODY" ]
+	[ "$(get_json "$REG" /artemis-service/api/status/node.json | jq -r .nodeStatus.status)" = up ]
+	# Tomcat drops path parameters and collapses "//"; Spring tolerates one trailing '/'
+	for p in '/artemis-service//api/registry/heartbeat.json;jsessionid=0A1B' \
+	    '/artemis-service/api/registry;v=1/heartbeat.json/' '/api//registry/heartbeat.json'; do
+		run post_json "$REG" "$p" "$body" --path-as-is
+		[ "$output" = "$OK_BODY" ] || { echo "$p: HTTP $(last_status) $output"; false; }
+	done
+	# another prefix is another path; case matters
+	post_json "$REG" /artemis-servicex/api/registry/heartbeat.json "$body" >/dev/null
+	[ "$(last_status)" = 404 ]
+	post_json "$REG" /Artemis-Service/api/registry/heartbeat.json "$body" >/dev/null
+	[ "$(last_status)" = 404 ]
+	# the key is checked
+	artemis_config "[node]" "base-path = artemis-service"
+	run "$BIN/artemis-registryd" -n -f "$CONF"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"base-path: must start with '/'"* ]]
 }
