@@ -305,6 +305,10 @@ wait_past() {
 }
 
 @test "a peer killed and restarted on its old state converges, and brings nothing back" {
+	# a 4 s TTL: the outage below must stay shorter than a TTL, and with 2 s
+	# the steps of the outage alone took longer under ASan on a busy machine
+	export LEASE_TTL=4s
+	TTL_MS=4000
 	start_cluster a b
 	# clients: "ca" keeps i1 i2 i3 alive on A, "cb" keeps i6 alive on B
 	ok_call a register svc.heal i1 i2 i3
@@ -338,7 +342,7 @@ wait_past() {
 	# and what was unregistered meanwhile (i2, i6) is gone with it: A sends B
 	# the unregisters of its tombstones (B's registryd re-armed every lease it
 	# found in its table, so expiry would also remove them, a TTL after the
-	# restart: with this file's 2 s TTL timing cannot tell the two apart, the
+	# restart: with a TTL of seconds timing cannot tell the two apart, the
 	# resync counter does; the 60 s TTL scenarios below time it)
 	wait_until peers_up a 1
 	wait_until peers_up b 1
@@ -351,7 +355,7 @@ wait_past() {
 	# by the cleaning of its two tombstones, a TTL after the unregisters
 	[ "$(metric "$(url b REPL)" "artemis_replicator_full_resyncs_total{peer=\"$(url a REG)\"}")" -ge 1 ]
 	[ "$(metric "$(url a REPL)" "artemis_replicator_full_resyncs_total{peer=\"$(url b REG)\"}")" -ge 1 ]
-	wait_until seq_is a $((seq_a + 2))
+	wait_until_s 10 seq_is a $((seq_a + 2))
 	within 500 b svc.heal i1,i3,i4
 	seq_is a $((seq_a + 2))
 }
