@@ -460,22 +460,25 @@ h_cluster(struct http_request *req, struct http_response *resp)
 
 /* ---- leases.json / legacy-leases.json */
 
+/*
+ * The services asked for, as Java receives them in a List<String>: an empty or
+ * absent list asks for all; otherwise each id is looked up as it is (a blank
+ * one finds nothing). A null element makes Java's lookup throw (has_null).
+ */
 struct lease_filter {
 	char	**ids;
 	size_t	  n;
+	int	  active;	/* the list was not empty */
+	int	  has_null;
 };
 
-/* One service id, trimmed as Spring trims list elements; blanks match nothing. */
 static void
 filter_add_one(struct lease_filter *f, const char *p, size_t n)
 {
 	char **ids;
 
-	while (n > 0 && isspace((unsigned char)*p))
-		p++, n--;
-	while (n > 0 && isspace((unsigned char)p[n - 1]))
-		n--;
-	if (n == 0 || f->n >= 10000)
+	f->active = 1;
+	if (f->n >= 10000)
 		return;
 	if ((ids = reallocarray(f->ids, f->n + 1, sizeof(*ids))) == NULL)
 		fatal("reallocarray");
@@ -484,25 +487,48 @@ filter_add_one(struct lease_filter *f, const char *p, size_t n)
 		fatal("strndup");
 }
 
-/* ?appIds=a,b: a comma-separated list (Spring's String -> List conversion). */
+/* ?appIds=a,b once: Spring's String -> List conversion splits at commas and
+ * trims each element ("" is an empty list). */
 static void
-filter_add(struct lease_filter *f, const char *v)
+filter_add_split(struct lease_filter *f, const char *v)
 {
-	const char *comma;
+	const char *comma, *end;
 
+	if (*v == '\0')
+		return;
 	for (;;) {
 		comma = strchr(v, ',');
-		filter_add_one(f, v, comma ? (size_t)(comma - v) : strlen(v));
+		end = comma ? comma : v + strlen(v);
+		while (v < end && isspace((unsigned char)*v))
+			v++;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		filter_add_one(f, v, (size_t)(end - v));
 		if (comma == NULL)
 			break;
 		v = comma + 1;
 	}
 }
 
+struct appids {
+	const char	*first;
+	struct lease_filter *f;
+	int		 n;
+};
+
+/* A repeated ?appIds= is a String[]: each value is one element, as it is. */
 static void
-filter_add_cb(const char *v, void *arg)
+appids_cb(const char *v, void *arg)
 {
-	filter_add(arg, v);
+	struct appids *a = arg;
+
+	if (a->n++ == 0) {
+		a->first = v;
+		return;
+	}
+	if (a->n == 2)
+		filter_add_one(a->f, a->first, strlen(a->first));
+	filter_add_one(a->f, v, strlen(v));
 }
 
 static void
@@ -520,7 +546,7 @@ filter_match(const struct lease_filter *f, const char *svc)
 {
 	size_t i;
 
-	if (f->n == 0)
+	if (!f->active)
 		return 1;
 	for (i = 0; i < f->n; i++)
 		if (strcmp(f->ids[i], svc) == 0)	/* Java: the raw service map key */
@@ -537,7 +563,11 @@ lease_filter_from_request(struct http_request *req, struct lease_filter *f)
 
 	memset(f, 0, sizeof(*f));
 	if (req->method_bit == HTTP_GET) {
-		http_query_each(req, "appIds", filter_add_cb, f);
+		struct appids a = { NULL, f, 0 };
+
+		http_query_each(req, "appIds", appids_cb, &a);
+		if (a.n == 1)
+			filter_add_split(f, a.first);
 		return 0;
 	}
 	if ((o = model_parse(req->body, req->body_len, err, sizeof(err))) == NULL)
@@ -553,8 +583,15 @@ lease_filter_from_request(struct http_request *req, struct lease_filter *f)
 		}
 		for (i = 0; i < json_object_array_length(ids); i++) {
 			e = json_object_array_get_idx(ids, i);
-			if (e && !json_object_is_type(e, json_type_object) &&
-			    !json_object_is_type(e, json_type_array))
+			if (e == NULL) {
+				f->has_null = 1;
+				f->active = 1;
+			} else if (json_object_is_type(e, json_type_object) ||
+			    json_object_is_type(e, json_type_array)) {
+				json_object_put(o);	/* Jackson: no String */
+				filter_free(f);
+				return -1;
+			} else
 				filter_add_one(f, json_object_get_string(e),
 				    strlen(json_object_get_string(e)));
 		}
@@ -619,6 +656,13 @@ group_for(struct lease_group **groups, size_t *ngroups, const char *svc)
 	return g;
 }
 
+/* The fields ahead of responseStatus in a failed leases answer. */
+#define LEASES_FAILED	"\"isSafe\":false,\"isSafeCheckEnabled\":false,\"leaseCount\":0," \
+	"\"leaseUpdateCountLastTimeWindow\":0,\"leaseUpdateMaxCount\":0," \
+	"\"leaseUpdateMaxCountLastUpdateTime\":0,\"leases\":null,"
+
+static const struct response_status RS_NPE = { EC_INTERNAL, NULL, ST_FAIL };
+
 static void
 leases(struct http_request *req, struct http_response *resp, int legacy)
 {
@@ -637,9 +681,14 @@ leases(struct http_request *req, struct http_response *resp, int legacy)
 		return;
 	}
 	if (status_limited(req, resp, legacy ? "get-legacy-leases" : "get-leases",
-	    "\"isSafe\":false,\"isSafeCheckEnabled\":false,\"leaseCount\":0,"
-	    "\"leaseUpdateCountLastTimeWindow\":0,\"leaseUpdateMaxCount\":0,"
-	    "\"leaseUpdateMaxCountLastUpdateTime\":0,\"leases\":null,", "")) {
+	    LEASES_FAILED, "")) {
+		filter_free(&f);
+		return;
+	}
+	if (f.has_null) {	/* Java: NullPointerException in the lookup, no message */
+		sbuf_adds(&resp->body, "{" LEASES_FAILED "\"responseStatus\":");
+		response_status_to_json(&RS_NPE, &resp->body);
+		sbuf_addc(&resp->body, '}');
 		filter_free(&f);
 		return;
 	}

@@ -118,3 +118,38 @@ has_instance() { service_get "serviceId=$1&regionId=sha&zoneId=sha-z1" | jq -e '
 	wait "$pid"
 	jq -e '.changeType == "new" and .instance.instanceId == "i-2"' "$TMP/ws"
 }
+
+leases_of() {	# leases_of GET-QUERY | -d BODY -> "count:keys"
+	local out
+	if [ "$1" = -d ]; then
+		out=$(post_json "$DISC" /api/status/leases.json "$2")
+	else
+		out=$(get_json "$DISC" "/api/status/leases.json?$1")
+	fi
+	echo "$out" | jq -r '"\(.leaseCount):\(.leases // {} | keys | join(","))"'
+}
+
+@test "leases.json takes its service list as Java receives it: as sent in JSON, split and trimmed only from one ?appIds= (§5.9, §10.3)" {
+	LEASE_TTL=60s artemis_config
+	start_both
+	register s.a i-1
+	register s.b i-1
+	wait_until has_instance s.b
+	# JSON: each element is an id as it is; only an empty or absent list means all
+	[ "$(leases_of -d '{"serviceIds":[]}')" = "2:s.a,s.b" ]
+	[ "$(leases_of -d '{"serviceIds":[""]}')" = "0:" ]
+	[ "$(leases_of -d '{"serviceIds":[" s.a "]}')" = "0:" ]
+	[ "$(leases_of -d '{"serviceIds":["s.b"]}')" = "1:s.b" ]
+	# a null element makes Java's lookup throw; a container element is no String
+	run post_json "$DISC" /api/status/leases.json '{"serviceIds":["s.a",null]}'
+	[ "$output" = '{"isSafe":false,"isSafeCheckEnabled":false,"leaseCount":0,"leaseUpdateCountLastTimeWindow":0,"leaseUpdateMaxCount":0,"leaseUpdateMaxCountLastUpdateTime":0,"leases":null,"responseStatus":{"errorCode":"internal-service-error","message":null,"status":"fail"}}' ]
+	post_json "$DISC" /api/status/legacy-leases.json '{"serviceIds":[{}]}' >/dev/null
+	[ "$(last_status)" = 400 ]
+	# one ?appIds= is split at commas and trimmed; blanks find nothing
+	[ "$(leases_of 'appIds=')" = "2:s.a,s.b" ]
+	[ "$(leases_of 'appIds=%20')" = "0:" ]
+	[ "$(leases_of 'appIds=s.a,%20s.b%20')" = "2:s.a,s.b" ]
+	# repeated, each value is one element, not split or trimmed
+	[ "$(leases_of 'appIds=s.a&appIds=%20s.b')" = "1:s.a" ]
+	[ "$(leases_of 'appIds=s.a,s.b&appIds=s.b')" = "1:s.b" ]
+}

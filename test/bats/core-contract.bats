@@ -54,7 +54,7 @@ limited() {
 	done
 }
 
-@test "leases.json selects services by their exact id, lists trimmed (§5.9, §10.3)" {
+@test "leases.json selects services by their exact id, ?appIds= lists trimmed (§5.9, §10.3)" {
 	start_daemon artemis-registryd
 	post_json "$REG" /api/registry/register.json \
 	    "{\"instances\":[$(instance Svc.Mixed i-1),$(instance svc.b i-1)]}" >/dev/null
@@ -65,8 +65,9 @@ limited() {
 	echo "$output" | jq -e '.leases == {} and .leaseCount == 0'
 	run get_json "$REG" "/api/status/leases.json?appIds=%20svc.b%20,Svc.Mixed"
 	echo "$output" | jq -e '(.leases | keys | sort) == ["Svc.Mixed","svc.b"] and .leaseCount == 2'
+	# a POST element is bound as it is (Jackson trims nothing): "svc.b " is no id
 	run post_json "$REG" /api/status/leases.json '{"serviceIds":["svc.b "]}'
-	echo "$output" | jq -e '(.leases | keys) == ["svc.b"]'
+	echo "$output" | jq -e '.leases == {} and .leaseCount == 0'
 	# a POST element is one id, not a comma list
 	run post_json "$REG" /api/status/leases.json '{"serviceIds":["svc.b,Svc.Mixed"]}'
 	echo "$output" | jq -e '.leases == {}'
