@@ -524,6 +524,12 @@ coerce_int64(struct json_object *v, const char *name, int64_t min, int64_t max,
 	switch (json_object_get_type(v)) {
 	case json_type_int:
 		i = json_object_get_int64(v);
+		/* json-c keeps 2^63.. as uint64 (and saturates beyond 2^64), where
+		 * get_int64 saturates: Jackson's "out of range of long" */
+		if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
+			seterr(err, errlen, "%s: numeric value out of range", name);
+			return -1;
+		}
 		break;
 	case json_type_double:	/* ACCEPT_FLOAT_AS_INT: truncate, range-checked */
 		d = json_object_get_double(v);

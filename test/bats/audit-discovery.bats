@@ -153,3 +153,16 @@ leases_of() {	# leases_of GET-QUERY | -d BODY -> "count:keys"
 	[ "$(leases_of 'appIds=s.a&appIds=%20s.b')" = "1:s.a" ]
 	[ "$(leases_of 'appIds=s.a,s.b&appIds=s.b')" = "1:s.b" ]
 }
+
+@test "services-delta.json: a version beyond a Java long is a 400, as Jackson's, not an unknown version (§5.7)" {
+	start_both
+	local v
+	for v in 9223372036854775808 18446744073709551615 99999999999999999999; do
+		post_json "$DISC" /api/discovery/services-delta.json "{\"version\":$v}" >/dev/null
+		[ "$(last_status)" = 400 ]
+	done
+	run post_json "$DISC" /api/discovery/services-delta.json '{"version":9223372036854775807}'
+	echo "$output" | jq -e '.responseStatus.errorCode == "data-not-found"'
+	run post_json "$DISC" /api/discovery/services-delta.json '{"version":"9223372036854775807"}'
+	echo "$output" | jq -e '.responseStatus.errorCode == "data-not-found"'
+}
