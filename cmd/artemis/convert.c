@@ -468,6 +468,30 @@ jkey_named(const char *name)
 	return NULL;
 }
 
+/* app.path, the servlet context path (Tomcat: "" or "/" for the root), as
+ * [node] base-path "/seg[/seg...]" into path ("" for none). */
+static void
+emit_base_path(struct convert *c, struct sbuf *out, char *path, size_t len)
+{
+	const struct jkey *k = jkey_named("app.path");
+	struct found f;
+	size_t n;
+
+	path[0] = '\0';
+	if (!lookup(c, k, &f))
+		return;
+	if ((size_t)snprintf(path, len, "%s%s", f.raw[0] == '/' ? "" : "/", f.raw) >= len) {
+		path[0] = '\0';
+		return;
+	}
+	for (n = strlen(path); n > 0 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
+	if (path[0] == '\0')
+		return;		/* the root */
+	emit_comment(c, out, k, &f, 1, "");
+	sbuf_addf(out, "base-path = %s\n", path);
+}
+
 static void
 emit_node(struct convert *c, struct sbuf *out, struct emit_state *es)
 {
@@ -476,6 +500,7 @@ emit_node(struct convert *c, struct sbuf *out, struct emit_state *es)
 	const char *ckeys[2] = { "region", "zone" };
 	const char *fallback[2] = { "local", "local-z1" };
 	const char *host = c->ip[0] ? c->ip : "127.0.0.1";
+	char path[1100];	/* a found value and its leading '/' */
 	struct found f;
 	int set, i;
 
@@ -496,11 +521,13 @@ emit_node(struct convert *c, struct sbuf *out, struct emit_state *es)
 	}
 	es->port = number(c, jkey_named("app.port"), &f, &set);
 	sbuf_addf(out, "state-dir = %s\n", c->state_dir);
+	emit_base_path(c, out, path, sizeof(path));
 	sbuf_addf(out, "; advertised URLs: this host (%s), one port per daemon from "
-	    "app.port = %" PRId64 "\n", host, es->port);
+	    "app.port = %" PRId64 "%s\n", host, es->port,
+	    path[0] ? ", the context path included" : "");
 	for (i = 0; i < 3; i++)
-		sbuf_addf(out, "%s-url = http://%s:%" PRId64 "\n", which[i], host,
-		    es->port + i);
+		sbuf_addf(out, "%s-url = http://%s:%" PRId64 "%s%s\n", which[i], host,
+		    es->port + i, path, path[0] ? "/" : "");
 }
 
 /* Which known key an entry of a source is; NULL if unknown. *other_ip is set

@@ -34,9 +34,7 @@ const struct jkey jkeys[] = {
 	  "used for the listen ports and local-node detection" },
 	{ "app.id", J_STR, 0, 0, 0, F_DEPLOY | F_QUIET, NULL, "reported only" },
 	{ "app.protocol", J_STR, 0, 0, 0, F_DEPLOY | F_QUIET, NULL, "reported only" },
-	{ "app.path", J_STR, 0, 0, 0, F_DEPLOY, NULL,
-	  "the C daemons serve at the root; put a context path in the front door "
-	  "(contrib/nginx) and in the advertised URLs" },
+	{ "app.path", J_STR, 0, 0, 0, F_DEPLOY, "node.base-path", NULL },
 	{ "deployment-env", J_STR, 0, 0, 0, F_DEPLOY | F_QUIET, NULL,
 	  "selects the -<env> files (--env)" },
 	{ "caravan.config.cache-refresh-log.disabled", J_BOOL, 0, 0, 0, F_QUIET, NULL,

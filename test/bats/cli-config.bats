@@ -114,6 +114,25 @@ golden() { # name args... — stdout and stderr must equal the golden files
 	[[ "$output" == *"force-up = true"* ]]
 }
 
+@test "config convert: app.path becomes [node] base-path and joins the advertised URLs" {
+	cd "$FIX"
+	run "$BIN/artemis" config convert --from artemis.properties --app app.properties \
+		--ip 10.0.2.15 -D app.path=/artemis-service/ --to "$TMP/ctx.conf"
+	[ "$status" -eq 0 ]
+	grep -q '^base-path = /artemis-service$' "$TMP/ctx.conf"
+	grep -q '^registry-url = http://10.0.2.15:9090/artemis-service/$' "$TMP/ctx.conf"
+	grep -q '^discovery-url = http://10.0.2.15:9091/artemis-service/$' "$TMP/ctx.conf"
+	[[ "$output" != *"app.path"* ]]		# mapped, so not reported
+	run "$BIN/artemis" config validate --file "$TMP/ctx.conf"
+	[ "$status" -eq 0 ]
+	# Tomcat's root context ("/" or blank) is no context path
+	run "$BIN/artemis" config convert --from artemis.properties --app app.properties \
+		--ip 10.0.2.15 -D app.path=/
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"base-path"* ]]
+	[[ "$output" == *"registry-url = http://10.0.2.15:9090"$'\n'* ]]
+}
+
 @test "config convert --to writes the file" {
 	cd "$FIX"
 	run "$BIN/artemis" config convert --from artemis.properties --ip 10.0.2.15 \
