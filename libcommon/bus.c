@@ -27,13 +27,15 @@
 #include "log.h"
 
 #define BUS_MSGLEN	24
-/* ms between re-dials of a missing publisher. A hint published before the dial
- * succeeds is lost (the reader's periodic reconcile repairs it later), so the
- * back-off stays short: a daemon started after its readers is heard within
- * ~100 ms, not after a back-off of a second. A failed dial of a unix socket
- * costs next to nothing. */
+/* ms between re-dials of a missing publisher (nng doubles the wait from MIN to
+ * MAX, randomised). A hint published before the dial succeeds is lost (the
+ * reader's own poll or reconcile repairs it later), so the first re-dials come
+ * quickly: a daemon started just after its readers is heard within tens of ms.
+ * A failed dial is not free: with nng's timers each costs ~1 ms of CPU, and a
+ * 100 ms cap (~40 dials a second) kept an idle discoveryd at 4 % of a core for
+ * as long as mgmtd was absent; with 500 ms, ~8 a second, 0.7 %. */
 #define BUS_RECONN_MIN	20
-#define BUS_RECONN_MAX	100
+#define BUS_RECONN_MAX	500
 
 struct bus_pub {
 	nng_socket		sock;
