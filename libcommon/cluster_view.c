@@ -29,6 +29,8 @@ struct cluster_view {
 	dev_t				 dev;
 	ino_t				 ino;
 	struct cluster_view_file	*f;
+	struct cluster_view_urls	*u;	/* NULL: a file without the area */
+	size_t				 maplen;
 };
 
 /* ------------------------------------------------------------------ peers */
@@ -117,6 +119,29 @@ cluster_peers_parse_self(const struct config *c, struct cluster_peer *out, size_
 	return parse_peers(c, out, max, self_at);
 }
 
+/* ------------------------------------------------------------------ urls */
+
+int
+cluster_url_valid(const char *s, size_t len)
+{
+	size_t i, scheme;
+
+	if (s == NULL || len == 0 || len >= CONFIG_STR)
+		return 0;
+	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
+		scheme = 7;
+	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
+		scheme = 8;
+	else
+		return 0;
+	if (s[scheme] == '/')
+		return 0;		/* no host */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* ------------------------------------------------------------------ names */
 
 const char *
@@ -168,6 +193,15 @@ valid(const struct cluster_view_file *f)
 	    f->size == sizeof(*f);
 }
 
+#define URLS_END	(sizeof(struct cluster_view_file) + sizeof(struct cluster_view_urls))
+
+static int
+urls_valid(const struct cluster_view_urls *u)
+{
+	return u->magic == CLUSTER_URLS_MAGIC && u->size == sizeof(*u);
+}
+
+/* Maps the first area and, when the file is long enough, the URLs area too. */
 static struct cluster_view *
 map_file(const char *path, int writable)
 {
@@ -182,16 +216,24 @@ map_file(const char *path, int writable)
 		goto fail;
 	if (fstat(v->fd, &st) == -1 || st.st_size < (off_t)sizeof(struct cluster_view_file))
 		goto fail_fd;
-	p = mmap(NULL, sizeof(struct cluster_view_file), PROT_READ |
-	    (writable ? PROT_WRITE : 0), MAP_SHARED, v->fd, 0);
+	v->maplen = st.st_size >= (off_t)URLS_END ? URLS_END :
+	    sizeof(struct cluster_view_file);
+	p = mmap(NULL, v->maplen, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
+	    v->fd, 0);
 	if (p == MAP_FAILED)
 		goto fail_fd;
 	v->f = p;
 	v->dev = st.st_dev;
 	v->ino = st.st_ino;
 	if (!valid(v->f)) {
-		munmap(p, sizeof(struct cluster_view_file));
+		munmap(p, v->maplen);
 		goto fail_fd;
+	}
+	if (v->maplen == URLS_END) {
+		v->u = (struct cluster_view_urls *)(void *)((char *)p +
+		    sizeof(struct cluster_view_file));
+		if (!urls_valid(v->u))
+			v->u = NULL;
 	}
 	return v;
 fail_fd:
@@ -201,11 +243,14 @@ fail:
 	return NULL;
 }
 
-/* A fresh file: written under a temporary name, magic last, renamed into place. */
+/* A fresh file with both areas, holding snap if not NULL: written under a
+ * temporary name, magic last, renamed into place. */
 static int
-create_file(const char *path, char *err, size_t errlen)
+create_file(const char *path, const struct cluster_snapshot *snap, char *err,
+    size_t errlen)
 {
 	struct cluster_view_file *f;
+	struct cluster_view_urls *u;
 	char tmp[PATH_MAX + 32];
 	int fd, n;
 
@@ -219,8 +264,8 @@ create_file(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, sizeof(*f)) == -1 ||
-	    (f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	if (ftruncate(fd, URLS_END) == -1 ||
+	    (f = mmap(NULL, URLS_END, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
 	    MAP_FAILED) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
@@ -229,9 +274,14 @@ create_file(const char *path, char *err, size_t errlen)
 	}
 	f->version = CLUSTER_VIEW_VERSION;
 	f->size = sizeof(*f);
+	if (snap != NULL)
+		memcpy(&f->snap, snap, sizeof(*snap));
+	u = (struct cluster_view_urls *)(void *)((char *)f + sizeof(*f));
+	u->size = sizeof(*u);
+	u->magic = CLUSTER_URLS_MAGIC;	/* seq 0 and no URLs, as the file's seq */
 	atomic_thread_fence(memory_order_release);
 	f->magic = CLUSTER_VIEW_MAGIC;
-	munmap(f, sizeof(*f));
+	munmap(f, URLS_END);
 	if (fsync(fd) == -1)
 		log_warn("fsync %s", tmp);
 	close(fd);
@@ -253,8 +303,33 @@ cluster_view_open_writer(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "state directory path too long");
 		return NULL;
 	}
-	if ((v = map_file(path, 1)) == NULL) {
-		if (create_file(path, err, errlen) == -1)
+	if ((v = map_file(path, 1)) != NULL && v->u == NULL) {
+		/* written before the URLs area: replace it, keeping the snapshot */
+		struct cluster_snapshot *old;
+
+		if ((old = calloc(1, sizeof(*old))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			cluster_view_close(v);
+			return NULL;
+		}
+		if (cluster_view_read(v, old, NULL) == -1)
+			memset(old, 0, sizeof(*old));
+		cluster_view_close(v);
+		v = NULL;
+		log_info("%s: adding the peer URLs area", path);
+		if (create_file(path, old, err, errlen) == -1) {
+			free(old);
+			return NULL;
+		}
+		free(old);
+		if ((v = map_file(path, 1)) == NULL || v->u == NULL) {
+			snprintf(err, errlen, "%s: cannot map the view just created", path);
+			cluster_view_close(v);
+			return NULL;
+		}
+	}
+	if (v == NULL) {
+		if (create_file(path, NULL, err, errlen) == -1)
 			return NULL;
 		if ((v = map_file(path, 1)) == NULL) {
 			snprintf(err, errlen, "%s: cannot map the view just created", path);
@@ -269,13 +344,21 @@ cluster_view_open_writer(const struct config *c, char *err, size_t errlen)
 }
 
 void
-cluster_view_publish(struct cluster_view *v, const struct cluster_snapshot *s)
+cluster_view_publish(struct cluster_view *v, const struct cluster_snapshot *s,
+    const struct cluster_urls *urls)
 {
 	uint32_t seq = atomic_load_explicit(&v->f->seq, memory_order_relaxed);
+	uint32_t n = s->npeers < CLUSTER_MAX_PEERS ? s->npeers : CLUSTER_MAX_PEERS;
 
 	atomic_store_explicit(&v->f->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	memcpy(&v->f->snap, s, sizeof(*s));
+	if (v->u != NULL) {
+		memset(v->u->peers, 0, sizeof(v->u->peers));
+		if (urls != NULL)
+			memcpy(v->u->peers, urls, n * sizeof(*urls));
+		v->u->seq = seq + 2;
+	}
 	atomic_store_explicit(&v->f->seq, seq + 2, memory_order_release);
 }
 
@@ -295,11 +378,16 @@ cluster_view_replaced(struct cluster_view *v)
 	return st.st_dev != v->dev || st.st_ino != v->ino;
 }
 
-/* Copy len bytes at off inside the snapshot consistently. */
+/*
+ * Copy len bytes at src inside the snapshot consistently and, if urls is not
+ * NULL, the URLs area with them: "" everywhere unless the area was written by
+ * the same publish as the snapshot.
+ */
 static int
-read_part(struct cluster_view *v, void *out, const void *src, size_t len)
+read_part(struct cluster_view *v, void *out, const void *src, size_t len,
+    struct cluster_urls *urls)
 {
-	uint32_t s1, s2;
+	uint32_t s1, s2, useq = 0;
 	int tries;
 
 	for (tries = 0; tries < READ_TRIES; tries++) {
@@ -309,18 +397,27 @@ read_part(struct cluster_view *v, void *out, const void *src, size_t len)
 			continue;
 		}
 		memcpy(out, src, len);
+		if (urls != NULL && v->u != NULL) {
+			useq = v->u->seq;
+			memcpy(urls, v->u->peers, sizeof(v->u->peers));
+		}
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&v->f->seq, memory_order_relaxed);
 		if (s1 == s2)
-			return 0;
+			break;
 	}
-	return -1;
+	if (tries == READ_TRIES)
+		return -1;
+	if (urls != NULL && (v->u == NULL || useq != s1))
+		memset(urls, 0, CLUSTER_MAX_PEERS * sizeof(*urls));
+	return 0;
 }
 
 int
-cluster_view_read(struct cluster_view *v, struct cluster_snapshot *out)
+cluster_view_read(struct cluster_view *v, struct cluster_snapshot *out,
+    struct cluster_urls *urls)
 {
-	if (read_part(v, out, &v->f->snap, sizeof(*out)) == -1)
+	if (read_part(v, out, &v->f->snap, sizeof(*out), urls) == -1)
 		return -1;
 	if (out->npeers > CLUSTER_MAX_PEERS)
 		out->npeers = CLUSTER_MAX_PEERS;
@@ -329,6 +426,19 @@ cluster_view_read(struct cluster_view *v, struct cluster_snapshot *out)
 	for (uint32_t i = 0; i < out->npeers; i++) {
 		out->peers[i].url[sizeof(out->peers[i].url) - 1] = '\0';
 		out->peers[i].zone[sizeof(out->peers[i].zone) - 1] = '\0';
+	}
+	for (uint32_t i = 0; urls != NULL && i < CLUSTER_MAX_PEERS; i++) {
+		struct cluster_urls *u = &urls[i];
+
+		u->registry_url[sizeof(u->registry_url) - 1] = '\0';
+		u->discovery_url[sizeof(u->discovery_url) - 1] = '\0';
+		/* the writer checked them; a reader trusts no file */
+		if (i >= out->npeers ||
+		    !cluster_url_valid(u->registry_url, strlen(u->registry_url)))
+			u->registry_url[0] = '\0';
+		if (i >= out->npeers ||
+		    !cluster_url_valid(u->discovery_url, strlen(u->discovery_url)))
+			u->discovery_url[0] = '\0';
 	}
 	return 0;
 }
@@ -347,7 +457,7 @@ cluster_view_read_self(struct cluster_view *v, struct cluster_entry *self,
 
 	_Static_assert(offsetof(struct cluster_snapshot, self) == 24,
 	    "snapshot head layout");
-	if (read_part(v, &head, &v->f->snap, sizeof(head)) == -1)
+	if (read_part(v, &head, &v->f->snap, sizeof(head), NULL) == -1)
 		return -1;
 	*self = head.self;
 	*self_managed = head.self_managed;
@@ -359,7 +469,7 @@ cluster_view_close(struct cluster_view *v)
 {
 	if (v == NULL)
 		return;
-	munmap(v->f, sizeof(*v->f));
+	munmap(v->f, v->maplen);
 	close(v->fd);
 	free(v);
 }

@@ -15,12 +15,27 @@
  * readers keep their mapping. Readers re-check the path's inode about once a
  * second and re-map when the file was replaced.
  *
+ * URLS: files written since the peer URLs were learned carry a second area right
+ * after struct cluster_view_file (struct cluster_view_urls: its own magic, size,
+ * and the seq value of the publish that wrote it), filled under the same
+ * sequence lock. The first area keeps layout version 1 and its size, so a daemon
+ * built before reads a new file as before; a reader uses the URLs only when the
+ * area's seq matches the snapshot's (an older replicator that re-attached to a
+ * new file publishes without touching them: they are ignored, not stale). A
+ * writer that finds a file without the area replaces it with one that has it,
+ * the snapshot copied over (bootstrap reads it back).
+ *
  * PEERS: [cluster] peers = zone:url[,url...][;zone:url...]. A peer node is addressed
  * by the one URL given there: it is polled (/api/status/node.json), receives
- * replication (/api/replication/registry/...) and is returned by up-*-nodes as is,
+ * replication (/api/replication/registry/...) and is named by it in cluster.json,
  * like Java's one URL per node. Point it at the peer's registryd (which answers
  * every one of those paths). Entries equal to this node's own registry-url or
  * discovery-url are this node, not peers (a shared peer list may name every node).
+ * A node of ours answers node.json with its [node] registry-url and discovery-url
+ * in the headers below (the body is Java's); the replicator keeps them per peer
+ * (struct cluster_urls) and up-registry-nodes / up-discovery-nodes list a peer by
+ * the URL of that kind when it sent one, by the configured URL otherwise (a Java
+ * peer sends none).
  */
 #ifndef ARTEMIS_CLUSTER_VIEW_H
 #define ARTEMIS_CLUSTER_VIEW_H
@@ -34,6 +49,11 @@
 #define CLUSTER_VIEW_MAGIC	0x31574549564c4341ULL	/* "ACLVIEW1" */
 #define CLUSTER_VIEW_VERSION	1
 #define CLUSTER_MAX_PEERS	64
+#define CLUSTER_URLS_MAGIC	0x314c5255564c4341ULL	/* "ACLVURL1" */
+
+/* node.json response headers: the answering node's advertised URLs */
+#define CLUSTER_HDR_REGISTRY_URL	"X-Artemis-Registry-Url"
+#define CLUSTER_HDR_DISCOVERY_URL	"X-Artemis-Discovery-Url"
 
 /* status; 0 = unknown so that zero bytes mean "never polled" */
 enum cv_status { CV_UNKNOWN = 0, CV_STARTING = 1, CV_UP = 2, CV_DOWN = 3 };
@@ -70,6 +90,20 @@ struct cluster_view_file {
 	struct cluster_snapshot	 snap;
 };
 
+/* What a peer advertises of itself (node.json's headers); "" = not known. */
+struct cluster_urls {
+	char		 registry_url[CONFIG_STR];
+	char		 discovery_url[CONFIG_STR];
+};
+
+/* The second area of the file (see URLS above); peers[i] belongs to snap.peers[i]. */
+struct cluster_view_urls {
+	uint64_t		 magic;		/* CLUSTER_URLS_MAGIC */
+	uint32_t		 size;		/* sizeof(struct cluster_view_urls) */
+	uint32_t		 seq;		/* the publish that wrote peers */
+	struct cluster_urls	 peers[CLUSTER_MAX_PEERS];
+};
+
 /* A configured peer (parsed from [cluster] peers). */
 struct cluster_peer {
 	char	zone[CONFIG_STR];
@@ -90,14 +124,19 @@ struct cluster_view;
 /* Writer (replicator): attach to a valid file or create a fresh one. */
 struct cluster_view *cluster_view_open_writer(const struct config *c, char *err,
 	    size_t errlen);
-void	cluster_view_publish(struct cluster_view *, const struct cluster_snapshot *);
+/* urls: s->npeers entries, index for index with s->peers; NULL: none known. */
+void	cluster_view_publish(struct cluster_view *, const struct cluster_snapshot *s,
+	    const struct cluster_urls *urls);
 
 /* Reader: NULL if the file is missing or not valid (yet). */
 struct cluster_view *cluster_view_open_reader(const char *path);
 /* 1 when the file at the view's path is not the one mapped. */
 int	cluster_view_replaced(struct cluster_view *);
-/* Consistent copy; 0 ok, -1 the writer kept it busy (caller treats as absent). */
-int	cluster_view_read(struct cluster_view *, struct cluster_snapshot *out);
+/* Consistent copy; 0 ok, -1 the writer kept it busy (caller treats as absent).
+ * urls (NULL: not wanted) gets CLUSTER_MAX_PEERS entries for out->peers, all ""
+ * when the file holds none for this snapshot. */
+int	cluster_view_read(struct cluster_view *, struct cluster_snapshot *out,
+	    struct cluster_urls *urls);
 /* Only this node's entry and self_managed (the hot path of status checks). */
 int	cluster_view_read_self(struct cluster_view *, struct cluster_entry *self,
 	    uint32_t *self_managed);
@@ -106,6 +145,10 @@ void	cluster_view_close(struct cluster_view *);
 /* Status name ("up", "starting", ...) and the reverse (unknown text -> CV_UNKNOWN). */
 const char	*cluster_status_name(int status);
 int		 cluster_status_parse(const char *);
+
+/* 1 if s is fit to be a learned URL: http:// or https:// and a host, shorter
+ * than CONFIG_STR, no space or control character. */
+int	cluster_url_valid(const char *s, size_t len);
 
 /* Find a peer entry by (zone, url) in a snapshot; NULL if absent. */
 const struct cluster_entry *cluster_snapshot_find(const struct cluster_snapshot *,

@@ -452,6 +452,17 @@ http_header(struct http_request *r, const char *name)
 
 static void	stream_drop(struct http_stream *);
 
+int
+http_add_header(struct http_response *resp, const char *name, const char *value)
+{
+	if (resp->nheaders >= HTTP_MAX_HEADERS)
+		return -1;
+	resp->headers[resp->nheaders].name = name;
+	resp->headers[resp->nheaders].value = value;
+	resp->nheaders++;
+	return 0;
+}
+
 void
 http_error(struct http_response *resp, int status, const char *message)
 {
@@ -709,6 +720,8 @@ send_handler_response(struct MHD_Connection *c, struct req *rq,
 	    resp->content_type ? resp->content_type : JSON_TYPE);
 	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	for (size_t i = 0; i < resp->nheaders && i < HTTP_MAX_HEADERS; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
 	return send_response(c, rq, status, r);
 }
 

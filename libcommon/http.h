@@ -34,6 +34,8 @@
 #define HTTP_PUT	0x04
 #define HTTP_DELETE	0x08
 
+#define HTTP_MAX_HEADERS	4	/* extra headers a handler may add */
+
 /* route flags */
 #define HTTP_JSON	0x01	/* POST must carry Content-Type application/json */
 
@@ -69,6 +71,12 @@ struct http_response {
 	/* ... or a stream (takes ownership; shared_gz, if set, is sent instead
 	 * when the client accepts gzip). */
 	struct http_stream stream;
+	/* extra response headers (http_add_header); MHD copies them when sending */
+	struct {
+		const char	*name;
+		const char	*value;
+	}		 headers[HTTP_MAX_HEADERS];
+	size_t		 nheaders;
 };
 
 typedef void (*http_handler)(struct http_request *, struct http_response *);
@@ -110,6 +118,10 @@ int		 http_query_each(struct http_request *, const char *name,
 		    void (*fn)(const char *value, void *arg), void *arg);
 const char	*http_header(struct http_request *, const char *name);
 
+/* Add a response header; name and value must live until the handler returns.
+ * 0 ok, -1 when HTTP_MAX_HEADERS are set already. */
+int		 http_add_header(struct http_response *, const char *name,
+		    const char *value);
 /* Plain-text error body with a status (400 malformed JSON, 404, ...). */
 void		 http_error(struct http_response *, int status, const char *message);
 

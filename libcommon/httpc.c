@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <zlib.h>
@@ -19,6 +20,7 @@
 
 #define HTTPC_MAX_RESPONSE	(64u * 1024 * 1024)	/* bytes, decoded */
 #define HTTPC_CONNECT_MAX_MS	1000L
+#define HTTPC_MAX_HEADERS	(16u * 1024)		/* bytes kept of response headers */
 
 _Static_assert(sizeof(((struct httpc_result *)0)->error) >= CURL_ERROR_SIZE,
     "httpc_result.error must hold a libcurl error buffer");
@@ -132,6 +134,24 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The final response's headers (libcurl parsed them), as many as fit. */
+static void
+keep_headers(CURL *c, struct sbuf *out)
+{
+	struct curl_header *h, *prev = NULL;
+	size_t nl, vl;
+
+	while ((h = curl_easy_nextheader(c, CURLH_HEADER, -1, prev)) != NULL) {
+		prev = h;
+		nl = strlen(h->name);
+		vl = strlen(h->value);
+		if (out->len + nl + vl + 2 > HTTPC_MAX_HEADERS)
+			continue;
+		sbuf_add(out, h->name, nl + 1);
+		sbuf_add(out, h->value, vl + 1);
+	}
+}
+
 static int
 perform(const char *base, const char *path, const char *json, size_t len, int gzip,
     long timeout_ms, struct httpc_result *res)
@@ -204,6 +224,7 @@ perform(const char *base, const char *path, const char *json, size_t len, int gz
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
 	sbuf_reserve(&res->body, 0);	/* body.s is a string even when empty */
+	keep_headers(c, &res->headers);
 	rc = 0;
 out:
 	/* the handle outlives this call: drop pointers into our stack and buffers */
@@ -237,6 +258,23 @@ httpc_result_free(struct httpc_result *res)
 	if (res == NULL)
 		return;
 	sbuf_free(&res->body);
+	sbuf_free(&res->headers);
 	res->status = 0;
 	res->error[0] = '\0';
+}
+
+const char *
+httpc_header(const struct httpc_result *res, const char *name)
+{
+	const char *p = res->headers.s, *end = p + res->headers.len, *value;
+
+	while (p != NULL && p < end) {
+		value = p + strlen(p) + 1;
+		if (value >= end)
+			break;
+		if (strcasecmp(p, name) == 0)
+			return value;
+		p = value + strlen(value) + 1;
+	}
+	return NULL;
 }

@@ -74,14 +74,16 @@ view_attach_locked(const struct config *c)
 	return view;
 }
 
-/* 1 and a copy of the published snapshot, 0 when there is none. */
+/* 1 and a copy of the published snapshot (and the peers' URLs), 0 when there
+ * is none. */
 static int
-view_snapshot(const struct config *c, struct cluster_snapshot *out)
+view_snapshot(const struct config *c, struct cluster_snapshot *out,
+    struct cluster_urls *urls)
 {
 	int ok = 0;
 
 	pthread_mutex_lock(&view_lock);
-	if (view_attach_locked(c) != NULL && cluster_view_read(view, out) == 0)
+	if (view_attach_locked(c) != NULL && cluster_view_read(view, out, urls) == 0)
 		ok = 1;
 	pthread_mutex_unlock(&view_lock);
 	return ok;
@@ -241,22 +243,28 @@ node_status_json(const struct node_ctx *n, struct sbuf *out)
  * first, then other zones, in configuration order (§5.8), each with its status:
  * own status for this node, the replicator's last fresh poll for peers. This
  * node stands where [cluster] peers lists it in its zone, as in Java (which
- * copies the list); first when it is not listed. */
+ * copies the list); first when it is not listed. With learned set, a peer that
+ * advertised its URL of that kind in node.json is listed by it (up-*-nodes);
+ * else by its configured URL, its identity (cluster.json). */
 static size_t
-cluster_nodes(const struct node_ctx *n, enum node_kind kind, struct node *out, size_t max)
+cluster_nodes(const struct node_ctx *n, enum node_kind kind, int learned,
+    struct node *out, size_t max)
 {
 	struct cluster_peer peers[CLUSTER_MAX_PEERS];
 	struct cluster_snapshot *snap = NULL;
+	struct cluster_urls *urls = NULL;
 	const struct cluster_entry *e;
+	const char *adv;
 	int64_t stale_ms, now = now_ms();
 	size_t np, i, total = 0, self_at;
 	int have = 0;
 
 	np = cluster_peers_parse_self(n->cfg, peers, CLUSTER_MAX_PEERS, &self_at);
 	if (np > 0) {
-		if ((snap = malloc(sizeof(*snap))) == NULL)
+		if ((snap = malloc(sizeof(*snap))) == NULL || (learned &&
+		    (urls = calloc(CLUSTER_MAX_PEERS, sizeof(*urls))) == NULL))
 			fatal("malloc");
-		have = view_snapshot(n->cfg, snap);
+		have = view_snapshot(n->cfg, snap, urls);
 	}
 	stale_ms = 3 * n->cfg->status_update_interval_ms;
 	if (stale_ms < PEER_STALE_MIN_MS)
@@ -278,10 +286,17 @@ cluster_nodes(const struct node_ctx *n, enum node_kind kind, struct node *out, s
 		strlcpy(out[total].zone, peers[i].zone, sizeof(out[total].zone));
 		strlcpy(out[total].url, peers[i].url, sizeof(out[total].url));
 		if (have && (e = cluster_snapshot_find(snap, peers[i].zone, peers[i].url)) &&
-		    e->polled_ms > 0 && now - e->polled_ms <= stale_ms)
+		    e->polled_ms > 0 && now - e->polled_ms <= stale_ms) {
 			out[total].st = *e;
+			adv = urls == NULL ? "" : kind == KIND_REGISTRY ?
+			    urls[e - snap->peers].registry_url :
+			    urls[e - snap->peers].discovery_url;
+			if (adv[0] != '\0')
+				strlcpy(out[total].url, adv, sizeof(out[total].url));
+		}
 		total++;
 	}
+	free(urls);
 	free(snap);
 	return total;
 }
@@ -339,7 +354,7 @@ up_nodes(struct http_request *req, struct http_response *resp, enum node_kind ki
 		sbuf_addc(&resp->body, '}');
 		goto done;
 	}
-	cnt = cluster_nodes(n, kind, nodes, MAX_NODES + 1);
+	cnt = cluster_nodes(n, kind, 1, nodes, MAX_NODES + 1);
 	for (i = 0; i < cnt; i++) {
 		allow = kind == KIND_REGISTRY ? nodes[i].st.allow_registry_other_zone :
 		    nodes[i].st.allow_discovery_other_zone;
@@ -426,6 +441,12 @@ h_node(struct http_request *req, struct http_response *resp)
 
 	if (require_json_body(req, resp) == -1)
 		return;
+	/* what peers of ours learn about this node (cluster_view.h); headers only,
+	 * so the body stays Java's */
+	if (n->cfg->registry_url[0] != '\0')
+		(void)http_add_header(resp, CLUSTER_HDR_REGISTRY_URL, n->cfg->registry_url);
+	if (n->cfg->discovery_url[0] != '\0')
+		(void)http_add_header(resp, CLUSTER_HDR_DISCOVERY_URL, n->cfg->discovery_url);
 	sbuf_adds(&resp->body, "{\"nodeStatus\":");
 	node_status_json(n, &resp->body);
 	sbuf_adds(&resp->body, ",\"responseStatus\":");
@@ -444,7 +465,7 @@ h_cluster(struct http_request *req, struct http_response *resp)
 	    status_limited(req, resp, "get-cluster", "\"nodeCount\":0,\"nodesStatus\":null,",
 	    ""))
 		return;
-	cnt = cluster_nodes(n, KIND_REGISTRY, nodes, MAX_NODES + 1);
+	cnt = cluster_nodes(n, KIND_REGISTRY, 0, nodes, MAX_NODES + 1);
 	sbuf_addf(&resp->body, "{\"nodeCount\":%zu,\"nodesStatus\":[", cnt);
 	for (i = 0; i < cnt; i++) {
 		if (i)

@@ -278,7 +278,7 @@ initial_status(struct replicator *r)
 		return;
 	if ((old = malloc(sizeof(*old))) == NULL)
 		fatal("initial_status");
-	if (cluster_view_read(r->view, old) == 0 && old->self_managed &&
+	if (cluster_view_read(r->view, old, NULL) == 0 && old->self_managed &&
 	    old->self.status == CV_UP && old->table_id == r->self_table_id) {
 		r->self.status = CV_UP;
 		r->self.can_registry = r->self.can_discovery = CV_TRUE;

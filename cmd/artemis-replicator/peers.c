@@ -7,6 +7,11 @@
  * "unknown". Peers are polled one after the other: each poll is bounded (3 x
  * 200 ms), and a cluster has a handful of nodes.
  *
+ * A node of ours also says in the response headers which registry and discovery
+ * URLs it advertises; they are kept with its status (one that does not look like
+ * an http(s) URL is ignored), so that up-*-nodes can send clients to the daemon
+ * of the right kind, not to the one URL configured for the peer.
+ *
  * After each round the view is published for every daemon of this node
  * (cluster_view.h). A peer that becomes able to serve registry gets every lease
  * that clients of this node keep alive (full_resync, sent as heartbeats that the
@@ -123,6 +128,26 @@ out:
 	return rc;
 }
 
+/* One advertised URL from a node.json response header, if fit (cluster_url_valid). */
+static void
+learn_url(const struct peer *p, const struct httpc_result *res, const char *header,
+    char *out, size_t outlen)
+{
+	const char *v = httpc_header(res, header);
+	size_t len;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return;
+	len = strlen(v);
+	if (!cluster_url_valid(v, len) || len >= outlen) {
+		log_debug("peer %s: %s ignored: not an http(s) URL of at most %zu bytes",
+		    p->url, header, outlen - 1);
+		return;
+	}
+	memcpy(out, v, len + 1);
+}
+
 static int
 refused(const struct httpc_result *res)
 {
@@ -131,14 +156,16 @@ refused(const struct httpc_result *res)
 	    strcasestr(res->error, "resolve") != NULL;
 }
 
-/* One peer's status per §9.3; "unknown" with null flags on any failure. */
+/* One peer's status per §9.3; "unknown" with null flags (and no URLs) on any
+ * failure. */
 static void
-poll_peer(struct peer *p, struct cluster_entry *e)
+poll_peer(struct peer *p, struct cluster_entry *e, struct cluster_urls *urls)
 {
 	struct httpc_result res;
 	int attempt;
 
 	memset(e, 0, sizeof(*e));
+	memset(urls, 0, sizeof(*urls));
 	strlcpy(e->url, p->url, sizeof(e->url));
 	strlcpy(e->zone, p->zone, sizeof(e->zone));
 	for (attempt = 0; attempt < POLL_ATTEMPTS; attempt++) {
@@ -149,6 +176,12 @@ poll_peer(struct peer *p, struct cluster_entry *e)
 			int ok = res.status == 200 &&
 			    parse_node_status(res.body.s, res.body.len, e) == 0;
 
+			if (ok) {
+				learn_url(p, &res, CLUSTER_HDR_REGISTRY_URL,
+				    urls->registry_url, sizeof(urls->registry_url));
+				learn_url(p, &res, CLUSTER_HDR_DISCOVERY_URL,
+				    urls->discovery_url, sizeof(urls->discovery_url));
+			}
 			httpc_result_free(&res);
 			if (ok)
 				return;
@@ -171,19 +204,25 @@ static void
 poll_round(struct replicator *r)
 {
 	struct cluster_entry e;
+	struct cluster_urls urls;
 	size_t i;
 
 	for (i = 0; i < r->npeers && !atomic_load(&r->stopping); i++) {
 		struct peer *p = &r->peers[i];
 		int was, now;
 
-		poll_peer(p, &e);
+		poll_peer(p, &e, &urls);
 		e.polled_ms = now_ms();
 		pthread_mutex_lock(&p->lock);
 		was = entry_can_serve_registry(&p->st);
 		if (p->st.status != e.status)
 			log_info("peer %s is %s", p->url, cluster_status_name(e.status));
+		if (urls.discovery_url[0] != '\0' &&
+		    strcmp(urls.discovery_url, p->urls.discovery_url) != 0)
+			log_info("peer %s advertises discovery %s", p->url,
+			    urls.discovery_url);
 		p->st = e;
+		p->urls = urls;
 		now = entry_can_serve_registry(&p->st);
 		if (now && !was)
 			p->full_resync = 1;
@@ -223,13 +262,16 @@ void
 view_publish(struct replicator *r)
 {
 	struct cluster_snapshot *s;
+	struct cluster_urls *urls;
 	size_t i;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (urls = calloc(CLUSTER_MAX_PEERS, sizeof(*urls))) == NULL)
 		fatal("view_publish");
 	for (i = 0; i < r->npeers && i < CLUSTER_MAX_PEERS; i++) {
 		pthread_mutex_lock(&r->peers[i].lock);
 		s->peers[i] = r->peers[i].st;
+		urls[i] = r->peers[i].urls;
 		pthread_mutex_unlock(&r->peers[i].lock);
 	}
 	s->npeers = (uint32_t)i;
@@ -238,8 +280,9 @@ view_publish(struct replicator *r)
 	s->self_managed = (uint32_t)r->self_managed;
 	s->table_id = r->self_table_id;
 	s->updated_ms = now_ms();
-	cluster_view_publish(r->view, s);
+	cluster_view_publish(r->view, s, urls);
 	pthread_mutex_unlock(&r->view_lock);
+	free(urls);
 	free(s);
 }
 

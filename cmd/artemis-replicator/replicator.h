@@ -52,9 +52,10 @@ struct peer {
 	char			 zone[CONFIG_STR];
 	struct replicator	*r;
 
-	pthread_mutex_t		 lock;		/* st, queue, full_resync */
+	pthread_mutex_t		 lock;		/* st, urls, queue, full_resync */
 	pthread_cond_t		 cond;
 	struct cluster_entry	 st;		/* last poll */
+	struct cluster_urls	 urls;		/* what it advertised in that poll */
 	struct task_queue	 queue;
 	size_t			 qlen;
 	int			 full_resync;	/* became able to serve: send every lease
