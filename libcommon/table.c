@@ -42,28 +42,38 @@
 				 * on to a HUGE_ALIGN boundary of the file) */
 #define HUGE_ALIGN	(2U << 20)	/* a transparent huge page */
 #define EXT_CHUNK	32U	/* extensions reserved at a time (12 KiB, 3 pages) */
-#define OLDEST_LAYOUT	1	/* layouts 1 and 2 are migrated (table_migrate) */
+#define OVF_CHUNK	4U	/* overflows reserved at a time (12 KiB, 3 pages) */
+#define OLDEST_LAYOUT	1	/* layouts 1 to 3 are migrated (table_migrate) */
 #define V2_SLOT_SIZE	1024	/* layouts 1 and 2: whole slots, no extensions */
+#define OLD_DATA_MAX	(V2_SLOT_SIZE - 32)	/* their longest record, and 3's */
 
 _Static_assert(sizeof(struct table_header) <= HEADER_SIZE, "header too large");
 _Static_assert(sizeof(struct table_slot) == TABLE_SLOT_SIZE, "slot size");
-_Static_assert(TABLE_SLOT_SIZE % 64 == 0 && TABLE_EXT_SIZE % 64 == 0,
-    "slots and extensions cache-line aligned");
+_Static_assert(TABLE_SLOT_SIZE % 64 == 0 && TABLE_EXT_SIZE % 64 == 0 &&
+    TABLE_OVF_SIZE % 64 == 0, "slots, extensions and overflows cache-line aligned");
 _Static_assert(EXT_CHUNK * TABLE_EXT_SIZE % SECTION_ALIGN == 0, "extension chunk");
-_Static_assert(TABLE_SLOT_DATA == V2_SLOT_SIZE - 32, "the longest record is kept");
+_Static_assert(OVF_CHUNK * TABLE_OVF_SIZE % SECTION_ALIGN == 0, "overflow chunk");
+_Static_assert(TABLE_EXT_END == OLD_DATA_MAX, "a layout-3 record ends at the overflow");
+_Static_assert(TABLE_SLOT_DATA + 32 <= 4096 && TABLE_SLOT_DATA < UINT16_MAX,
+    "a record and its slot header in a page; lengths fit the slot's fields");
 _Static_assert(sizeof(struct table_lease) == 32, "lease size");
 _Static_assert(sizeof(struct table_journal_rec) == 32, "journal record size");
 
 struct layout {
+	uint32_t	 version;
 	uint32_t	 capacity;
 	uint32_t	 nslots;
 	uint32_t	 journal_size;
 	uint32_t	 index_size;
+	size_t		 slot_size;	/* of this version (older ones: migration) */
+	size_t		 ext_size;	/* 0 before layout 3 */
+	size_t		 ovf_size;	/* 0 before layout 4 */
 	size_t		 journal_off;
 	size_t		 index_off;
 	size_t		 leases_off;
 	size_t		 slots_off;
 	size_t		 ext_off;
+	size_t		 ovf_off;
 	size_t		 total;
 };
 
@@ -83,6 +93,7 @@ struct table {
 	struct table_lease	*leases;
 	struct table_slot	*slots;
 	char			*ext;		/* extension i at ext + i * TABLE_EXT_SIZE */
+	char			*ovf;		/* overflow i at ovf + i * TABLE_OVF_SIZE */
 	uint32_t		 nslots;
 	uint32_t		 jmask;
 	uint32_t		 imask;
@@ -97,8 +108,10 @@ struct table {
 	int			 backing_failed;	/* disk full, logged */
 	struct backer		*backer;	/* writer only: backs slots ahead */
 	int			 backer_off;	/* it could not be started */
-	/* writer only: extension chunks reserved since attach (ext_back) */
+	/* writer only: extension and overflow chunks reserved since attach
+	 * (tail_back) */
 	uint8_t			*ext_backed;
+	uint8_t			*ovf_backed;
 	enum table_attach	 attach;
 };
 
@@ -221,9 +234,13 @@ align_up(size_t n)
 
 /* ------------------------------------------------------------------ layout */
 
+/* The sections of layout l->version (this one, or an older one to migrate). */
 static void
 layout_sections(struct layout *l)
 {
+	l->slot_size = l->version < 3 ? V2_SLOT_SIZE : TABLE_SLOT_SIZE;
+	l->ext_size = l->version < 3 ? 0 : TABLE_EXT_SIZE;
+	l->ovf_size = l->version < 4 ? 0 : TABLE_OVF_SIZE;
 	l->nslots = l->capacity + 1;
 	l->journal_off = HEADER_SIZE;
 	l->index_off = align_up(l->journal_off +
@@ -231,8 +248,9 @@ layout_sections(struct layout *l)
 	l->leases_off = align_up(l->index_off + (size_t)l->index_size * sizeof(uint64_t));
 	l->slots_off = align_up(l->leases_off +
 	    (size_t)l->nslots * sizeof(struct table_lease));
-	l->ext_off = align_up(l->slots_off + (size_t)l->nslots * TABLE_SLOT_SIZE);
-	l->total = align_up(l->ext_off + (size_t)l->nslots * TABLE_EXT_SIZE);
+	l->ext_off = align_up(l->slots_off + (size_t)l->nslots * l->slot_size);
+	l->ovf_off = align_up(l->ext_off + (size_t)l->nslots * l->ext_size);
+	l->total = align_up(l->ovf_off + (size_t)l->nslots * l->ovf_size);
 }
 
 static void
@@ -247,6 +265,7 @@ layout_for_capacity(struct layout *l, uint32_t capacity)
 	i = pow2_at_least(2 * ((uint64_t)capacity + 1));
 	if (i < MIN_INDEX)
 		i = MIN_INDEX;
+	l->version = TABLE_LAYOUT_VERSION;
 	l->capacity = capacity;
 	l->journal_size = (uint32_t)j;
 	l->index_size = (uint32_t)i;
@@ -268,9 +287,10 @@ header_check(const char *path, const struct table_header *h, size_t fsize,
 	}
 	if (h->layout_version >= OLDEST_LAYOUT &&
 	    h->layout_version < TABLE_LAYOUT_VERSION) {
-		seterr(err, errlen, "%s has table layout version %u (1 KiB slots); this "
-		    "build reads layout version %d, to which its registryd migrates the "
-		    "file when it starts", path, h->layout_version, TABLE_LAYOUT_VERSION);
+		seterr(err, errlen, "%s has table layout version %u (records of %d "
+		    "bytes at most); this build reads layout version %d, to which its "
+		    "registryd migrates the file when it starts", path,
+		    h->layout_version, OLD_DATA_MAX, TABLE_LAYOUT_VERSION);
 		return -1;
 	}
 	if (h->layout_version != TABLE_LAYOUT_VERSION) {
@@ -297,12 +317,11 @@ geometry_check(const char *path, const struct table_header *h, size_t fsize,
 		    " index %u)", path, h->capacity, h->journal_size, h->index_size);
 		return -1;
 	}
+	l->version = h->layout_version;
 	l->capacity = h->capacity;
 	l->journal_size = h->journal_size;
 	l->index_size = h->index_size;
 	layout_sections(l);
-	if (h->layout_version < TABLE_LAYOUT_VERSION)	/* whole 1 KiB slots */
-		l->total = align_up(l->slots_off + (size_t)l->nslots * V2_SLOT_SIZE);
 	if (l->total > fsize) {
 		seterr(err, errlen, "%s is truncated: %zu bytes, its header needs %zu",
 		    path, fsize, l->total);
@@ -325,6 +344,7 @@ table_bind(struct table *t, const struct layout *l)
 	t->leases = (struct table_lease *)(t->base + l->leases_off);
 	t->slots = (struct table_slot *)(t->base + l->slots_off);
 	t->ext = (char *)(t->base + l->ext_off);
+	t->ovf = (char *)(t->base + l->ovf_off);
 	t->nslots = l->nslots;
 	t->jmask = l->journal_size - 1;
 	t->imask = l->index_size - 1;
@@ -338,9 +358,9 @@ table_bind(struct table *t, const struct layout *l)
  * the kernel read in such folios) the kernel maps them with one entry per
  * 2 MiB instead of 512, and the random lookups of a full table no longer walk
  * page tables for every index, slot and lease line they touch. Not for the
- * extensions: a hole there stays a hole, a long record written there costs
- * its own pages, not 2 MiB of memory and disk. Only a hint: without it (or
- * with THP off) the pages are 4 KiB, as before.
+ * extensions and overflows: a hole there stays a hole, a long record written
+ * there costs its own pages, not 2 MiB of memory and disk. Only a hint:
+ * without it (or with THP off) the pages are 4 KiB, as before.
  */
 static void *
 map_file(int fd, size_t size, size_t hugeable, int prot)
@@ -413,6 +433,7 @@ table_free(struct table *t)
 		close(t->fd);
 	free(t->free_slots);
 	free(t->ext_backed);
+	free(t->ovf_backed);
 	free(t->path);
 	free(t);
 }
@@ -476,18 +497,49 @@ ext_of(struct table *t, uint32_t slot)
 	return t->ext + (size_t)slot * TABLE_EXT_SIZE;
 }
 
-/* A key longer than the primary area goes on in the extension. */
+static inline const char *
+ovf_of(struct table *t, uint32_t slot)
+{
+	return t->ovf + (size_t)slot * TABLE_OVF_SIZE;
+}
+
+/* Where byte off (< TABLE_SLOT_DATA) of slot s's data is, and in *room how many
+ * of its bytes follow it there: the primary area, the extension, the overflow. */
+static inline char *
+data_at(struct table *t, uint32_t s, size_t off, size_t *room)
+{
+	if (off < TABLE_SLOT_PRIMARY) {
+		*room = TABLE_SLOT_PRIMARY - off;
+		return t->slots[s].data + off;
+	}
+	if (off < TABLE_EXT_END) {
+		*room = TABLE_EXT_END - off;
+		return t->ext + (size_t)s * TABLE_EXT_SIZE + (off - TABLE_SLOT_PRIMARY);
+	}
+	*room = TABLE_SLOT_DATA - off;
+	return t->ovf + (size_t)s * TABLE_OVF_SIZE + (off - TABLE_EXT_END);
+}
+
+/* A key longer than the primary area goes on in the extension (and overflow). */
 static inline int
 slot_has_key(struct table *t, uint32_t s, const char *key, size_t len)
 {
 	const struct table_slot *sl = &t->slots[s];
+	size_t off, room;
+	const char *p;
 
 	if (sl->key_len != len)
 		return 0;
 	if (len <= TABLE_SLOT_PRIMARY)
 		return memcmp(sl->data, key, len) == 0;
-	return memcmp(sl->data, key, TABLE_SLOT_PRIMARY) == 0 &&
-	    memcmp(ext_of(t, s), key + TABLE_SLOT_PRIMARY, len - TABLE_SLOT_PRIMARY) == 0;
+	for (off = 0; off < len; off += room) {
+		p = data_at(t, s, off, &room);
+		if (room > len - off)
+			room = len - off;
+		if (memcmp(p, key + off, room) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -661,23 +713,28 @@ copy_out(char *dst, const char *src, size_t n)
 	memcpy(dst, src, n);
 }
 
-/* Copies n bytes from offset off of a slot's data: the primary area, then the
- * extension. */
-static void
-data_get(char *dst, const struct table_slot *sl, const char *ext, size_t off,
-    size_t n)
+/* Copies n bytes from offset off of slot s's data (off + n <= TABLE_SLOT_DATA):
+ * the primary area, then the extension, then the overflow. Only those bytes:
+ * a record is copied by its length, never a whole struct table_rec. */
+static inline void
+data_get(char *dst, struct table *t, uint32_t s, size_t off, size_t n)
 {
+	const char *p;
 	size_t k;
 
-	if (off < TABLE_SLOT_PRIMARY) {
-		k = n < TABLE_SLOT_PRIMARY - off ? n : TABLE_SLOT_PRIMARY - off;
-		copy_out(dst, sl->data + off, k);
+	if (off + n <= TABLE_SLOT_PRIMARY) {	/* the usual record */
+		copy_out(dst, t->slots[s].data + off, n);
+		return;
+	}
+	while (n > 0) {
+		p = data_at(t, s, off, &k);
+		if (k > n)
+			k = n;
+		copy_out(dst, p, k);
 		dst += k;
 		off += k;
 		n -= k;
 	}
-	if (n > 0)
-		copy_out(dst, ext + (off - TABLE_SLOT_PRIMARY), n);
 }
 
 /* The slot's key, contiguous: in the slot, or copied into buf (a long key). */
@@ -689,7 +746,7 @@ slot_key(struct table *t, uint32_t s, char buf[TABLE_SLOT_DATA])
 
 	if (n <= TABLE_SLOT_PRIMARY)
 		return sl->data;
-	data_get(buf, sl, ext_of(t, s), 0, n);
+	data_get(buf, t, s, 0, n);
 	return buf;
 }
 
@@ -698,7 +755,6 @@ table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 {
 	const struct table_slot *sl;
 	const struct table_lease *l;
-	const char *ext;
 	unsigned spins = 0;
 	uint32_t s1, kl, vl, jl;
 	char *b;
@@ -707,7 +763,6 @@ table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 		return 0;
 	sl = &t->slots[slot];
 	l = &t->leases[slot];
-	ext = ext_of(t, slot);
 	for (;;) {
 		s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
 		if (s1 & 1) {
@@ -729,13 +784,13 @@ table_read_slot(struct table *t, uint32_t slot, struct table_rec *out)
 		vl = sl->svc_len;
 		jl = sl->json_len;
 		if (kl + vl + jl <= TABLE_SLOT_DATA) {
-			/* primary area, then extension: one seqlock pass */
+			/* primary area, extension, overflow: one seqlock pass */
 			b = out->buf;
-			data_get(b, sl, ext, 0, kl);
+			data_get(b, t, slot, 0, kl);
 			b[kl] = '\0';
-			data_get(b + kl + 1, sl, ext, kl, vl);
+			data_get(b + kl + 1, t, slot, kl, vl);
 			b[kl + 1 + vl] = '\0';
-			data_get(b + kl + vl + 2, sl, ext, kl + vl, jl);
+			data_get(b + kl + vl + 2, t, slot, kl + vl, jl);
 			b[kl + vl + 2 + jl] = '\0';
 		}
 		out->creation_ms = l->creation_ms;
@@ -808,7 +863,8 @@ table_find(struct table *t, const char *key, size_t key_len, struct table_rec *o
 /*
  * 1 and the location if slot s is live and holds key, judged under the slot's
  * sequence lock like table_read_slot (an odd slot of a dead writer is free).
- * The key is compared in place, primary area then extension: nothing copied.
+ * The key is compared in place (primary area, extension, overflow): nothing
+ * copied.
  */
 static int
 slot_locate(struct table *t, uint32_t s, const char *key, size_t len,
@@ -974,6 +1030,12 @@ const char *
 table_slot_ext(struct table *t, uint32_t slot)
 {
 	return slot < t->nslots ? ext_of(t, slot) : NULL;
+}
+
+const char *
+table_slot_ovf(struct table *t, uint32_t slot)
+{
+	return slot < t->nslots ? ovf_of(t, slot) : NULL;
 }
 
 /* ------------------------------------------------------------------ writer */
@@ -1416,29 +1478,30 @@ slots_need(struct table *t, uint32_t hwm)
 }
 
 /*
- * Reserves disk blocks for the extensions of slot's chunk (EXT_CHUNK slots) the
- * first time since attach that a long record is written there: the extension
- * array stays a hole where no long record ever landed. Not populated: the
- * record's stores fault its one or two pages in. -1 if the disk is full.
+ * Reserves disk blocks for the tails of slot's chunk (chunk slots) in an array
+ * of elements of size sz at arr (the extensions or the overflows) the first
+ * time since attach that a record long enough is written there: the array stays
+ * a hole where no such record ever landed. Not populated: the record's stores
+ * fault its one or two pages in. -1 if the disk is full.
  */
 static int
-ext_back(struct table *t, uint32_t slot)
+tail_back(struct table *t, const char *arr, size_t sz, uint32_t chunk,
+    uint8_t *backed, uint32_t slot, const char *what)
 {
-	uint32_t chunk = slot / EXT_CHUNK;
+	uint32_t c = slot / chunk;
 	size_t first, last;
 
-	if (t->ext_backed == NULL || t->ext_backed[chunk] || t->no_fallocate)
+	if (backed == NULL || backed[c] || t->no_fallocate)
 		return 0;
-	first = (size_t)(t->ext - (char *)t->base) +
-	    (size_t)chunk * EXT_CHUNK * TABLE_EXT_SIZE;
-	last = first + (size_t)EXT_CHUNK * TABLE_EXT_SIZE;
+	first = (size_t)(arr - (char *)t->base) + (size_t)c * chunk * sz;
+	last = first + (size_t)chunk * sz;
 	if (last > t->size)
 		last = t->size;	/* never beyond the end: that would grow the file */
 	if (reserve(t->fd, first, last - first) == -1) {
 		if (!fallocate_unsupported(errno)) {
 			if (!t->backing_failed)
 				log_warn("%s: cannot reserve disk space for the "
-				    "extension of slot %u", t->path, slot);
+				    "%s of slot %u", t->path, what, slot);
 			t->backing_failed = 1;
 			return -1;
 		}
@@ -1448,7 +1511,20 @@ ext_back(struct table *t, uint32_t slot)
 	if (t->backing_failed)
 		log_info("%s: disk space for new slots reserved again", t->path);
 	t->backing_failed = 0;
-	t->ext_backed[chunk] = 1;
+	backed[c] = 1;
+	return 0;
+}
+
+/* The extension and overflow blocks a record of len bytes in slot needs. */
+static int
+tails_back(struct table *t, uint32_t slot, size_t len)
+{
+	if (len > TABLE_SLOT_PRIMARY && tail_back(t, t->ext, TABLE_EXT_SIZE,
+	    EXT_CHUNK, t->ext_backed, slot, "extension") == -1)
+		return -1;
+	if (len > TABLE_EXT_END && tail_back(t, t->ovf, TABLE_OVF_SIZE,
+	    OVF_CHUNK, t->ovf_backed, slot, "overflow") == -1)
+		return -1;
 	return 0;
 }
 
@@ -1516,22 +1592,23 @@ slot_release(struct table *t, uint32_t slot, uint64_t n)
 		t->free_slots[t->nfree++] = slot;
 }
 
-/* Copies n bytes to offset off of slot's data: primary area, then extension. */
+/* Copies n bytes to offset off of slot's data: primary area, extension,
+ * overflow. */
 static void
 data_put(struct table *t, uint32_t slot, size_t off, const char *src, size_t n)
 {
 	size_t k;
+	char *p;
 
-	if (off < TABLE_SLOT_PRIMARY) {
-		k = n < TABLE_SLOT_PRIMARY - off ? n : TABLE_SLOT_PRIMARY - off;
-		memcpy(t->slots[slot].data + off, src, k);
+	while (n > 0) {
+		p = data_at(t, slot, off, &k);
+		if (k > n)
+			k = n;
+		memcpy(p, src, k);
 		src += k;
 		off += k;
 		n -= k;
 	}
-	if (n > 0)
-		memcpy(t->ext + (size_t)slot * TABLE_EXT_SIZE + (off - TABLE_SLOT_PRIMARY),
-		    src, n);
 }
 
 static void
@@ -1589,7 +1666,7 @@ table_upsert(struct table *t, const char *key, size_t key_len,
 		return -ENOSPC;
 	if ((slot = slot_alloc(t)) == NOT_FOUND)
 		return -ENOSPC;	/* cannot happen: one spare slot per replacement */
-	if (key_len + svc_len + json_len > TABLE_SLOT_PRIMARY && ext_back(t, slot) == -1) {
+	if (tails_back(t, slot, key_len + svc_len + json_len) == -1) {
 		slot_unalloc(t, slot);
 		return -ENOSPC;
 	}
@@ -1763,11 +1840,11 @@ batch_fetch_slot(struct table *t, struct batch *b, size_t i)
 }
 
 /* Stage 4 (copies only): the slot's header is here; prefetch the lines its data
- * spans, in the slot and, for a long record, in its extension. The lengths are
- * read without the slot's lock: only a hint, bounded. From the second line on:
- * stage 3 fetched it only for a key that reaches it, and a record of a short
- * key (the usual one: ~30 bytes) goes on there, so without it every copy met
- * one whole miss. */
+ * spans, in the slot and, for a long record, in its extension and overflow. The
+ * lengths are read without the slot's lock: only a hint, bounded. From the
+ * second line on: stage 3 fetched it only for a key that reaches it, and a
+ * record of a short key (the usual one: ~30 bytes) goes on there, so without
+ * it every copy met one whole miss. */
 PREFETCHER
 batch_fetch_body(struct table *t, struct batch *b, size_t i)
 {
@@ -1789,6 +1866,12 @@ batch_fetch_body(struct table *t, struct batch *b, size_t i)
 	p = ext_of(t, s);
 	end -= TABLE_SLOT_SIZE;
 	for (off = 0; off < end && off < TABLE_EXT_SIZE; off += 64)
+		__builtin_prefetch(p + off);
+	if (end <= TABLE_EXT_SIZE)
+		return;
+	p = ovf_of(t, s);
+	end -= TABLE_EXT_SIZE;
+	for (off = 0; off < end && off < TABLE_OVF_SIZE; off += 64)
 		__builtin_prefetch(p + off);
 }
 
@@ -2486,9 +2569,9 @@ writer_recover(struct table *t, char *err, size_t errlen)
 /*
  * A new, empty table under tmp, mapped read-write into t (fd in *fdp): sparse,
  * with disk blocks for header, journal, index and leases (the slots get theirs
- * as hwm rises, slots_back; extensions as long records land, ext_back): a first
- * store to a hole of a shared mapping on a full disk is a SIGBUS, this is an
- * error message. Its magic is written last.
+ * as hwm rises, slots_back; extensions and overflows as long records land,
+ * tail_back): a first store to a hole of a shared mapping on a full disk is a
+ * SIGBUS, this is an error message. Its magic is written last.
  */
 static int
 table_build(struct table *t, const char *tmp, uint32_t capacity, int *fdp,
@@ -2591,8 +2674,13 @@ table_create(struct table *t, uint32_t capacity, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ migration */
 
-/* A slot of layouts 1 and 2: the same header, 992 bytes of data in the slot. */
-struct v2_slot {
+/*
+ * An old slot, of any layout before this one: the same 32-byte header as a
+ * struct table_slot, then its data: 992 bytes in the slot (layouts 1 and 2),
+ * or 608 there and 384 in its extension (layout 3). Records of 992 bytes at
+ * most (OLD_DATA_MAX).
+ */
+struct old_slot {
 	_Atomic uint32_t seq;
 	uint32_t	 state;
 	uint32_t	 gen;
@@ -2604,42 +2692,79 @@ struct v2_slot {
 	uint16_t	 svc_len;
 	uint16_t	 json_len;
 	_Atomic uint32_t stamp;
-	char		 data[V2_SLOT_SIZE - 32];
 };
-_Static_assert(sizeof(struct v2_slot) == V2_SLOT_SIZE, "layout 2 slot size");
+_Static_assert(sizeof(struct old_slot) == offsetof(struct table_slot, data),
+    "old slot header");
+
+/* The old file mapped at ob, with its layout. */
+struct old_file {
+	const unsigned char		*ob;
+	const struct layout		*l;
+	const struct table_header	*h;
+	const struct table_lease	*leases;
+};
+
+static const struct old_slot *
+old_slot_at(const struct old_file *o, uint32_t i)
+{
+	return (const struct old_slot *)(o->ob + o->l->slots_off +
+	    (size_t)i * o->l->slot_size);
+}
+
+/* Copies old slot i's key, serviceId and JSON (len bytes) into buf. */
+static void
+old_data(const struct old_file *o, uint32_t i, char *buf, size_t len)
+{
+	const char *p = (const char *)old_slot_at(o, i) + sizeof(struct old_slot);
+	size_t in_slot = o->l->slot_size - sizeof(struct old_slot);
+
+	if (len <= in_slot) {
+		memcpy(buf, p, len);
+		return;
+	}
+	memcpy(buf, p, in_slot);	/* layout 3: the rest in the extension */
+	memcpy(buf + in_slot, o->ob + o->l->ext_off + (size_t)i * o->l->ext_size,
+	    len - in_slot);
+}
 
 /* 1 if an old slot holds a whole instance to migrate. */
 static int
-v2_slot_keep(const struct table_header *oh, const struct v2_slot *sl, uint32_t i)
+old_slot_keep(const struct old_file *o, uint32_t i)
 {
+	const struct old_slot *sl = old_slot_at(o, i);
+	const struct table_header *oh = o->h;
+
 	if ((atomic_load(&sl->seq) & 1) || sl->state != SLOT_LIVE || sl->key_len == 0 ||
-	    (size_t)sl->key_len + sl->svc_len + sl->json_len > TABLE_SLOT_DATA)
+	    (size_t)sl->key_len + sl->svc_len + sl->json_len > OLD_DATA_MAX)
 		return 0;
-	/* a remove cut short: the slot was on its way out (layout 2 only) */
+	/* a remove cut short: the slot was on its way out (layout 2 on) */
 	return !(oh->layout_version >= 2 && atomic_load(&oh->intent.op) ==
 	    INTENT_REMOVE && oh->intent.slot == i && oh->intent.gen == sl->gen);
 }
 
-/* Copies one old slot and its lease into t (a writer of the new file). src[s] is
+/* Copies old slot i and its lease into t (a writer of the new file). src[s] is
  * the old slot whose copy new slot s holds: of two with one key, the later
  * stamp wins (a replacement whose writer died before freeing the old version). */
 static int
-v2_copy(struct table *t, const struct v2_slot *sl, const struct table_lease *ol,
-    uint32_t i, uint32_t *src, const uint32_t *ostamp)
+old_copy(struct table *t, const struct old_file *o, uint32_t i, uint32_t *src,
+    const uint32_t *ostamp)
 {
-	const char *key = sl->data;
+	const struct old_slot *sl = old_slot_at(o, i);
+	const struct table_lease *ol = &o->leases[i];
+	char key[OLD_DATA_MAX];
 	struct table_lease *l;
+	size_t kl = sl->key_len, vl = sl->svc_len, jl = sl->json_len;
 	uint32_t s;
 	int rc;
 
-	s = index_probe(t, key_hash32(key, sl->key_len), key, sl->key_len, NULL);
+	old_data(o, i, key, kl + vl + jl);
+	s = index_probe(t, key_hash32(key, kl), key, kl, NULL);
 	if (s != NOT_FOUND && (int32_t)(ostamp[src[s]] - atomic_load(&sl->stamp)) > 0)
 		return 0;
-	rc = table_upsert(t, key, sl->key_len, key + sl->key_len, sl->svc_len,
-	    key + sl->key_len + sl->svc_len, sl->json_len, ol->creation_ms, sl->ttl_ms,
-	    sl->flags, sl->origin, NULL);
-	if (rc != 0 || (s = index_probe(t, key_hash32(key, sl->key_len), key,
-	    sl->key_len, NULL)) == NOT_FOUND)
+	rc = table_upsert(t, key, kl, key + kl, vl, key + kl + vl, jl, ol->creation_ms,
+	    sl->ttl_ms, sl->flags, sl->origin, NULL);
+	if (rc != 0 || (s = index_probe(t, key_hash32(key, kl), key, kl, NULL)) ==
+	    NOT_FOUND)
 		return rc != 0 ? rc : -EIO;
 	src[s] = i;
 	l = &t->leases[s];
@@ -2652,12 +2777,11 @@ v2_copy(struct table *t, const struct v2_slot *sl, const struct table_lease *ol,
 
 /* Fills t, a writer of a new empty file, from the mapped old file at ob. */
 static int
-v2_fill(struct table *t, const unsigned char *ob, const struct layout *ol,
+old_fill(struct table *t, const unsigned char *ob, const struct layout *ol,
     const struct table_header *oh, uint32_t *copied, char *err, size_t errlen)
 {
-	const struct v2_slot *slots = (const struct v2_slot *)(ob + ol->slots_off);
-	const struct table_lease *leases = (const struct table_lease *)(ob +
-	    ol->leases_off);
+	struct old_file o = { ob, ol, oh,
+	    (const struct table_lease *)(ob + ol->leases_off) };
 	uint32_t i, hwm = atomic_load(&oh->hwm), *src, *ostamp;
 	int rc = 0;
 
@@ -2670,11 +2794,11 @@ v2_fill(struct table *t, const unsigned char *ob, const struct layout *ol,
 		return -1;
 	}
 	for (i = 0; i < hwm; i++)
-		ostamp[i] = atomic_load(&slots[i].stamp);
+		ostamp[i] = atomic_load(&old_slot_at(&o, i)->stamp);
 	*copied = 0;
 	for (i = 0; i < hwm && rc == 0; i++)
-		if (v2_slot_keep(oh, &slots[i], i) &&
-		    (rc = v2_copy(t, &slots[i], &leases[i], i, src, ostamp)) != 0)
+		if (old_slot_keep(&o, i) &&
+		    (rc = old_copy(t, &o, i, src, ostamp)) != 0)
 			seterr(err, errlen, "%s: migrating slot %u: %s", t->path, i,
 			    strerror(-rc));
 	free(src);
@@ -2684,8 +2808,8 @@ v2_fill(struct table *t, const unsigned char *ob, const struct layout *ol,
 }
 
 /*
- * The writer found a layout-1 or -2 file (t->fd, flock held): builds a layout-3
- * file with the same capacity from its live slots under the temporary name,
+ * The writer found a layout-1, -2 or -3 file (t->fd, flock held): builds a
+ * layout-4 file with the same capacity from its live slots under the temporary name,
  * takes its flock and renames it over the old one (table.h, CREATION). Readers
  * of the old file see it replaced. On success t is the new file, mapped, not
  * yet recovered (clean: nothing to recover).
@@ -2718,13 +2842,14 @@ table_migrate(struct table *t, const struct table_header *oh, size_t fsize,
 		goto fail;
 	t->fd = fd;
 	if ((t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL ||
-	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL) {
+	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL ||
+	    (t->ovf_backed = calloc(t->nslots / OVF_CHUNK + 1, 1)) == NULL) {
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	atomic_store(&t->hdr->clean, 0);
 	memcpy(&t->hdr->reg, &oh->reg, sizeof(t->hdr->reg));
-	if (v2_fill(t, ob, &ol, oh, &copied, err, errlen) == -1)
+	if (old_fill(t, ob, &ol, oh, &copied, err, errlen) == -1)
 		goto fail;
 	atomic_store(&t->hdr->clean, TABLE_CLEAN);
 	/* whole on disk before it replaces the old file */
@@ -2835,7 +2960,9 @@ table_open_writer(const char *path, uint32_t capacity, char *err, size_t errlen)
 	if ((t->free_slots == NULL &&
 	    (t->free_slots = calloc(t->nslots, sizeof(uint32_t))) == NULL) ||
 	    (t->ext_backed == NULL &&
-	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL)) {
+	    (t->ext_backed = calloc(t->nslots / EXT_CHUNK + 1, 1)) == NULL) ||
+	    (t->ovf_backed == NULL &&
+	    (t->ovf_backed = calloc(t->nslots / OVF_CHUNK + 1, 1)) == NULL)) {
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}

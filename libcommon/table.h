@@ -13,18 +13,28 @@
  *   slots         S * 640       struct table_slot: a 32-byte header and the
  *                               PRIMARY data area, 608 bytes of instance key, raw
  *                               serviceId and canonical wire JSON, in that order
- *   extensions    S * 384       the TAIL of slot i's data beyond its 608 bytes
- *                               (bytes 608-991 of key + serviceId + JSON), at
- *                               ext_off + i * 384 (table_slot_ext)
+ *   extensions    S * 384       bytes 608-991 of slot i's key + serviceId + JSON,
+ *                               at ext_off + i * 384 (table_slot_ext)
+ *   overflows     S * 3072      bytes 992-4063 of them, at ovf_off + i * 3072
+ *                               (table_slot_ovf; layout 4)
  *
  * C (header.capacity) is the most live instances; S = C + 1 slots, the spare one
  * so that a re-registration at full capacity still has a fresh slot to write.
- * Each section starts on a 4 KiB boundary; a slot (640 = 10 cache lines) and an
- * extension (384 = 6) are cache-line aligned. J = max(4096, min(2^20, pow2(C))).
- * A record is at most TABLE_SLOT_DATA = 992 bytes, as in layout 2; a typical one
- * (key + serviceId + JSON ~530 bytes) fits the primary area, so a full table of
- * them touches the slot array only (610 MiB for 1 M slots instead of 977 MiB):
- * the extension pages of a slot are touched only when a long record lands there.
+ * Each section starts on a 4 KiB boundary; a slot (640 = 10 cache lines), an
+ * extension (384 = 6) and an overflow (3072 = 48) are cache-line aligned; 32
+ * extensions and 4 overflows make whole pages (12 KiB). J = max(4096, min(2^20,
+ * pow2(C))). A record is at most TABLE_SLOT_DATA = 4064 bytes (992 in layouts
+ * 1-3): with its 32-byte slot header, one 4 KiB page, so a Java client's
+ * instance with a few KB of metadata is stored (the Java server has no bound).
+ * The record is split in three tiers rather than one long extension so that
+ * each size pays only for the bytes it has: a typical record (key + serviceId +
+ * JSON ~530 bytes) fits the primary area, so a full table of them touches the
+ * slot array only (610 MiB for 1 M slots); a longer one up to 992 bytes adds
+ * its extension (384 bytes of a shared page, as in layout 3: a table of such
+ * records costs 1 KiB a slot, not the 4 KiB one 3456-byte extension a slot
+ * would make it); only a record beyond 992 bytes touches its overflow. The
+ * extension and overflow pages of a slot are touched only when such a record
+ * lands there.
  * The file is created sparse (ftruncate): untouched slots cost no memory or disk.
  * Disk blocks are reserved (fallocate) for header, journal, index and leases at
  * creation, and by the writer for the slots in chunks of 4096 (2.5 MiB) and on to
@@ -35,13 +45,14 @@
  * page faults per page. Every mapping asks for transparent huge pages
  * (MADV_HUGEPAGE) up to the extension array, so 2 MiB folios are mapped with
  * one TLB entry (FilePmdMapped in smaps) and pages read back after a restart
- * come in such folios; the extension array keeps 4 KiB pages. Once a
- * table grows past its first chunk, a thread of the writer's process (the
+ * come in such folios; the extension and overflow arrays keep 4 KiB pages.
+ * Once a table grows past its first chunk, a thread of the writer's process (the
  * backer, table.c) does this up to 16 chunks ahead of hwm while the writer fills
  * the current one; the writer waits for it only when it is behind. The
  * extension array is reserved lazily, 32 extensions (12 KiB, 3 pages) at a time,
  * by the first long record written in that range since the writer attached (no
- * populate: such pages are faulted in by the write). So a full disk makes
+ * populate: such pages are faulted in by the write), and the overflow array
+ * likewise, 4 overflows (12 KiB) at a time. So a full disk makes
  * creation fail, or an upsert return -ENOSPC (logged), never a SIGBUS at the
  * first store to a hole. File systems without fallocate get no reservation.
  *
@@ -50,13 +61,14 @@
  * rename, but never replacing an existing table), so a reader never maps a
  * half-initialised table. An existing file is re-attached and
  * validated (magic, layout version, sizes); a different layout version is refused
- * with a clear message, except layouts 1 and 2 (1 KiB slots, no extensions):
- * the writer MIGRATES such a file. Under the old file's flock it builds a
- * layout-3 file under the temporary name from the old file's whole live slots
+ * with a clear message, except layouts 1 and 2 (1 KiB slots, no extensions)
+ * and 3 (no overflows; records of 992 bytes at most in all three): the writer
+ * MIGRATES such a file. Under the old file's flock it builds a
+ * layout-4 file under the temporary name from the old file's whole live slots
  * (key, serviceId, JSON, ttl, flags, origin and all four lease times; of two
  * slots with one key, the later stamp wins; an odd slot, and the slot of a remove
  * cut short, are left out), takes the flock of the new file and rename(2)s it
- * over the old path, logging one line. Readers refuse layouts 1 and 2 with a
+ * over the old path, logging one line. Readers refuse layouts 1 to 3 with a
  * message saying so (they retry until registryd has migrated the file), and
  * readers attached to the old file see it replaced (table_replaced) and rescan.
  *
@@ -66,9 +78,11 @@
  *
  * SLOTS are guarded by a sequence lock: the writer makes seq odd, writes, makes it
  * even again (release). Readers copy the slot and retry if seq was odd or changed.
- * The lock of slot i covers its extension too (the writer never rewrites a live
- * slot in place, so extension i belongs to slot i only): readers copy the primary
- * area, then the extension, inside one pass of the retry loop.
+ * The lock of slot i covers its extension and overflow too (the writer never
+ * rewrites a live slot in place, so they belong to slot i only): readers copy the
+ * primary area, then the extension, then the overflow, inside one pass of the
+ * retry loop, and only the record's own bytes (a struct table_rec has room for
+ * the longest; a lookup copies what the record holds).
  * A re-registration never rewrites a live slot in place: it writes a fresh slot,
  * switches the index to it and frees the old one, so a crash mid-write leaves the
  * previous version intact (an odd slot found at attach time, by the intent repair
@@ -160,14 +174,17 @@
 #include <stdint.h>
 
 #define TABLE_MAGIC		0x314c425453524141ULL	/* "AARSTBL1" */
-#define TABLE_LAYOUT_VERSION	3	/* 2: clean flag, intent, free = creation_ms 0;
-					 * 3: 640-byte slots + 384-byte extensions */
+#define TABLE_LAYOUT_VERSION	4	/* 2: clean flag, intent, free = creation_ms 0;
+					 * 3: 640-byte slots + 384-byte extensions;
+					 * 4: + 3072-byte overflows */
 #define TABLE_CLEAN		0x4e41454cU	/* "LEAN": closed cleanly */
 #define TABLE_SLOT_SIZE		640	/* header + primary data area */
 #define TABLE_SLOT_PRIMARY	(TABLE_SLOT_SIZE - 32)	/* data in the slot itself */
-#define TABLE_EXT_SIZE		384	/* the rest, in the extension array */
-#define TABLE_SLOT_DATA		(TABLE_SLOT_PRIMARY + TABLE_EXT_SIZE)	/* the most
-					 * key + serviceId + JSON: 992 bytes */
+#define TABLE_EXT_SIZE		384	/* more, in the extension array */
+#define TABLE_EXT_END		(TABLE_SLOT_PRIMARY + TABLE_EXT_SIZE)	/* 992 */
+#define TABLE_OVF_SIZE		3072	/* the rest, in the overflow array */
+#define TABLE_SLOT_DATA		(TABLE_EXT_END + TABLE_OVF_SIZE)	/* the most
+					 * key + serviceId + JSON: 4064 bytes */
 #define TABLE_FILE		"instances.table"
 
 /* Journal record kinds. */
@@ -268,7 +285,8 @@ struct table_slot {
 	_Atomic uint32_t stamp;		/* low 32 bits of the last change that touched it */
 	char		 data[TABLE_SLOT_PRIMARY];	/* key, serviceId, json (no
 					 * NULs); bytes from TABLE_SLOT_PRIMARY on
-					 * are in the slot's extension */
+					 * are in the slot's extension, from
+					 * TABLE_EXT_END on in its overflow */
 };
 
 #define SLOT_FREE	0
@@ -359,7 +377,7 @@ enum table_attach {
 	TABLE_ATTACH_BETWEEN,		/* it died between operations: nothing to do */
 	TABLE_ATTACH_INTENT,		/* it died in one: that operation repaired */
 	TABLE_ATTACH_FULL,		/* the passes over every slot */
-	TABLE_ATTACH_MIGRATED,		/* a layout-1/2 file rebuilt as layout 3 */
+	TABLE_ATTACH_MIGRATED,		/* a layout-1/2/3 file rebuilt as layout 4 */
 };
 enum table_attach table_attach_mode(struct table *);
 
@@ -384,11 +402,13 @@ extern void	(*table_step_hook)(enum table_step);
  * errno fails the reservation as a full disk would. NULL in every program. */
 extern int	(*table_fallocate_hook)(int64_t off, int64_t len);
 
-/* Direct access for linear scans (no copy): lease, slot and extension of i
- * (the extension: TABLE_EXT_SIZE bytes, the data after the slot's own). */
+/* Direct access for linear scans (no copy): lease, slot, extension and overflow
+ * of i (the extension: TABLE_EXT_SIZE bytes, the data after the slot's own; the
+ * overflow: TABLE_OVF_SIZE bytes, the data after the extension's). */
 struct table_lease	*table_lease_at(struct table *, uint32_t slot);
 const struct table_slot	*table_slot_at(struct table *, uint32_t slot);
 const char		*table_slot_ext(struct table *, uint32_t slot);
+const char		*table_slot_ovf(struct table *, uint32_t slot);
 
 /* ---- reader operations (any process, any thread) ---- */
 
@@ -411,8 +431,9 @@ size_t	table_find_many(struct table *, const struct table_key *keys, size_t n,
  * present until the cleaner removes its slot: judge those from the lease times
  * returned, as a table_find caller judges them from its copy. The answer is
  * taken under the same index_seq and slot sequence lock as table_find's, with
- * the same retries; the key is compared in the slot (and its extension, for a
- * key longer than the primary area), nothing is copied out but these fields.
+ * the same retries; the key is compared in the slot (and its extension and
+ * overflow, for a key longer than the primary area), nothing is copied out but
+ * these fields.
  * slot and gen name the version found: table_read_slot(slot) with a matching
  * gen is the same instance.
  */

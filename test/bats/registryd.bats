@@ -156,8 +156,8 @@ assert_count() {
 }
 
 @test "bad input: metadata too large for a slot is refused, not truncated" {
-	big=$(head -c 2000 /dev/zero | tr '\0' x)
-	body=$(register "$(instance svc.a i-1 ".metadata={\"big\":\"$big\"}")")
+	big=$(head -c 2500 /dev/zero | tr '\0' x)	# two of them: over the 4064-byte slot
+	body=$(register "$(instance svc.a i-1 ".metadata={\"big\":\"$big\",\"big2\":\"$big\"}")")
 	[ "$(jq -r '.failedInstances[0].errorCode' <<<"$body")" = bad-request ]
 	jq -r '.failedInstances[0].errorMessage' <<<"$body" | grep -q 'too large'
 	assert_count 0

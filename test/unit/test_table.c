@@ -2,8 +2,9 @@
  * test_table.c — the shared instance table: basic operations, journal, recovery
  * after a cut-short writer, concurrent readers (separate processes) and renewal
  * threads, a SIGKILLed writer, and refusal of foreign files. Attach modes (clean,
- * between operations, layout-1 upgrade), a writer killed at every step of every
- * operation and repaired from its intent, and a repair killed in turn.
+ * between operations, layout-1, -2 and -3 migrations), a writer killed at every
+ * step of every operation and repaired from its intent, and a repair killed in
+ * turn.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -131,8 +132,8 @@ make_long_json(char *buf, size_t cap, const char *key, long n, size_t want)
 	return len + (size_t)r;
 }
 
-/* Every fourth key's records are long: 590 to 992 bytes in all, around and far
- * beyond the end of the slot's primary area. */
+/* Every fourth key's records are long: 590 to 4039 bytes in all, around and far
+ * beyond the end of the slot's primary area, in its extension and overflow. */
 static int
 put(struct table *t, int i, long n, int64_t now, uint8_t origin, uint64_t *seq)
 {
@@ -144,7 +145,7 @@ put(struct table *t, int i, long n, int64_t now, uint8_t origin, uint64_t *seq)
 	vl = strlen(svc);
 	if (i % 4 == 0)
 		jl = make_long_json(json, sizeof(json), key, n,
-		    590 + (size_t)(n * 37 % 403) - kl - vl);
+		    590 + (size_t)(n * 37 % 3450) - kl - vl);
 	else
 		jl = make_json(json, 512, key, n);
 	return table_upsert(t, key, kl, svc, vl, json, jl, now, TTL, 0, origin, seq);
@@ -196,20 +197,39 @@ jget(struct table *t, uint64_t seq, int kind, int origin, uint32_t slot)
 
 /* ------------------------------------------------------------ basic */
 
-/* Records around the end of the primary area, whose tail is in the extension. */
+/* 1 if the bytes of want (of a total-byte record whose JSON starts at byte 8)
+ * are where they belong: in the extension from byte 608, the overflow from 992. */
+static int
+tails_right(struct table *t, uint32_t slot, const char *json, size_t total)
+{
+	const char *ext = table_slot_ext(t, slot), *ovf = table_slot_ovf(t, slot);
+	size_t in_ext;
+
+	if (total <= TABLE_SLOT_PRIMARY)
+		return 1;
+	in_ext = (total < TABLE_EXT_END ? total : TABLE_EXT_END) - TABLE_SLOT_PRIMARY;
+	if (ext == NULL || memcmp(ext, json + (TABLE_SLOT_PRIMARY - 8), in_ext) != 0)
+		return 0;
+	return total <= TABLE_EXT_END || (ovf != NULL &&
+	    memcmp(ovf, json + (TABLE_EXT_END - 8), total - TABLE_EXT_END) == 0);
+}
+
+/* Records around the ends of the primary area and extension, whose tails are in
+ * the extension and overflow. */
 static void
 test_extension_sizes(struct table *t, int64_t now)
 {
 	static const size_t total[] = { TABLE_SLOT_PRIMARY - 1, TABLE_SLOT_PRIMARY,
-	    TABLE_SLOT_PRIMARY + 1, TABLE_SLOT_DATA - 1, TABLE_SLOT_DATA };
+	    TABLE_SLOT_PRIMARY + 1, TABLE_EXT_END - 1, TABLE_EXT_END,
+	    TABLE_EXT_END + 1, 3500, TABLE_SLOT_DATA - 1, TABLE_SLOT_DATA };
 	static char json[TABLE_SLOT_DATA + 1], key[TABLE_SLOT_DATA + 1];
 	struct table_rec r;
-	const char *ext;
 	size_t i, k, jl, kl;
 	int good;
 
-	ok(TABLE_SLOT_DATA == 992 && TABLE_SLOT_PRIMARY == 608,
-	    "992-byte records, 608 of them in the slot");
+	ok(TABLE_SLOT_DATA == 4064 && TABLE_SLOT_PRIMARY == 608 &&
+	    TABLE_EXT_END == 992, "4064-byte records: 608 in the slot, 384 in the "
+	    "extension, 3072 in the overflow");
 	for (i = 0; i < sizeof(total) / sizeof(total[0]); i++) {
 		jl = total[i] - 5 - 3;	/* key "ext:N", serviceId "ext" */
 		for (k = 0; k < jl; k++)
@@ -219,21 +239,24 @@ test_extension_sizes(struct table *t, int64_t now)
 		    ORIGIN_LOCAL, NULL) == 0 && table_find(t, key, 5, &r) == 1 &&
 		    r.json_len == jl && memcmp(r.json, json, jl) == 0 &&
 		    r.json[jl] == '\0' && strcmp(r.service_id, "ext") == 0;
-		ext = table_slot_ext(t, r.slot);
-		if (good && total[i] > TABLE_SLOT_PRIMARY)
-			good = ext != NULL && memcmp(ext, json + (TABLE_SLOT_PRIMARY - 8),
-			    total[i] - TABLE_SLOT_PRIMARY) == 0;
-		ok(good, "a %zu-byte record read back whole (tail in the extension: %s)",
-		    total[i], total[i] > TABLE_SLOT_PRIMARY ? "yes" : "no");
-		if (good && total[i] == TABLE_SLOT_PRIMARY + 1) {
+		good = good && tails_right(t, r.slot, json, total[i]);
+		ok(good, "a %zu-byte record read back whole (tail in the %s)",
+		    total[i], total[i] > TABLE_EXT_END ? "overflow" :
+		    total[i] > TABLE_SLOT_PRIMARY ? "extension" : "slot");
+		if (good && (total[i] == TABLE_SLOT_PRIMARY + 1 ||
+		    total[i] == TABLE_SLOT_DATA)) {
 			ok(table_read_slot(t, r.slot, &r) == 1 && r.json_len == jl &&
 			    memcmp(r.json, json, jl) == 0, "read by slot too");
 		}
+		if (table_find(t, key, 5, &r) == 1)	/* room for the next */
+			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
 	}
 	ok(table_upsert(t, "ext:x", 5, "ext", 3, json, TABLE_SLOT_DATA - 7, now, TTL,
-	    0, ORIGIN_LOCAL, NULL) == -E2BIG, "a 993-byte record: -E2BIG");
-	/* a key that itself crosses into the extension */
-	for (kl = TABLE_SLOT_PRIMARY - 2; kl <= TABLE_SLOT_PRIMARY + 40; kl += 21) {
+	    0, ORIGIN_LOCAL, NULL) == -E2BIG, "a 4065-byte record: -E2BIG");
+	/* a key that itself crosses into the extension, and the overflow */
+	for (kl = TABLE_SLOT_PRIMARY - 2; kl <= TABLE_EXT_END + 40;
+	    kl += kl < TABLE_SLOT_PRIMARY + 40 ? 21 : kl < TABLE_EXT_END - 2 ?
+	    TABLE_EXT_END - 2 - kl : 21) {
 		memset(key, 'K', kl);
 		key[0] = 'L';
 		key[kl - 1] = (char)('0' + kl % 10);
@@ -241,17 +264,12 @@ test_extension_sizes(struct table *t, int64_t now)
 		    ORIGIN_LOCAL, NULL) == 0 && table_find(t, key, kl, &r) == 1 &&
 		    r.key_len == kl && memcmp(r.key, key, kl) == 0 &&
 		    strcmp(r.json, "{}") == 0 && renew_key(t, key, kl, now + 1) == 0;
-		key[kl - 2] = 'x';	/* differs in the extension only */
+		key[kl - 2] = 'x';	/* differs in its last part only */
 		good = good && table_find(t, key, kl, &r) == 0;
 		key[kl - 2] = 'K';
 		ok(good, "a %zu-byte key: found, renewed, not confused", kl);
 		ok(table_find(t, key, kl, &r) == 1 &&
 		    table_remove(t, r.slot, r.gen, ORIGIN_LOCAL) == 0, "and removed");
-	}
-	for (i = 0; i < sizeof(total) / sizeof(total[0]); i++) {
-		snprintf(key, sizeof(key), "ext:%zu", i);
-		if (table_find(t, key, 5, &r) == 1)
-			table_remove(t, r.slot, r.gen, ORIGIN_LOCAL);
 	}
 }
 
@@ -261,7 +279,7 @@ test_basic(void)
 	struct table_rec r;
 	struct table_journal_rec j;
 	struct table *t, *rd;
-	char path[128], big[1100];
+	char path[128], big[TABLE_SLOT_DATA + 8];
 	uint64_t seq = 0, cs;
 	uint32_t s1, s2, g2;
 	int64_t now = 1700000000000;
@@ -344,8 +362,8 @@ test_basic(void)
 	memset(big, 'x', sizeof(big));
 	ok(table_upsert(t, "k:big", 5, "k", 1, big, TABLE_SLOT_DATA - 5, now, TTL, 0,
 	    ORIGIN_LOCAL, NULL) == -E2BIG, "one byte too many: -E2BIG");
-	ok(table_upsert(t, "k:big", 5, "k", 1, big, 1000, now, TTL, 0,
-	    ORIGIN_LOCAL, NULL) == -E2BIG, "1000-byte json: -E2BIG");
+	ok(table_upsert(t, "k:big", 5, "k", 1, big, TABLE_SLOT_DATA, now, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == -E2BIG, "4064-byte json: -E2BIG");
 	ok(table_upsert(t, "k:big", 5, "k", 1, big, TABLE_SLOT_DATA - 6, now, TTL,
 	    TABLE_F_LEGACY, ORIGIN_LOCAL, NULL) == 0, "exact fit accepted");
 	ok(table_find(t, "k:big", 5, &r) == 1 && r.json_len == TABLE_SLOT_DATA - 6 &&
@@ -798,7 +816,8 @@ test_attach_modes(void)
 
 /* ------------------------------------------------------------ migration */
 
-/* A slot of layouts 1 and 2 (1 KiB, no extension), as those builds wrote it. */
+/* A slot of layouts 1 and 2 (1 KiB, no extension), as those builds wrote it;
+ * layout 3 kept its first 640 bytes in the slot, the next 384 in its extension. */
 struct old_slot {
 	_Atomic uint32_t seq;
 	uint32_t	 state;
@@ -824,7 +843,7 @@ old_align(size_t n)
 }
 
 /* The JSON of old instance k, version n; every fifth is longer than a layout-3
- * slot's primary area. */
+ * slot's primary area (its tail was in the extension there). */
 static size_t
 old_json(char *buf, size_t cap, int k, long n)
 {
@@ -842,12 +861,46 @@ old_json(char *buf, size_t cap, int k, long n)
 	    fnv32(buf, len));
 }
 
-static void
-old_put(struct old_slot *sl, struct table_lease *l, int k, long n, uint32_t stamp)
+/* An old file being written: where its slots, extensions and leases are. */
+struct old_w {
+	uint32_t		 version;
+	unsigned char		*slots;
+	unsigned char		*ext;		/* layout 3 */
+	struct table_lease	*leases;
+};
+
+#define OLD3_SLOT	640
+#define OLD3_EXT	384
+
+/* Slot i of the old file: its header, the same in every layout. */
+static _Atomic uint32_t *
+old_seq(struct old_w *w, int i)
 {
+	return (_Atomic uint32_t *)(void *)(w->slots + (size_t)i *
+	    (w->version < 3 ? sizeof(struct old_slot) : OLD3_SLOT));
+}
+
+/* Stores sl as slot i, split as layout w->version kept it. */
+static void
+old_store(struct old_w *w, int i, const struct old_slot *sl)
+{
+	if (w->version < 3) {
+		memcpy(w->slots + (size_t)i * sizeof(*sl), sl, sizeof(*sl));
+		return;
+	}
+	memcpy(w->slots + (size_t)i * OLD3_SLOT, sl, OLD3_SLOT);
+	memcpy(w->ext + (size_t)i * OLD3_EXT, (const char *)sl + OLD3_SLOT, OLD3_EXT);
+}
+
+static void
+old_put(struct old_w *w, int i, int k, long n, uint32_t stamp)
+{
+	struct old_slot slot, *sl = &slot;
+	struct table_lease *l = &w->leases[i];
 	char key[64], svc[32], json[1000];
 	size_t kl, vl, jl;
 
+	memset(sl, 0, sizeof(*sl));
 	key_of(key, sizeof(key), svc, sizeof(svc), k);
 	kl = strlen(key);
 	vl = strlen(svc);
@@ -869,10 +922,11 @@ old_put(struct old_slot *sl, struct table_lease *l, int k, long n, uint32_t stam
 	atomic_store(&l->renewal_ms, 2000 + k);
 	atomic_store(&l->local_renewal_ms, k % 2 ? 3000 + k : 0);
 	atomic_store(&l->eviction_ms, k % 7 == 0 ? 4000 + k : 0);
+	old_store(w, i, sl);
 }
 
 /*
- * Writes a layout-1 or -2 file the way those builds laid it out: instances
+ * Writes a layout-1, -2 or -3 file the way those builds laid it out: instances
  * 0..39 (key 3 replaced by a newer slot whose writer died before freeing the
  * old one, key 4 shadowed by an older duplicate), a free slot, a half-written
  * one, and (layout 2) the slot of a remove cut short. The index is left empty:
@@ -882,9 +936,8 @@ static int
 old_table(const char *path, uint32_t version)
 {
 	struct table_header *h;
-	struct old_slot *slots;
-	struct table_lease *leases;
-	size_t joff = 4096, ioff, loff, soff, total;
+	struct old_w w = { .version = version };
+	size_t joff = 4096, ioff, loff, soff, eoff, total;
 	uint32_t nslots = OLD_CAP + 1, jsize = 4096, isize = 1024;
 	unsigned char *b;
 	int fd, k;
@@ -892,7 +945,12 @@ old_table(const char *path, uint32_t version)
 	ioff = old_align(joff + (size_t)jsize * 32);
 	loff = old_align(ioff + (size_t)isize * 8);
 	soff = old_align(loff + (size_t)nslots * 32);
-	total = old_align(soff + (size_t)nslots * 1024);
+	if (version < 3) {
+		eoff = total = old_align(soff + (size_t)nslots * 1024);
+	} else {
+		eoff = old_align(soff + (size_t)nslots * OLD3_SLOT);
+		total = old_align(eoff + (size_t)nslots * OLD3_EXT);
+	}
 	(void)unlink(path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644)) == -1)
 		return -1;
@@ -903,16 +961,17 @@ old_table(const char *path, uint32_t version)
 	}
 	close(fd);
 	h = (struct table_header *)b;
-	leases = (struct table_lease *)(b + loff);
-	slots = (struct old_slot *)(b + soff);
+	w.leases = (struct table_lease *)(b + loff);
+	w.slots = b + soff;
+	w.ext = b + eoff;
 	for (k = 0; k < OLD_LIVE; k++)
-		old_put(&slots[k], &leases[k], k, k, (uint32_t)k + 1);
-	leases[40].creation_ms = 77;			/* free (layout 1 style) */
-	old_put(&slots[41], &leases[41], 100, 1, 50);
-	atomic_store(&slots[41].seq, 3);		/* half-written */
-	old_put(&slots[42], &leases[42], 3, 333, 1000);	/* newer version of 3 */
-	old_put(&slots[43], &leases[43], 4, 444, 0);	/* older version of 4 */
-	old_put(&slots[44], &leases[44], 200, 1, 60);
+		old_put(&w, k, k, k, (uint32_t)k + 1);
+	w.leases[40].creation_ms = 77;			/* free (layout 1 style) */
+	old_put(&w, 41, 100, 1, 50);
+	atomic_store(old_seq(&w, 41), 3);		/* half-written */
+	old_put(&w, 42, 3, 333, 1000);			/* newer version of 3 */
+	old_put(&w, 43, 4, 444, 0);			/* older version of 4 */
+	old_put(&w, 44, 200, 1, 60);
 	if (version >= 2) {		/* a remove of slot 44 cut short */
 		h->intent.slot = 44;
 		h->intent.gen = 1;
@@ -1773,6 +1832,7 @@ main(void)
 	test_model();
 	test_recovery();
 	test_attach_modes();
+	test_migration(3);
 	test_migration(2);
 	test_migration(1);
 	test_intent_repair();

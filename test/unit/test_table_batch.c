@@ -68,10 +68,11 @@ fill(const char *name, int64_t now)
 	if ((t = table_open_writer(path, CAP, err, sizeof(err))) == NULL)
 		return NULL;
 	for (i = 0; i < PRESENT; i++) {
-		/* every fourth record's tail is in the slot's extension */
+		/* every fourth record's tail is in the slot's extension,
+		 * every sixteenth's in its overflow */
 		jl = snprintf(json, sizeof(json), "{\"i\":%zu,\"pad\":\"%0*d\"}", i,
-		    i % 4 == 1 ? (int)(TABLE_SLOT_PRIMARY - 80 + i % 300 - klen[i]) : 1,
-		    0);
+		    i % 4 == 1 ? (int)(TABLE_SLOT_PRIMARY - 80 + i % 300 - klen[i]) :
+		    i % 16 == 3 ? (int)(1200 + i % 2500 - klen[i]) : 1, 0);
 		/* every third key expires long before the others */
 		if (table_upsert(t, keys[i], klen[i], "SVC", 3, json, (size_t)jl,
 		    i % 3 == 2 ? now - 10 * TTL : now, TTL, 0, ORIGIN_LOCAL, NULL) != 0)
@@ -342,11 +343,13 @@ test_locate_matches(void)
 	free(rec);
 }
 
-/* Keys longer than the slot's primary area: compared in its extension too. */
+/* Keys longer than the slot's primary area: compared in its extension and
+ * overflow too. */
 static void
 test_locate_long_keys(void)
 {
-	static const size_t lens[] = { 600, 607, 608, 609, 640, 700, 900, 989 };
+	static const size_t lens[] = { 600, 607, 608, 609, 640, 700, 900, 989, 991,
+	    992, 993, 1500, 4000 };
 	enum { NLONG = sizeof(lens) / sizeof(lens[0]) };
 	static char lk[2 * NLONG][TABLE_SLOT_DATA];
 	struct table_key ks[2 * NLONG * 5];
@@ -365,7 +368,8 @@ test_locate_long_keys(void)
 		return;
 	}
 	/* pairs: the same bytes in the primary area, a different last byte (in
-	 * the extension past 608); only the first of each pair is stored */
+	 * the extension past 608, the overflow past 992); only the first of each
+	 * pair is stored */
 	for (i = 0; i < NLONG; i++) {
 		memset(lk[2 * i], 'k', lens[i]);
 		snprintf(lk[2 * i], 8, "%zu:", i);
@@ -376,7 +380,7 @@ test_locate_long_keys(void)
 		    ORIGIN_LOCAL, NULL) != 0)
 			stored = 0;
 	}
-	ok(stored, "long keys of 600-989 bytes stored");
+	ok(stored, "long keys of 600-4000 bytes stored");
 	if ((rd = table_open_reader(path, err, sizeof(err))) == NULL)
 		ok(0, "reader: %s", err);
 	for (r = 0; r < 2; r++) {
@@ -411,7 +415,7 @@ test_locate_long_keys(void)
 		}
 	}
 	ok(good, "locate, locate_many: long keys found as by table_find, writer and "
-	    "reader; a key differing only in its extension is absent");
+	    "reader; a key differing only in its extension or overflow is absent");
 	if (rd != NULL)
 		table_close(rd);
 	table_close(t);
@@ -491,11 +495,18 @@ test_backing(void)
 	    ORIGIN_LOCAL, NULL) == 0 && stat(path, &st) == 0 &&
 	    (off_t)st.st_blocks * 512 == before,
 	    "a record that fits the primary area reserves no extension");
-	ok(table_upsert(t, "k", 1, "s", 1, json, sizeof(json), 3, TTL, 0,
+	ok(table_upsert(t, "k", 1, "s", 1, json, TABLE_EXT_END - 2, 3, TTL, 0,
 	    ORIGIN_LOCAL, NULL) == 0 && stat(path, &st) == 0 &&
 	    (off_t)st.st_blocks * 512 >= before + 12288 &&
-	    (off_t)st.st_blocks * 512 < before + 4 * 12288,
-	    "a long record reserves one chunk of extensions (%lld bytes more)",
+	    (off_t)st.st_blocks * 512 < before + 2 * 12288,
+	    "a 992-byte record reserves one chunk of extensions (%lld bytes more), "
+	    "no overflow", (long long)(st.st_blocks * 512 - before));
+	before = (off_t)st.st_blocks * 512;
+	ok(table_upsert(t, "k", 1, "s", 1, json, sizeof(json), 4, TTL, 0,
+	    ORIGIN_LOCAL, NULL) == 0 && stat(path, &st) == 0 &&
+	    (off_t)st.st_blocks * 512 >= before + 12288 &&
+	    (off_t)st.st_blocks * 512 < before + 2 * 12288,
+	    "a 4064-byte record reserves one chunk of overflows (%lld bytes more)",
 	    (long long)(st.st_blocks * 512 - before));
 	table_close(t);
 }
