@@ -11,18 +11,6 @@ setup() {
 }
 teardown() { [ -n "$TMP" ] && artemis_teardown; }
 
-start_both() {
-	start_daemon artemis-registryd
-	start_daemon artemis-discoveryd
-}
-
-register() {	# register SVC ID...
-	local svc=$1 list="" i; shift
-	for i in "$@"; do list="$list${list:+,}$(instance "$svc" "$i")"; done
-	post_json "$REG" /api/registry/register.json "{\"instances\":[$list]}" >/dev/null
-	[ "$HTTP_STATUS" = 200 ]
-}
-
 service_get() { get_json "$DISC" "/api/discovery/service.json?$1"; }
 has_instance() { service_get "serviceId=$1&regionId=sha&zoneId=sha-z1" | jq -e '.service.instances | length > 0'; }
 

@@ -12,18 +12,6 @@ setup() {
 }
 teardown() { [ -n "$TMP" ] && artemis_teardown; }
 
-start_both() {
-	start_daemon artemis-registryd
-	start_daemon artemis-discoveryd
-}
-
-register() {	# register SVC ID...
-	local svc=$1 list="" i; shift
-	for i in "$@"; do list="$list${list:+,}$(instance "$svc" "$i")"; done
-	post_json "$REG" /api/registry/register.json "{\"instances\":[$list]}" >/dev/null
-	[ "$HTTP_STATUS" = 200 ]
-}
-
 unregister() {
 	post_json "$REG" /api/registry/unregister.json "{\"instances\":[$(instance "$1" "$2")]}" >/dev/null
 }

@@ -294,3 +294,17 @@ mass_unregister() {
 	post_json "$REG" /api/registry/unregister.json "$gone" >/dev/null
 	beat "$kept" 5
 }
+
+# ---- registryd + discoveryd (discoveryd.bats, audit-discovery.bats) --------------
+
+start_both() {
+	start_daemon artemis-registryd
+	start_daemon artemis-discoveryd
+}
+
+register() {	# register SVC ID... — register.json on $REG, answered 200 (files may redefine it)
+	local svc=$1 list="" i; shift
+	for i in "$@"; do list="$list${list:+,}$(instance "$svc" "$i")"; done
+	post_json "$REG" /api/registry/register.json "{\"instances\":[$list]}" >/dev/null
+	[ "$HTTP_STATUS" = 200 ]
+}
