@@ -520,18 +520,14 @@ data_at(struct table *t, uint32_t s, size_t off, size_t *room)
 	return t->ovf + (size_t)s * TABLE_OVF_SIZE + (off - TABLE_EXT_END);
 }
 
-/* A key longer than the primary area goes on in the extension (and overflow). */
-static inline int
-slot_has_key(struct table *t, uint32_t s, const char *key, size_t len)
+/* 1 if slot s's data starts with the len bytes of key, read across its tiers.
+ * Out of line: long keys are rare, and the lookups' hot loops stay small. */
+static int __attribute__((noinline))
+long_key_equal(struct table *t, uint32_t s, const char *key, size_t len)
 {
-	const struct table_slot *sl = &t->slots[s];
 	size_t off, room;
 	const char *p;
 
-	if (sl->key_len != len)
-		return 0;
-	if (len <= TABLE_SLOT_PRIMARY)
-		return memcmp(sl->data, key, len) == 0;
 	for (off = 0; off < len; off += room) {
 		p = data_at(t, s, off, &room);
 		if (room > len - off)
@@ -540,6 +536,19 @@ slot_has_key(struct table *t, uint32_t s, const char *key, size_t len)
 			return 0;
 	}
 	return 1;
+}
+
+/* A key longer than the primary area goes on in the extension (and overflow). */
+static inline int
+slot_has_key(struct table *t, uint32_t s, const char *key, size_t len)
+{
+	const struct table_slot *sl = &t->slots[s];
+
+	if (sl->key_len != len)
+		return 0;
+	if (len <= TABLE_SLOT_PRIMARY)
+		return memcmp(sl->data, key, len) == 0;
+	return long_key_equal(t, s, key, len);
 }
 
 /*
@@ -716,16 +725,12 @@ copy_out(char *dst, const char *src, size_t n)
 /* Copies n bytes from offset off of slot s's data (off + n <= TABLE_SLOT_DATA):
  * the primary area, then the extension, then the overflow. Only those bytes:
  * a record is copied by its length, never a whole struct table_rec. */
-static inline void
-data_get(char *dst, struct table *t, uint32_t s, size_t off, size_t n)
+static void __attribute__((noinline))
+data_get_tiers(char *dst, struct table *t, uint32_t s, size_t off, size_t n)
 {
 	const char *p;
 	size_t k;
 
-	if (off + n <= TABLE_SLOT_PRIMARY) {	/* the usual record */
-		copy_out(dst, t->slots[s].data + off, n);
-		return;
-	}
 	while (n > 0) {
 		p = data_at(t, s, off, &k);
 		if (k > n)
@@ -735,6 +740,15 @@ data_get(char *dst, struct table *t, uint32_t s, size_t off, size_t n)
 		off += k;
 		n -= k;
 	}
+}
+
+static inline void
+data_get(char *dst, struct table *t, uint32_t s, size_t off, size_t n)
+{
+	if (off + n <= TABLE_SLOT_PRIMARY)	/* the usual record */
+		copy_out(dst, t->slots[s].data + off, n);
+	else
+		data_get_tiers(dst, t, s, off, n);
 }
 
 /* The slot's key, contiguous: in the slot, or copied into buf (a long key). */
