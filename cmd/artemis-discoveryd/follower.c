@@ -597,7 +597,7 @@ drop_slot_pages(uint32_t from, uint32_t to)
 {
 	static long pagesz;
 	const struct table_slot *a, *b;
-	uintptr_t lo, hi, range[2][2];
+	uintptr_t lo, hi, range[3][2];
 	int i;
 
 	if (pagesz == 0 && (pagesz = sysconf(_SC_PAGESIZE)) <= 0)
@@ -607,10 +607,12 @@ drop_slot_pages(uint32_t from, uint32_t to)
 		return;
 	range[0][0] = (uintptr_t)a;
 	range[0][1] = (uintptr_t)(b + 1);
-	/* and the extensions, where long records keep their tails */
+	/* and the extensions and overflows, where long records keep their tails */
 	range[1][0] = (uintptr_t)table_slot_ext(env->table, from);
 	range[1][1] = (uintptr_t)table_slot_ext(env->table, to - 1) + TABLE_EXT_SIZE;
-	for (i = 0; i < 2; i++) {
+	range[2][0] = (uintptr_t)table_slot_ovf(env->table, from);
+	range[2][1] = (uintptr_t)table_slot_ovf(env->table, to - 1) + TABLE_OVF_SIZE;
+	for (i = 0; i < 3; i++) {
 		lo = range[i][0] & ~(uintptr_t)(pagesz - 1);
 		hi = (range[i][1] + (uintptr_t)pagesz - 1) & ~(uintptr_t)(pagesz - 1);
 		if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == -1)
