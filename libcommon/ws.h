@@ -108,6 +108,9 @@ void		 ws_fanout_add_endpoint(struct ws_server *, int endpoint);
 size_t		 ws_fanout_end(struct ws_server *);
 /* Any thread: frames written by the sender threads so far (not the loop's). */
 uint64_t	 ws_fanout_helped(struct ws_server *);
+/* Any thread: the CPU the sender threads are kept off (the loop thread's at the last fan-out they helped), or
+ * -1 (one CPU, no helpers yet, or ARTEMIS_WS_KEEP_OFF_LOOP_CPU=0). */
+int		 ws_fanout_kept_off(struct ws_server *);
 
 /* Loop-thread only: call fn for every open session of endpoint (-1 = all). */
 void		 ws_foreach(struct ws_server *, int endpoint,

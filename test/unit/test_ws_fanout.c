@@ -3,7 +3,7 @@
  * the pool runs whatever the CPU count): every session gets every frame whole
  * and in order (batches of fan-outs back to back, small and 64 KiB frames,
  * recipients staged twice or by endpoint), the sender threads did send (and
- * start before the last recipient is added), and a
+ * start before the last recipient is added, kept off the loop thread's CPU), and a
  * session that never reads is closed with 1008 by the outbound bound while the
  * others keep getting each frame. */
 #include <sys/eventfd.h>
@@ -12,8 +12,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,45 @@ static _Atomic int probe_early, sent_early;	/* sends before ws_fanout_end()? */
 static int fds[NSESS];				/* the clients' sockets */
 
 /* ------------------------------------------------------------------ client */
+
+/* The sender threads ("ws-sender") may run on every CPU of the process but
+ * the one ws_fanout_kept_off() names. */
+static void
+check_kept_off(void)
+{
+	cpu_set_t all, mine;
+	struct dirent *de;
+	char path[300], comm[32];
+	FILE *f;
+	DIR *d;
+	int cpu = ws_fanout_kept_off(srv), senders = 0, bad = 0;
+
+	if (sched_getaffinity(0, sizeof(all), &all) == -1 || CPU_COUNT(&all) < 2) {
+		ok(cpu == -1, "one CPU: the sender threads are kept off none (%d)", cpu);
+		return;
+	}
+	ok(cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &all),
+	    "the sender threads are kept off a CPU of ours (%d)", cpu);
+	if (cpu < 0 || cpu >= CPU_SETSIZE || (d = opendir("/proc/self/task")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, "ws-sender\n") == 0) {
+			senders++;
+			if (sched_getaffinity(atoi(de->d_name), sizeof(mine), &mine) == -1 ||
+			    CPU_ISSET(cpu, &mine) || CPU_COUNT(&mine) != CPU_COUNT(&all) - 1)
+				bad++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	ok(senders == 2 && bad == 0, "each of the %d sender threads may run on every "
+	    "other CPU and not on %d (%d wrong)", senders, cpu, bad);
+}
 
 static int
 ws_open(int port)
@@ -278,6 +319,7 @@ main(void)
 	ok(bad == 0, "no frame twice (%d sessions with more)", bad);
 	ok(ws_fanout_helped(srv) > 0, "the sender threads wrote %llu of the frames",
 	    (unsigned long long)ws_fanout_helped(srv));
+	check_kept_off();
 
 	/* The sender threads start on the recipients added so far: a fan-out
 	 * held open after its adds is already being sent. */
