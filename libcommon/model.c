@@ -574,6 +574,61 @@ model_get_int64(struct json_object *obj, const char *name, int64_t *out, char *e
 	    err, errlen);
 }
 
+/*
+ * Jackson 2.9's boolean coercion (_parseBoolean / _parseBooleanPrimitive, default
+ * features): true/false; an integer is false when 0, else true; a string is
+ * trimmed as String.trim() does and then only "true", "True", "false" and
+ * "False" are booleans, while "" and "null" are no value (the wrapper Boolean
+ * stays null, the primitive 0). Anything else is refused.
+ */
+int
+model_get_bool(struct json_object *obj, const char *name, int *out, int *present,
+    char *err, size_t errlen)
+{
+	struct json_object *v = model_get(obj, name, NULL);
+	const char *s;
+	size_t n;
+
+	*out = 0;
+	*present = 0;
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		*out = json_object_get_boolean(v);
+		break;
+	case json_type_int:
+		*out = json_object_get_int64(v) != 0;
+		break;
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		while (n > 0 && (unsigned char)*s <= ' ')
+			s++, n--;
+		while (n > 0 && (unsigned char)s[n - 1] <= ' ')
+			n--;
+		if (n == 0 || (n == 4 && memcmp(s, "null", 4) == 0))
+			return 0;
+		if (n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0))
+			*out = 1;
+		else if (n == 5 && (memcmp(s, "false", 5) == 0 ||
+		    memcmp(s, "False", 5) == 0))
+			*out = 0;
+		else {
+			seterr(err, errlen, "%s: only \"true\" or \"false\" "
+			    "recognized", name);
+			return -1;
+		}
+		break;
+	default:
+		seterr(err, errlen, "%s: cannot deserialize a boolean out of this "
+		    "token", name);
+		return -1;
+	}
+	*present = 1;
+	return 0;
+}
+
 static void
 kv_free(struct kv *kv, size_t n)
 {

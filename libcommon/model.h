@@ -102,6 +102,11 @@ int	model_get_string(struct json_object *obj, const char *name, char **out,
 	    char *err, size_t errlen);
 int	model_get_int64(struct json_object *obj, const char *name, int64_t *out,
 	    char *err, size_t errlen);
+/* A boolean field as Jackson 2.9 binds it: true/false, integers (0 is false),
+ * the strings "true", "True", "false", "False" (trimmed). *present is 0 when the
+ * field is absent, null, "" or "null" (a Boolean stays null, a boolean false). */
+int	model_get_bool(struct json_object *obj, const char *name, int *out,
+	    int *present, char *err, size_t errlen);
 
 /* Parse a request body with json-c, bounded depth (MODEL_MAX_DEPTH), strict JSON
  * (no single quotes, NaN, trailing data, raw control characters in strings).

@@ -201,11 +201,14 @@ h_log(struct http_request *req, struct http_response *res)
 				filter.n[f->field] = v;
 				filter.has_n |= 1u << f->field;
 			}
-		} else if (model_get(o, f->name, NULL) != NULL) {
-			if (req_bool(o, f->name, &b, res) == -1)
+		} else {
+			/* a Boolean: "" and "null" are no filter */
+			if (req_opt_bool(o, f->name, &b, &present, res) == -1)
 				goto out;
-			filter.n[f->field] = b;
-			filter.has_n |= 1u << f->field;
+			if (present) {
+				filter.n[f->field] = b;
+				filter.has_n |= 1u << f->field;
+			}
 		}
 	}
 	sbuf_reset(&res->body);

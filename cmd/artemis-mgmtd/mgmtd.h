@@ -43,7 +43,10 @@ int	req_str(struct json_object *, const char *name, int trim, char **out,
 /* An integer field in [min, max]; *present 0 when absent or null. -1 after 400. */
 int	req_int(struct json_object *, const char *name, int64_t min, int64_t max,
 	    int64_t *out, int *present, struct http_response *);
-/* A boolean (Jackson: true/false, numbers, "true"/"false"); absent/null = 0. */
+/* A boolean as Jackson 2.9 binds it (model_get_bool); req_opt_bool's *present
+ * is 0 when absent, null, "" or "null" (a Boolean left null). -1 after 400. */
+int	req_opt_bool(struct json_object *, const char *name, int *out,
+	    int *present, struct http_response *);
 int	req_bool(struct json_object *, const char *name, int *out,
 	    struct http_response *);
 /* An array field: NULL if absent or null; -1 after 400 if not an array. */

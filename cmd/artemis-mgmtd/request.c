@@ -93,37 +93,30 @@ req_int(struct json_object *o, const char *name, int64_t min, int64_t max,
 	return 0;
 }
 
+/* A boolean field, bound as Jackson binds a Boolean (model_get_bool): *present
+ * is 0 when absent, null, "" or "null". */
+int
+req_opt_bool(struct json_object *o, const char *name, int *out, int *present,
+    struct http_response *res)
+{
+	char err[256];
+
+	if (model_get_bool(o, name, out, present, err, sizeof(err)) == -1) {
+		/* the 400 text mgmtd always gave (test/fixtures/mgmtd) */
+		http_error(res, 400, "cannot deserialize a boolean");
+		return -1;
+	}
+	return 0;
+}
+
+/* A primitive boolean field: what is no value is false. */
 int
 req_bool(struct json_object *o, const char *name, int *out,
     struct http_response *res)
 {
-	struct json_object *v = model_get(o, name, NULL);
-	const char *s;
+	int present;
 
-	*out = 0;
-	if (v == NULL)
-		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_boolean:
-		*out = json_object_get_boolean(v);
-		return 0;
-	case json_type_int:
-		*out = json_object_get_int64(v) != 0;
-		return 0;
-	case json_type_string:
-		s = json_object_get_string(v);
-		if (strcasecmp(s, "true") == 0)
-			*out = 1;
-		else if (strcasecmp(s, "false") == 0 || *s == '\0')
-			*out = 0;
-		else
-			break;
-		return 0;
-	default:
-		break;
-	}
-	http_error(res, 400, "cannot deserialize a boolean");
-	return -1;
+	return req_opt_bool(o, name, out, &present, res);
 }
 
 static int

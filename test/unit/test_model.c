@@ -1068,6 +1068,44 @@ test_speed(void)
 	sbuf_free(&b);
 }
 
+/* model_get_bool: Jackson 2.9's boolean coercions (session 6 transport audit). */
+static int
+bool_is(const char *json, int want_rc, int want_present, int want)
+{
+	char body[128], err[256];
+	struct json_object *o;
+	int rc, b = -1, present = -1;
+
+	snprintf(body, sizeof(body), "{\"b\":%s}", json);
+	if ((o = model_parse(body, strlen(body), err, sizeof(err))) == NULL)
+		return 0;
+	rc = model_get_bool(o, "B", &b, &present, err, sizeof(err));
+	json_object_put(o);
+	if (rc != want_rc)
+		return 0;
+	return rc == -1 || (present == want_present && b == want);
+}
+
+static void
+test_bools(void)
+{
+	ok(bool_is("true", 0, 1, 1) && bool_is("false", 0, 1, 0), "bool: literals");
+	ok(bool_is("null", 0, 0, 0), "bool: null is no value");
+	ok(bool_is("0", 0, 1, 0) && bool_is("-3", 0, 1, 1) &&
+	    bool_is("99999999999999999999", 0, 1, 1), "bool: integers, 0 is false");
+	ok(bool_is("\"true\"", 0, 1, 1) && bool_is("\"True\"", 0, 1, 1) &&
+	    bool_is("\"false\"", 0, 1, 0) && bool_is("\"False\"", 0, 1, 0),
+	    "bool: the four strings Jackson knows");
+	ok(bool_is("\" \\ttrue \"", 0, 1, 1), "bool: strings trimmed as String.trim()");
+	ok(bool_is("\"\"", 0, 0, 0) && bool_is("\" null\"", 0, 0, 0),
+	    "bool: \"\" and \"null\" are no value");
+	ok(bool_is("\"TRUE\"", -1, 0, 0) && bool_is("\"fAlse\"", -1, 0, 0) &&
+	    bool_is("\"1\"", -1, 0, 0) && bool_is("\"yes\"", -1, 0, 0),
+	    "bool: other strings refused");
+	ok(bool_is("1.5", -1, 0, 0) && bool_is("[]", -1, 0, 0) && bool_is("{}", -1, 0, 0),
+	    "bool: floats, arrays, objects refused");
+}
+
 int
 main(void)
 {
@@ -1076,6 +1114,7 @@ main(void)
 	test_reload();
 	test_case_and_unknown();
 	test_coercions();
+	test_bools();
 	test_escapes();
 	test_refusals();
 	test_prescan_blocks();
