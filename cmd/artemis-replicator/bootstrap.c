@@ -234,7 +234,8 @@ bootstrapper(void *arg)
 
 	while (!self_is_up(r)) {
 		for (i = 0; i < r->npeers; i++) {
-			if (peer_status(&r->peers[i]) != CV_UP)
+			if (peer_status(&r->peers[i]) != CV_UP ||
+			    peer_is_self(&r->peers[i]))
 				continue;
 			if (attempt(r, &r->peers[i]) == 0) {
 				pthread_mutex_lock(&r->view_lock);

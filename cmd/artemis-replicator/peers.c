@@ -67,9 +67,34 @@ peer_can_serve_registry(struct peer *p)
 	int ok;
 
 	pthread_mutex_lock(&p->lock);
-	ok = entry_can_serve_registry(&p->st);
+	ok = !p->is_self && entry_can_serve_registry(&p->st);
 	pthread_mutex_unlock(&p->lock);
 	return ok;
+}
+
+int
+peer_is_self(struct peer *p)
+{
+	int self;
+
+	pthread_mutex_lock(&p->lock);
+	self = p->is_self;
+	pthread_mutex_unlock(&p->lock);
+	return self;
+}
+
+/*
+ * A configured URL that reaches this very node under another spelling (Java's
+ * shipped sample names the node by a loopback URL it does not recognise, §9.1):
+ * its node.json advertises our own registry URL. Java replicates to itself
+ * then; here that would turn this node's clients' registrations into a
+ * peer's, which catching up never re-sends, so it is listed but not a target.
+ */
+static int
+urls_are_self(const struct replicator *r, const struct cluster_urls *urls)
+{
+	return urls->registry_url[0] != '\0' &&
+	    strcmp(urls->registry_url, r->cfg.registry_url) == 0;
 }
 
 int
@@ -221,6 +246,10 @@ poll_round(struct replicator *r)
 		    strcmp(urls.discovery_url, p->urls.discovery_url) != 0)
 			log_info("peer %s advertises discovery %s", p->url,
 			    urls.discovery_url);
+		if (urls_are_self(r, &urls) && !p->is_self)
+			log_info("peer %s is this node: not replicated to", p->url);
+		if (urls.registry_url[0] != '\0')
+			p->is_self = urls_are_self(r, &urls);
 		p->st = e;
 		p->urls = urls;
 		now = entry_can_serve_registry(&p->st);

@@ -60,6 +60,8 @@ struct peer {
 	size_t			 qlen;
 	int			 full_resync;	/* became able to serve: send every lease
 						 * and every tombstone (forward.c) */
+	int			 is_self;	/* this node by another URL (§9.1 note):
+						 * listed, never replicated to */
 	pthread_t		 thread;
 
 	_Atomic uint64_t	 sent[TASK_KINDS];	/* instances accepted by the peer */
@@ -115,6 +117,7 @@ void	peers_join(struct replicator *);
 /* 1 if the peer's last poll says it can serve registry (§9.2). */
 int	peer_can_serve_registry(struct peer *);
 int	peer_status(struct peer *);		/* enum cv_status */
+int	peer_is_self(struct peer *);		/* this node under another URL */
 /* Publish peers and self to the cluster view. */
 void	view_publish(struct replicator *);
 void	self_mark_up(struct replicator *);
