@@ -334,11 +334,29 @@ request_region_zone(struct http_request *req, char **region, char **zone)
 	return 0;
 }
 
+/*
+ * A peer entry that is this node under another spelling is listed by its
+ * learned URL, which is this node's own: list a URL once (a Java client drops
+ * duplicates anyway).
+ */
+static int
+listed_before(const struct node *nodes, const size_t *shown_at, size_t shown,
+    const char *url)
+{
+	size_t j;
+
+	for (j = 0; j < shown; j++)
+		if (strcmp(nodes[shown_at[j]].url, url) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 up_nodes(struct http_request *req, struct http_response *resp, enum node_kind kind)
 {
 	struct node_ctx *n = req->route_arg;
 	struct node nodes[MAX_NODES + 1];
+	size_t shown_at[MAX_NODES + 1];
 	char *region, *zone;
 	size_t cnt, i, shown = 0;
 	int allow;
@@ -363,6 +381,9 @@ up_nodes(struct http_request *req, struct http_response *resp, enum node_kind ki
 		if (allow != CV_TRUE && !(region && zone &&
 		    strcmp(region, n->cfg->region) == 0 && strcmp(zone, nodes[i].zone) == 0))
 			continue;
+		if (listed_before(nodes, shown_at, shown, nodes[i].url))
+			continue;
+		shown_at[shown] = i;
 		sbuf_adds(&resp->body, shown++ ? "," : "{\"nodes\":[");
 		service_node_json(&resp->body, n->cfg->region, nodes[i].zone, nodes[i].url);
 	}

@@ -62,6 +62,11 @@ caught_up() {	# caught_up — A's replicator has read A's journal to its end
 	[ "$(metric "$NODE_a_REPL" "artemis_replicator_tasks_sent_total{peer=\"$SELF\"")" = 0 ]
 	[ "$(metric "$NODE_a_REPL" "artemis_replicator_peer_can_serve_registry{peer=\"$SELF\"}")" = 0 ]
 	node_listed_up "$NODE_a_REG" "$SELF"
+	# the loopback entry advertises A's own URLs: up-*-nodes list each URL once
+	run get_json "$NODE_a_REG" "/api/cluster/up-registry-nodes.json?regionId=sha&zoneId=sha-z1"
+	[ "$(jq -c '[.nodes[].url]' <<<"$output")" = "[\"$NODE_a_REG\",\"$NODE_b_REG\"]" ]
+	run get_json "$NODE_a_REG" "/api/cluster/up-discovery-nodes.json?regionId=sha&zoneId=sha-z1"
+	[ "$(jq -c '[.nodes[].url]' <<<"$output")" = "[\"$NODE_a_DISC\",\"$NODE_b_DISC\"]" ]
 	# A's client's unregister still reaches B
 	post_json "$NODE_a_REG" /api/registry/unregister.json "{\"instances\":[$(instance s1 x)]}" >/dev/null
 	wait_until_s 10 has_ids b s1 ""
