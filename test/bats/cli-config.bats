@@ -15,8 +15,8 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+free_port() {	# reserved while $TMP exists (ports.py: bind-to-0 ports get taken)
+	python3 "$BATS_TEST_DIRNAME/ports.py" "$TMP" 1
 }
 
 @test "no command: usage on stderr, exit 2" {

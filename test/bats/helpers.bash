@@ -13,8 +13,27 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${ARTEMIS_BIN:-$REPO/bin}
 
+# reserve_ports N — N ports no concurrent run (other bats files, the other build,
+# other engineers) nor any outgoing connection can take before our daemons bind
+# them: reserved until $TMP is removed (ports.py says why bind-to-0 was not enough)
+reserve_ports() {
+	python3 "$REPO/test/bats/ports.py" "${TMP:?}" "$1"
+}
+
+# free_port — one reserved port (for a config that names a port nobody serves)
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	reserve_ports 1
+}
+
+# node_ports — set REG_PORT ... REPL_PORT and the base URLs from them
+node_ports() {
+	local p
+	p=$(reserve_ports 4) || return 1
+	read -r REG_PORT DISC_PORT MGMT_PORT REPL_PORT <<<"$p"
+	REG=http://127.0.0.1:$REG_PORT
+	DISC=http://127.0.0.1:$DISC_PORT
+	MGMT=http://127.0.0.1:$MGMT_PORT
+	REPL=http://127.0.0.1:$REPL_PORT
 }
 
 # artemis_config [extra ini lines...] — (re)write $CONF; extra lines are appended
@@ -68,12 +87,7 @@ artemis_setup() {
 	STATE=$TMP/state
 	mkdir -p "$STATE"
 	CONF=$TMP/artemis.conf
-	REG_PORT=$(free_port); DISC_PORT=$(free_port)
-	MGMT_PORT=$(free_port); REPL_PORT=$(free_port)
-	REG=http://127.0.0.1:$REG_PORT
-	DISC=http://127.0.0.1:$DISC_PORT
-	MGMT=http://127.0.0.1:$MGMT_PORT
-	REPL=http://127.0.0.1:$REPL_PORT
+	node_ports
 	DAEMON_PIDS=()
 	artemis_config
 }
@@ -106,10 +120,20 @@ start_daemon() {
 	local pid=$!
 	DAEMON_PIDS+=("$pid")
 	eval "PID_${name//-/_}=$pid"
-	if ! wait_http "$(url_of "$name")/health"; then
+	if ! wait_http "$(url_of "$name")/health" || ! listens "$pid" "$(url_of "$name")"; then
 		echo "--- $name log:" >&2; tail -30 "$TMP/$name.log" >&2
 		return 1
 	fi
+}
+
+# listens PID URL — the process PID is the one listening on URL's port: /health
+# answered by another run's daemon on a taken port must not pass for ours
+listens() {
+	local port=${2##*:}
+	port=${port%%/*}
+	ss -Hltnp "sport = :$port" 2>/dev/null | grep -q "pid=$1," && return 0
+	echo "port $port is not served by pid $1: $(ss -Hltnp "sport = :$port" 2>&1)" >&2
+	return 1
 }
 
 # stop_daemon NAME [SIGNAL] — signal it (default TERM) and wait; returns its exit status
@@ -128,6 +152,7 @@ artemis_teardown() {
 	local pid
 	for pid in "${DAEMON_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in "${DAEMON_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	keep_logs
 	# sanitizer reports in logs fail the test
 	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log 2>/dev/null; then
 		grep -hE -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log >&2
@@ -135,6 +160,22 @@ artemis_teardown() {
 		return 1
 	fi
 	rm -rf "$TMP"
+}
+
+# keep_logs — a failed test leaves its daemons' logs: their tails in the TAP
+# output, the whole logs under $ARTEMIS_BATS_LOGS (run-bats sets it) if set
+keep_logs() {
+	[ -n "${BATS_TEST_NAME:-}" ] && [ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+	local f
+	for f in "$TMP"/*.log; do
+		[ -e "$f" ] || continue
+		echo "--- tail of $(basename "$f"):" >&2
+		tail -15 "$f" >&2
+	done
+	[ -n "${ARTEMIS_BATS_LOGS:-}" ] || return 0
+	mkdir -p "$ARTEMIS_BATS_LOGS/$BATS_TEST_NAME" &&
+	    cp -r "$TMP"/. "$ARTEMIS_BATS_LOGS/$BATS_TEST_NAME/" 2>/dev/null
+	return 0
 }
 
 # post_json BASE PATH JSON [curl args...] — prints body; status in $HTTP_STATUS
@@ -216,12 +257,7 @@ node_new() {
 	mkdir -p "$TMP/$1/state"
 	STATE=$TMP/$1/state
 	CONF=$TMP/$1/artemis.conf
-	REG_PORT=$(free_port); DISC_PORT=$(free_port)
-	MGMT_PORT=$(free_port); REPL_PORT=$(free_port)
-	REG=http://127.0.0.1:$REG_PORT
-	DISC=http://127.0.0.1:$DISC_PORT
-	MGMT=http://127.0.0.1:$MGMT_PORT
-	REPL=http://127.0.0.1:$REPL_PORT
+	node_ports
 	artemis_config
 	node_save "$1"
 	NODE_CUR=$1
