@@ -13,21 +13,8 @@ setup() {
 }
 teardown() { [ -n "$TMP" ] && artemis_teardown; }
 
-new_node() {
-	node_new "$1"
-	printf '[replicator]\nstatus-update-interval = 100ms\n' >> "$CONF"
-}
 
-metric() {	# metric BASE NAME-AND-LABELS -> value (sum of matching lines)
-	curl -sS "$1/metrics" | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
-}
 
-ids_on() {	# ids_on NODE SVC -> sorted instance ids from NODE's lookup
-	local disc="NODE_${1}_DISC"
-	post_json "${!disc}" /api/discovery/lookup.json \
-	    "{\"discoveryConfigs\":[{\"serviceId\":\"$2\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
-	    jq -r '.services[0].instances // [] | map(.instanceId) | sort | join(",")'
-}
 has_ids() { [ "$(ids_on "$1" "$2")" = "$3" ]; }
 
 node_listed_up() {	# node_listed_up BASE URL — cluster.json has URL up
@@ -42,8 +29,8 @@ caught_up() {	# caught_up — A's replicator has read A's journal to its end
 }
 
 @test "§9.1: a node naming itself by another URL does not replicate to itself" {
-	new_node a
-	new_node b
+	cluster_node_new a
+	cluster_node_new b
 	SELF=http://localhost:$NODE_a_REG_PORT
 	node_use a; node_peers "sha-z1:$SELF,$NODE_b_REG"
 	node_start artemis-registryd artemis-discoveryd artemis-replicator

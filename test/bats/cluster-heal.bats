@@ -37,13 +37,6 @@ teardown() {
 
 DAEMONS="artemis-registryd artemis-discoveryd artemis-replicator"
 
-# new_node NAME PEER... — a node whose peers are the named nodes (created before
-# or after: the peer list is written by link_nodes)
-new_node() {
-	node_new "$1"
-	printf '[replicator]\nstatus-update-interval = 100ms\n' >> "$CONF"
-}
-
 # link_nodes NAME... — every named node lists all the others as peers
 link_nodes() {
 	local n m peers
@@ -66,9 +59,6 @@ url() {		# url NODE REG|DISC|REPL
 
 now_ms() { date +%s%3N; }
 
-metric() {	# metric BASE NAME-AND-LABELS -> value (sum of matching lines)
-	curl -sS "$1/metrics" | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
-}
 
 # peers_up NODE N — NODE's replicator sees N peers able to serve registry
 peers_up() {
@@ -89,7 +79,7 @@ resynced() {
 # node's first full resync of every peer (so it does not come in the middle)
 start_cluster() {
 	local n m
-	for n in "$@"; do new_node "$n"; done
+	for n in "$@"; do cluster_node_new "$n"; done
 	link_nodes "$@"
 	for n in "$@"; do node_use "$n"; node_up $DAEMONS; done
 	for n in "$@"; do wait_until_s 20 peers_up "$n" $(($# - 1)); done
@@ -122,11 +112,6 @@ ok_call() {	# ok_call ...: call, and the answer is success
 	}
 }
 
-ids_on() {	# ids_on NODE SVC -> sorted instance ids in NODE's lookup
-	post_json "$(url "$1" DISC)" /api/discovery/lookup.json \
-	    "{\"discoveryConfigs\":[{\"serviceId\":\"$2\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
-	    jq -r '.services[0].instances // [] | map(.instanceId) | sort | join(",")'
-}
 
 # within MS NODE SVC IDS — NODE's lookup shows exactly IDS within MS milliseconds
 within() {
@@ -423,8 +408,8 @@ node_is_up() {	# node_is_up BASE — node.json of that daemon says up
 @test "bootstrap: a new node takes 5,000 instances from its peer and answers lookups as it does once up" {
 	# the registrations are not renewed here: a TTL that outlasts the test
 	export LEASE_TTL=60s
-	new_node a
-	new_node c
+	cluster_node_new a
+	cluster_node_new c
 	sed -i 's/^force-up = .*/force-up = false/' "$CONF"
 	link_nodes a c
 	node_use a

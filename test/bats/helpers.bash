@@ -263,6 +263,26 @@ node_new() {
 	NODE_CUR=$1
 }
 
+# cluster_node_new NAME — node_new, with the replicator polling its peers'
+# status every 100 ms (cluster tests wait on peers coming up and going down)
+cluster_node_new() {
+	node_new "$1"
+	printf '[replicator]\nstatus-update-interval = 100ms\n' >> "$CONF"
+}
+
+# ids_on NODE SVC — sorted instance ids in NODE's lookup of SVC, comma-separated
+ids_on() {
+	local disc="NODE_${1}_DISC"
+	post_json "${!disc}" /api/discovery/lookup.json \
+	    "{\"discoveryConfigs\":[{\"serviceId\":\"$2\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
+	    jq -r '.services[0].instances // [] | map(.instanceId) | sort | join(",")'
+}
+
+# metric BASE NAME-AND-LABELS — the sum of the /metrics lines that start so
+metric() {
+	curl -sS "$1/metrics" | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
+}
+
 # node_peers PEERS — set [cluster] peers of the current node's config
 node_peers() {
 	sed -i "s|^peers =.*|peers = $1|" "$CONF"

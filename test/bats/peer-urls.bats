@@ -29,10 +29,6 @@ teardown() {
 
 DAEMONS="artemis-registryd artemis-discoveryd artemis-replicator"
 
-new_node() {
-	node_new "$1"
-	printf '[replicator]\nstatus-update-interval = 100ms\n' >> "$CONF"
-}
 
 # fake_peer NAME [HEADER: VALUE...] — a Java-like peer: answers node.json with an
 # up nodeStatus and the given extra headers (none: what a Java node sends), and
@@ -121,8 +117,8 @@ node_headers() {
 	fake_peer java
 	fake_peer bad "X-Artemis-Discovery-Url: ftp://127.0.0.1:1/" \
 	    "X-Artemis-Registry-Url: not a url"
-	new_node a
-	new_node b
+	cluster_node_new a
+	cluster_node_new b
 	node_use a
 	node_peers "sha-z1:$NODE_b_REG,$FAKE_java,$FAKE_bad"
 	node_up $DAEMONS
@@ -192,8 +188,8 @@ node_headers() {
 }
 
 @test "a replicator restarted on a cluster.view of the old layout keeps it readable and adds the URLs" {
-	new_node a
-	new_node b
+	cluster_node_new a
+	cluster_node_new b
 	node_use a
 	node_peers "sha-z1:$NODE_b_REG"
 	node_up $DAEMONS

@@ -41,12 +41,6 @@ unregister() {
 	post_json "$REG" /api/registry/unregister.json "{\"instances\":[$(instance "$1" "$2")]}"
 }
 
-ids_on() {	# ids_on NODE SVC -> sorted instance ids from NODE's lookup
-	local disc="NODE_${1}_DISC"
-	post_json "${!disc}" /api/discovery/lookup.json \
-	    "{\"discoveryConfigs\":[{\"serviceId\":\"$2\"}],\"regionId\":\"sha\",\"zoneId\":\"sha-z1\"}" |
-	    jq -r '.services[0].instances // [] | map(.instanceId) | sort | join(",")'
-}
 
 has_ids() { [ "$(ids_on "$1" "$2")" = "$3" ]; }
 
@@ -66,9 +60,6 @@ peer_up_in_cluster() {	# peer_up_in_cluster BASE PEER_URL
 	    jq -e --arg u "$2" '.nodesStatus[] | select(.node.url == $u) | .status == "up"'
 }
 
-metric() {	# metric BASE NAME-AND-LABELS -> value (sum of matching lines)
-	curl -sS "$1/metrics" | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
-}
 
 @test "two nodes: peer health, register, heartbeats, unregister, no echo" {
 	start_pair
