@@ -38,7 +38,8 @@ ws_bg() {
 	python3 "$WS" "$@" --ready "$ready" > "$out" 2>&1 &
 	WS_PID=$!
 	local i
-	for ((i = 0; i < 300; i++)); do [ -e "$ready" ] && return 0; sleep 0.01; done
+	# up to 15 s: a python start takes seconds on a loaded machine under ASan
+	for ((i = 0; i < 1500; i++)); do [ -e "$ready" ] && return 0; sleep 0.01; done
 	echo "wsclient not ready" >&2; cat "$out" >&2; return 1
 }
 
@@ -129,6 +130,10 @@ services_version() { get_json "$DISC" /api/discovery/services.json | jq -r .vers
 version_above() { [ "$(services_version)" -gt "$1" ]; }
 
 @test "services.json is versioned; services-delta gives new/delete to the newest version" {
+	# version 0 is checked before the first build: 4 s leaves room for a
+	# loaded machine (1 s did not, under ASan with other files running); i-1
+	# has no heartbeats, so its lease must outlive that
+	LEASE_TTL=30s artemis_config "[discoveryd]" "cache-init-delay = 4s"
 	start_both
 	register svc.a i-1
 	wait_until has_ids svc.a i-1
@@ -136,7 +141,7 @@ version_above() { [ "$(services_version)" -gt "$1" ]; }
 	echo "$output" | jq -e '.version == 0 and (.services | map(.serviceId) == ["svc.a"])'
 	run post_json "$DISC" /api/discovery/services-delta.json '{"version":0}'
 	[ "$output" = '{"delta":null,"responseStatus":{"errorCode":"data-not-found","message":"Delta is not found.","status":"fail"},"version":0}' ]
-	wait_until version_above 0
+	wait_until_s 15 version_above 0
 	v1=$(services_version)
 	run post_json "$DISC" /api/discovery/services-delta.json "{\"version\":$v1}"
 	echo "$output" | jq -e '.responseStatus.errorCode == "data-not-found"'
@@ -198,8 +203,10 @@ version_above() { [ "$(services_version)" -gt "$1" ]; }
 	run python3 "$WS" "$(ws_url /ws/discovery/all-instance-change)" -t 1
 	[ "$output" = "HTTP 403" ]
 	pids=()
+	# the three hold their sessions until killed below (-t is only a bound),
+	# however long the fourth client takes to start
 	for i in 1 2 3; do
-		ws_bg "$TMP/h$i" "$TMP/hr$i" "$(ws_url /ws/discovery/instance-change)" -t 3
+		ws_bg "$TMP/h$i" "$TMP/hr$i" "$(ws_url /ws/discovery/instance-change)" -t 60
 		pids+=("$WS_PID")
 	done
 	run python3 "$WS" "$(ws_url /ws/discovery/instance-change)" -t 1

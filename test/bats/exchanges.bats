@@ -23,12 +23,13 @@ setup_file() {
 	done
 	LEASE_TTL=20s CLEAN_INTERVAL=100ms artemis_setup
 	# the captured node: region SHA, URLs with a trailing slash; the versioned
-	# cache is first built 2 s after start (exchanges 15-16 see version 0) and
-	# refreshed every second (17-20 wait for versions, 20 retries if one slips in)
+	# cache is first built 5 s after start (exchanges 15-16 see version 0, so
+	# 1-16 must be replayed before it, also on a loaded machine) and refreshed
+	# every second (17-20 wait for versions, 20 retries if one slips in)
 	LEASE_TTL=20s CLEAN_INTERVAL=100ms artemis_config \
 	    "[node]" "region = SHA" "zone = sha-z1" \
 	    "registry-url = $REG/" "discovery-url = $DISC/" "management-url = $MGMT/" \
-	    "[discoveryd]" "cache-init-delay = 2s" "cache-refresh-interval = 1s"
+	    "[discoveryd]" "cache-init-delay = 5s" "cache-refresh-interval = 1s"
 	# the captured server ran in UTC (Date 22:10:17 GMT, lease creationTime
 	# 22:10:17.618): lease-time strings, evitionTime "1970-01-01 00:00:00.000"
 	export TZ=UTC
