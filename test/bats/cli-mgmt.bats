@@ -307,6 +307,7 @@ lookup_is() {
 
 @test "route create + release through the CLI: routeRules in discoveryd's lookup.json" {
 	need artemis-registryd artemis-discoveryd artemis-mgmtd
+	LEASE_TTL=60s artemis_config	# no heartbeats here: leases outlive a slow run
 	start_daemon artemis-registryd
 	start_daemon artemis-discoveryd
 	start_daemon artemis-mgmtd
@@ -339,6 +340,7 @@ lookup_is() {
 
 @test "group pull-out / pull-in through the CLI: logicInstances and instances in lookup.json" {
 	need artemis-registryd artemis-discoveryd artemis-mgmtd
+	LEASE_TTL=60s artemis_config	# no heartbeats here: leases outlive a slow run
 	start_daemon artemis-registryd
 	start_daemon artemis-discoveryd
 	start_daemon artemis-mgmtd
@@ -370,6 +372,7 @@ lookup_is() {
 
 @test "logic add / list / delete: defaults, metadata, lookup.json, unknown ids" {
 	need artemis-registryd artemis-discoveryd artemis-mgmtd
+	LEASE_TTL=60s artemis_config	# no heartbeats here: leases outlive a slow run
 	start_daemon artemis-registryd
 	start_daemon artemis-discoveryd
 	start_daemon artemis-mgmtd
@@ -425,6 +428,7 @@ lookup_is() {
 
 @test "canary set SERVICE IP... through the CLI: the canary rule in lookup.json" {
 	need artemis-registryd artemis-discoveryd artemis-mgmtd
+	LEASE_TTL=60s artemis_config	# no heartbeats here: leases outlive a slow run
 	start_daemon artemis-registryd
 	start_daemon artemis-discoveryd
 	start_daemon artemis-mgmtd
