@@ -480,6 +480,18 @@ coerce_string(struct json_object *v, const char *name, char **out, char *err,
 	return 0;
 }
 
+/* String.trim() of the text s[0..*n) in place; whether Jackson then reads it as
+ * no value (empty or "null"). */
+static int
+text_trim_is_null(const char **s, size_t *n)
+{
+	while (*n > 0 && (unsigned char)**s <= ' ')
+		(*s)++, (*n)--;
+	while (*n > 0 && (unsigned char)(*s)[*n - 1] <= ' ')
+		(*n)--;
+	return *n == 0 || (*n == 4 && memcmp(*s, "null", 4) == 0);
+}
+
 /* Long.parseLong on a trimmed string: optional sign, then decimal digits only. */
 static int
 parse_long_text(const char *s, size_t n, int64_t *out)
@@ -488,11 +500,7 @@ parse_long_text(const char *s, size_t n, int64_t *out)
 	char *end;
 	long long v;
 
-	while (n > 0 && (unsigned char)*s <= ' ')
-		s++, n--;
-	while (n > 0 && (unsigned char)s[n - 1] <= ' ')
-		n--;
-	if (n == 0 || (n == 4 && memcmp(s, "null", 4) == 0)) {
+	if (text_trim_is_null(&s, &n)) {
 		*out = 0;		/* Jackson: empty or textual null -> 0 */
 		return 0;
 	}
@@ -603,11 +611,7 @@ model_get_bool(struct json_object *obj, const char *name, int *out, int *present
 	case json_type_string:
 		s = json_object_get_string(v);
 		n = (size_t)json_object_get_string_len(v);
-		while (n > 0 && (unsigned char)*s <= ' ')
-			s++, n--;
-		while (n > 0 && (unsigned char)s[n - 1] <= ' ')
-			n--;
-		if (n == 0 || (n == 4 && memcmp(s, "null", 4) == 0))
+		if (text_trim_is_null(&s, &n))
 			return 0;
 		if (n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0))
 			*out = 1;
