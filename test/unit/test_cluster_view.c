@@ -53,6 +53,20 @@ test_parse(void)
 	    "no peers: this node alone");
 }
 
+/* A fresh state dir (dir, a mkdtemp template) in c, and the view's path in it. */
+static int
+view_dir(char *dir, struct config *c, char *path, size_t len)
+{
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return -1;
+	}
+	config_defaults(c);
+	strlcpy(c->state_dir, dir, sizeof(c->state_dir));
+	config_state_path(c, CLUSTER_VIEW_FILE, path, len);
+	return 0;
+}
+
 static void
 test_file(void)
 {
@@ -64,13 +78,8 @@ test_file(void)
 	uint32_t managed = 9;
 	FILE *f;
 
-	if (mkdtemp(dir) == NULL) {
-		ok(0, "mkdtemp");
+	if (view_dir(dir, &c, path, sizeof(path)) == -1)
 		return;
-	}
-	config_defaults(&c);
-	strlcpy(c.state_dir, dir, sizeof(c.state_dir));
-	config_state_path(&c, CLUSTER_VIEW_FILE, path, sizeof(path));
 	ok(cluster_view_open_reader(path) == NULL, "no file: no reader");
 
 	w = cluster_view_open_writer(&c, err, sizeof(err));
@@ -193,13 +202,8 @@ test_urls(void)
 	struct stat st;
 	int fd;
 
-	if (mkdtemp(dir) == NULL) {
-		ok(0, "mkdtemp");
+	if (view_dir(dir, &c, path, sizeof(path)) == -1)
 		return;
-	}
-	config_defaults(&c);
-	strlcpy(c.state_dir, dir, sizeof(c.state_dir));
-	config_state_path(&c, CLUSTER_VIEW_FILE, path, sizeof(path));
 	s = calloc(1, sizeof(*s));
 	got = calloc(1, sizeof(*got));
 	urls = calloc(CLUSTER_MAX_PEERS, sizeof(*urls));
